@@ -1,0 +1,37 @@
+# Ripple's entry points. Every target installs missing Debian packages first
+# (scripts/install_deps.sh), so each works on a fresh Debian 12 machine.
+#   make        build Release into build/ (binary: build/ripple)
+#   make demo   train GCN on the embedded Cora dataset
+#   make test   build and run the whole test suite through ctest
+#   make sanitize  build with ASan+UBSan into build-asan/ and run the unit tests there
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+export CCACHE_MAXSIZE ?= 5G
+
+.PHONY: all deps build demo test sanitize clean
+
+all: build
+
+deps:
+	@bash scripts/install_deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release > /dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+demo: build
+	./$(BUILD_DIR)/ripple train --config examples/cora_gcn.toml --run-dir runs/demo-cora-gcn
+
+test: build
+	cd $(BUILD_DIR) && OMP_NUM_THREADS=1 ctest --output-on-failure -j$(JOBS) --timeout 1200
+
+sanitize: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRIPPLE_SANITIZE=ON > /dev/null
+	@cmake --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  OMP_NUM_THREADS=1 ctest --output-on-failure -j$(JOBS) -LE slow --timeout 1800
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan

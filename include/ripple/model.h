@@ -1,0 +1,63 @@
+// Node-classification models assembled from configuration (the `model.*` keys).
+//
+//   gcn, sage, gat, gatv2, gin: a stack of `layers` graph layers, hidden width `hidden`
+//     (GAT: `heads` heads of `hidden` each, concatenated; the output layer has `out_heads`
+//     heads, averaged), each hidden layer followed by normalization (`norm`), `activation`,
+//     an optional residual connection (between equal widths) and dropout.
+//   appnp: an MLP of `layers` linear layers, then `k` steps of personalized PageRank (`alpha`).
+//   sgc:   one linear layer on A_hat^k X (propagated once and cached).
+//   mlp:   `layers` linear layers, no edges (the baseline every GNN should beat).
+// Construction throws InputError for an unknown name or invalid combination.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+
+#include <string>
+
+#include "ripple/nn/context.h"
+#include "ripple/nn/features.h"
+#include "ripple/nn/graph_cache.h"
+#include "ripple/nn/layers.h"
+
+namespace ripple {
+
+struct ModelConfig {
+  std::string name = "gcn";
+  int64_t hidden = 16;
+  int64_t layers = 2;
+  int64_t heads = 8;
+  int64_t out_heads = 1;
+  double dropout = 0.5;
+  double input_dropout = -1;  // < 0: same as dropout
+  double attn_dropout = 0.6;
+  std::string norm = "none";
+  bool residual = false;
+  std::string activation = "relu";
+  std::string aggr = "mean";
+  int64_t k = 10;
+  double alpha = 0.1;
+  double negative_slope = 0.2;
+  bool train_eps = false;
+};
+
+class NodeModelImpl : public torch::nn::Module {
+ public:
+  NodeModelImpl(const ModelConfig& config, int64_t in_features, int64_t num_classes);
+  // Logits [N, num_classes].
+  at::Tensor forward(nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
+  const ModelConfig& config() const { return config_; }
+
+ private:
+  at::Tensor run_layer(size_t i, nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
+  ModelConfig config_;
+  torch::nn::ModuleList convs_;
+  torch::nn::ModuleList norms_;
+  nn::APPNPPropagation propagation_{nullptr};
+  at::Tensor sgc_cache_;  // A_hat^k X for sgc, built on first forward
+};
+TORCH_MODULE(NodeModel);
+
+bool is_known_model(const std::string& name);
+
+}  // namespace ripple

@@ -1,0 +1,35 @@
+// `ripple`: the command line. Exit codes: 0 success, 2 bad input or usage, 1 internal error.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "cli/commands.h"
+#include "ripple/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Ripple: message-passing graph neural networks in C++"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ripple 0.1.0");
+  std::vector<std::pair<CLI::App*, ripple::cli::Action>> actions;
+  ripple::cli::Action train = ripple::cli::add_train_command(app);
+  ripple::cli::Action eval = ripple::cli::add_eval_command(app);
+  ripple::cli::Action info = ripple::cli::add_info_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (app.got_subcommand("train")) return train();
+    if (app.got_subcommand("eval")) return eval();
+    return info();
+  } catch (const ripple::InputError& e) {
+    fmt::print(stderr, "\nripple: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "\nripple: internal error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,54 @@
+#include "ripple/nn/features.h"
+
+#include <ATen/ATen.h>
+
+#include "ripple/nn/functional.h"
+#include "ripple/ops.h"
+
+namespace ripple::nn {
+
+Features::Features(at::Tensor dense) : dense_(std::move(dense)) {}
+
+Features Features::from_dense(const at::Tensor& dense, double max_density) {
+  Features f(dense);
+  if (dense.dim() != 2 || dense.numel() == 0) return f;
+  const at::Tensor nz = dense.nonzero();  // [nnz, 2] row-major order = CSC order by node
+  if (static_cast<double>(nz.size(0)) > max_density * static_cast<double>(dense.numel())) return f;
+  const at::Tensor row = nz.select(1, 0).contiguous(), col = nz.select(1, 1).contiguous();
+  GraphBuildOptions o;
+  o.dedupe = false;
+  f.pattern_ = std::make_shared<const Graph>(Graph::from_bipartite_edges(dense.size(1), dense.size(0), col, row, o));
+  f.values_ = dense.index({row, col}).view({-1, 1}).contiguous();
+  return f;
+}
+
+int64_t Features::rows() const { return dense_.defined() ? dense_.size(0) : pattern_->num_dst(); }
+int64_t Features::cols() const { return dense_.defined() ? dense_.size(1) : pattern_->num_src(); }
+
+at::Tensor Features::dense() const {
+  if (dense_.defined()) return dense_;
+  const CooView& c = pattern_->coo();
+  return at::zeros({pattern_->num_dst(), pattern_->num_src()}, values_.options())
+      .index_put_({c.dst, c.src}, values_.view(-1));
+}
+
+Features Features::dropout(double p, ForwardContext& ctx) const {
+  if (!ctx.training || p <= 0.0) return *this;
+  if (!is_sparse()) return Features(nn::dropout(dense_, p, ctx));
+  Features f;
+  f.pattern_ = pattern_;
+  f.values_ = nn::dropout(values_, p, ctx);
+  return f;
+}
+
+at::Tensor Features::linear(const at::Tensor& weight, const at::Tensor& bias) const {
+  at::Tensor out;
+  if (is_sparse()) {
+    out = ops::gspmm(*pattern_, "mul", "sum", weight.t().contiguous(), values_);
+  } else {
+    out = at::matmul(dense_, weight.t());
+  }
+  return bias.defined() ? out + bias : out;
+}
+
+}  // namespace ripple::nn

@@ -1,0 +1,91 @@
+#include "ripple/model.h"
+
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/modules/batchnorm.h>
+
+#include "ripple/error.h"
+#include "ripple/nn/functional.h"
+#include "ripple/nn/layers.h"
+#include "ripple/ops.h"
+
+namespace ripple {
+
+using nn::Features;
+
+bool is_known_model(const std::string& n) {
+  return n == "gcn" || n == "sage" || n == "gat" || n == "gatv2" || n == "gin" || n == "appnp" ||
+         n == "sgc" || n == "mlp";
+}
+
+NodeModelImpl::NodeModelImpl(const ModelConfig& c, int64_t in, int64_t classes) : config_(c) {
+  if (!is_known_model(c.name)) throw InputError("model.name: unknown model '" + c.name + "'");
+  if (c.layers < 1) throw InputError("model.layers: must be at least 1");
+  convs_ = register_module("convs", torch::nn::ModuleList());
+  norms_ = register_module("norms", torch::nn::ModuleList());
+  const bool attention = c.name == "gat" || c.name == "gatv2";
+  const int64_t layers = c.name == "sgc" ? 1 : c.layers;
+  int64_t width = in;
+  for (int64_t i = 0; i < layers; ++i) {
+    const bool last = i + 1 == layers;
+    const int64_t out = last ? classes : c.hidden;
+    const int64_t heads = last ? c.out_heads : c.heads;
+    if (c.name == "gcn") convs_->push_back(nn::GCNConv(width, out));
+    else if (c.name == "sage") convs_->push_back(nn::SAGEConv(width, out, c.aggr));
+    else if (c.name == "gat") convs_->push_back(nn::GATConv(width, out, heads, !last, c.negative_slope, c.attn_dropout));
+    else if (c.name == "gatv2") convs_->push_back(nn::GATv2Conv(width, out, heads, !last, c.negative_slope, c.attn_dropout));
+    else if (c.name == "gin") convs_->push_back(nn::GINConv(width, out, c.hidden, c.train_eps));
+    else convs_->push_back(nn::Linear(width, out, true, false));
+    width = attention && !last ? out * heads : out;
+    if (!last) {
+      if (c.norm == "batch") norms_->push_back(torch::nn::BatchNorm1d(width));
+      else if (c.norm == "layer") norms_->push_back(torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+      else if (c.norm != "none") throw InputError("model.norm: expected none, batch or layer, got '" + c.norm + "'");
+    }
+  }
+  if (c.name == "appnp") {
+    propagation_ = register_module("propagation", nn::APPNPPropagation(c.k, c.alpha));
+  }
+}
+
+at::Tensor NodeModelImpl::run_layer(size_t i, nn::GraphCache& g, const Features& x, nn::ForwardContext& ctx) {
+  const auto& m = convs_[i];
+  if (auto* conv = m->as<nn::GCNConvImpl>()) return conv->forward(g, x, ctx);
+  if (auto* conv = m->as<nn::SAGEConvImpl>()) return conv->forward(g, x, ctx);
+  if (auto* conv = m->as<nn::GATConvImpl>()) return conv->forward(g, x, ctx);
+  if (auto* conv = m->as<nn::GATv2ConvImpl>()) return conv->forward(g, x, ctx);
+  if (auto* conv = m->as<nn::GINConvImpl>()) return conv->forward(g, x, ctx);
+  return m->as<nn::LinearImpl>()->forward(x);
+}
+
+at::Tensor NodeModelImpl::forward(nn::GraphCache& g, const Features& x, nn::ForwardContext& ctx) {
+  const ModelConfig& c = config_;
+  Features h = x;
+  if (c.name == "sgc") {
+    if (!sgc_cache_.defined()) {
+      at::NoGradGuard no_grad;
+      at::Tensor p = x.dense();
+      for (int64_t i = 0; i < c.k; ++i) p = ops::gspmm(g.with_self_loops(), "mul", "sum", p, g.gcn_weights());
+      sgc_cache_ = p;
+    }
+    h = Features(sgc_cache_);
+  }
+  const double first_dropout = c.input_dropout >= 0 ? c.input_dropout : c.dropout;
+  at::Tensor previous;
+  at::Tensor y;
+  for (size_t i = 0; i < convs_->size(); ++i) {
+    const bool last = i + 1 == convs_->size();
+    y = run_layer(i, g, h.dropout(i == 0 ? first_dropout : c.dropout, ctx), ctx);
+    if (!last) {
+      if (c.norm == "batch") y = norms_[i]->as<torch::nn::BatchNorm1dImpl>()->forward(y);
+      if (c.norm == "layer") y = norms_[i]->as<torch::nn::LayerNormImpl>()->forward(y);
+      y = nn::activate(y, c.activation);
+      if (c.residual && previous.defined() && previous.sizes() == y.sizes()) y = y + previous;
+      previous = y;
+    }
+    h = Features(y);
+  }
+  if (c.name == "appnp") y = propagation_->forward(g, y);
+  return y;
+}
+
+}  // namespace ripple

@@ -1,0 +1,26 @@
+#include "ripple/error.h"
+#include "ripple/nn/layers.h"
+
+namespace ripple::nn {
+
+SAGEConvImpl::SAGEConvImpl(int64_t in, int64_t out, std::string aggr_name) : aggr(std::move(aggr_name)) {
+  if (aggr != "mean" && aggr != "sum" && aggr != "max") {
+    throw InputError("model.aggr: expected mean, sum or max, got '" + aggr + "'");
+  }
+  lin_l = register_module("lin_l", Linear(in, out, /*bias=*/true, /*glorot=*/false));
+  lin_r = register_module("lin_r", Linear(in, out, /*bias=*/false, /*glorot=*/false));
+}
+
+at::Tensor SAGEConvImpl::forward(GraphCache& g, const Features& x, ForwardContext&) {
+  const Graph& graph = g.base();
+  at::Tensor neighbours;
+  if (aggr == "max") {
+    neighbours = lin_l->forward(propagate(graph, "max", x.dense()));
+  } else {
+    // W (sum/mean of x_u) = sum/mean of (W x_u): transform first, then aggregate the narrower rows.
+    neighbours = propagate(graph, aggr, x.linear(lin_l->weight, {})) + lin_l->bias;
+  }
+  return neighbours + lin_r->forward(x);
+}
+
+}  // namespace ripple::nn

@@ -1,0 +1,116 @@
+// edge_softmax on the CPU: softmax over the incoming edges of each destination, per column.
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "ops/cpu/kernels.h"
+
+namespace ripple::ops::cpu {
+namespace {
+
+void check_args(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids, const at::Tensor& x,
+                const char* name) {
+  TORCH_CHECK(indptr.dim() == 1 && indptr.numel() >= 1, "edge_softmax: indptr must be 1-D");
+  TORCH_CHECK(x.dim() >= 1 && at::isFloatingType(x.scalar_type()), "edge_softmax: ", name,
+              " must be a floating tensor with an edge dimension, got ", x.sizes());
+  if (eids.has_value() && eids->defined()) {
+    TORCH_CHECK(eids->scalar_type() == indptr.scalar_type() && eids->numel() == x.size(0),
+                "edge_softmax: eids must match indptr's dtype and ", name, "'s rows");
+  }
+}
+
+int64_t grain_for(int64_t rows, int64_t edges, int64_t width) {
+  return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, (edges / std::max<int64_t>(rows, 1) + 1) * width));
+}
+
+}  // namespace
+
+at::Tensor edge_softmax_forward(const at::Tensor& indptr_in, const c10::optional<at::Tensor>& eids_opt,
+                                const at::Tensor& scores_in) {
+  check_args(indptr_in, eids_opt, scores_in, "scores");
+  const at::Tensor indptr = indptr_in.contiguous(), x = scores_in.contiguous();
+  const at::Tensor eids = eids_opt.has_value() && eids_opt->defined() ? eids_opt->contiguous() : at::Tensor();
+  const int64_t num_dst = indptr.numel() - 1;
+  const int64_t width = x.numel() / std::max<int64_t>(x.size(0), 1);
+  TORCH_CHECK(x.size(0) == 0 || x.size(0) == indptr[num_dst].item<int64_t>(),
+              "edge_softmax: scores must have one row per edge, got ", x.sizes());
+  at::Tensor out = at::empty_like(x);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "edge_softmax", [&] {
+    using T = scalar_t;
+    AT_DISPATCH_INDEX_TYPES(indptr.scalar_type(), "edge_softmax_index", [&] {
+      const index_t* ip = indptr.data_ptr<index_t>();
+      const index_t* ep = eids.defined() ? eids.data_ptr<index_t>() : nullptr;
+      const T* xp = x.data_ptr<T>();
+      T* op = out.data_ptr<T>();
+      at::parallel_for(0, num_dst, grain_for(num_dst, x.size(0), width), [&](int64_t begin, int64_t end) {
+        std::vector<T> mx(width), sum(width);
+        for (int64_t v = begin; v < end; ++v) {
+          std::fill(mx.begin(), mx.end(), -std::numeric_limits<T>::infinity());
+          std::fill(sum.begin(), sum.end(), T(0));
+          for (int64_t p = ip[v]; p < ip[v + 1]; ++p) {
+            const T* row = xp + (ep ? ep[p] : p) * width;
+            for (int64_t k = 0; k < width; ++k) mx[k] = std::max(mx[k], row[k]);
+          }
+          for (int64_t p = ip[v]; p < ip[v + 1]; ++p) {
+            const int64_t e = ep ? ep[p] : p;
+            for (int64_t k = 0; k < width; ++k) {
+              const T ex = std::exp(xp[e * width + k] - mx[k]);
+              op[e * width + k] = ex;
+              sum[k] += ex;
+            }
+          }
+          for (int64_t p = ip[v]; p < ip[v + 1]; ++p) {
+            const int64_t e = ep ? ep[p] : p;
+            for (int64_t k = 0; k < width; ++k) op[e * width + k] /= sum[k];
+          }
+        }
+      });
+    });
+  });
+  return out;
+}
+
+at::Tensor edge_softmax_backward(const at::Tensor& indptr_in, const c10::optional<at::Tensor>& eids_opt,
+                                 const at::Tensor& out_in, const at::Tensor& grad_in) {
+  check_args(indptr_in, eids_opt, out_in, "out");
+  TORCH_CHECK(out_in.sizes() == grad_in.sizes(), "edge_softmax backward: grad shape ", grad_in.sizes(),
+              " differs from output shape ", out_in.sizes());
+  const at::Tensor indptr = indptr_in.contiguous(), y = out_in.contiguous(), g = grad_in.contiguous();
+  const at::Tensor eids = eids_opt.has_value() && eids_opt->defined() ? eids_opt->contiguous() : at::Tensor();
+  const int64_t num_dst = indptr.numel() - 1;
+  const int64_t width = y.numel() / std::max<int64_t>(y.size(0), 1);
+  at::Tensor grad_x = at::empty_like(y);
+  AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "edge_softmax_backward", [&] {
+    using T = scalar_t;
+    AT_DISPATCH_INDEX_TYPES(indptr.scalar_type(), "edge_softmax_backward_index", [&] {
+      const index_t* ip = indptr.data_ptr<index_t>();
+      const index_t* ep = eids.defined() ? eids.data_ptr<index_t>() : nullptr;
+      const T* yp = y.data_ptr<T>();
+      const T* gp = g.data_ptr<T>();
+      T* dp = grad_x.data_ptr<T>();
+      at::parallel_for(0, num_dst, grain_for(num_dst, y.size(0), width), [&](int64_t begin, int64_t end) {
+        std::vector<T> dotp(width);
+        for (int64_t v = begin; v < end; ++v) {
+          std::fill(dotp.begin(), dotp.end(), T(0));
+          for (int64_t p = ip[v]; p < ip[v + 1]; ++p) {
+            const int64_t e = ep ? ep[p] : p;
+            for (int64_t k = 0; k < width; ++k) dotp[k] += yp[e * width + k] * gp[e * width + k];
+          }
+          for (int64_t p = ip[v]; p < ip[v + 1]; ++p) {
+            const int64_t e = ep ? ep[p] : p;
+            for (int64_t k = 0; k < width; ++k) {
+              dp[e * width + k] = yp[e * width + k] * (gp[e * width + k] - dotp[k]);
+            }
+          }
+        }
+      });
+    });
+  });
+  return grad_x;
+}
+
+}  // namespace ripple::ops::cpu

@@ -1,0 +1,179 @@
+// gspmm on the CPU: one pass over destination rows, no atomics, deterministic.
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include "ops/broadcast.h"
+#include "ops/cpu/functors.h"
+#include "ops/cpu/kernels.h"
+
+namespace ripple::ops::cpu {
+namespace {
+
+using detail::BinaryOp;
+using detail::Broadcast;
+using detail::Reduce;
+
+template <typename T, typename I>
+struct SpmmArgs {
+  const I* indptr;
+  const I* indices;
+  const I* eids;
+  const T* lhs;
+  const T* rhs;
+  T* out;
+  int64_t* arg_src;
+  int64_t* arg_edge;
+  int64_t num_dst;
+  bool mean;
+  const Broadcast* bc;
+};
+
+// Rows per task: aim for roughly 64k scalar updates per chunk.
+int64_t grain_for(int64_t rows, int64_t edges, int64_t width) {
+  const int64_t per_row = std::max<int64_t>(1, (edges / std::max<int64_t>(rows, 1) + 1) * width);
+  return std::max<int64_t>(1, 65536 / per_row);
+}
+
+template <typename T, typename I, typename Op, typename Red>
+void spmm_rows(const SpmmArgs<T, I>& a) {
+  const Broadcast& bc = *a.bc;
+  const int64_t len = bc.out_len;
+  const int64_t edges = a.num_dst > 0 ? static_cast<int64_t>(a.indptr[a.num_dst]) : 0;
+  at::parallel_for(0, a.num_dst, grain_for(a.num_dst, edges, len), [&](int64_t begin, int64_t end) {
+    for (int64_t v = begin; v < end; ++v) {
+      T* o = a.out + v * len;
+      for (int64_t k = 0; k < len; ++k) o[k] = Red::template init<T>();
+      int64_t* as = Red::kTracksArg && a.arg_src ? a.arg_src + v * len : nullptr;
+      int64_t* ae = Red::kTracksArg && a.arg_edge ? a.arg_edge + v * len : nullptr;
+      if (as) std::fill(as, as + len, -1);
+      if (ae) std::fill(ae, ae + len, -1);
+      const int64_t row_begin = a.indptr[v], row_end = a.indptr[v + 1];
+      for (int64_t p = row_begin; p < row_end; ++p) {
+        const int64_t u = a.indices[p];
+        const int64_t e = a.eids ? static_cast<int64_t>(a.eids[p]) : p;
+        const T* l = a.lhs ? a.lhs + u * bc.lhs_len : nullptr;
+        const T* r = a.rhs ? a.rhs + e * bc.rhs_len : nullptr;
+        if constexpr (!Red::kTracksArg) {
+          if (!bc.use_offsets) {
+            if (l && r) {
+              for (int64_t k = 0; k < len; ++k) o[k] += Op::call(l[k], r[k]);
+            } else if (l) {
+              for (int64_t k = 0; k < len; ++k) o[k] += Op::call(l[k], T(0));
+            } else {
+              for (int64_t k = 0; k < len; ++k) o[k] += Op::call(T(0), r[k]);
+            }
+          } else {
+            for (int64_t k = 0; k < len; ++k) {
+              o[k] += Op::call(l ? l[bc.lhs_offset[k]] : T(0), r ? r[bc.rhs_offset[k]] : T(0));
+            }
+          }
+        } else {
+          for (int64_t k = 0; k < len; ++k) {
+            const T lv = l ? l[bc.use_offsets ? bc.lhs_offset[k] : k] : T(0);
+            const T rv = r ? r[bc.use_offsets ? bc.rhs_offset[k] : k] : T(0);
+            const T m = Op::call(lv, rv);
+            if (p == row_begin || Red::better(m, o[k])) {
+              o[k] = m;
+              if (as) as[k] = u;
+              if (ae) ae[k] = e;
+            }
+          }
+        }
+      }
+      if (row_end == row_begin) {
+        std::fill(o, o + len, T(0));
+      } else if (a.mean) {
+        const T inv = T(1) / static_cast<T>(row_end - row_begin);
+        for (int64_t k = 0; k < len; ++k) o[k] *= inv;
+      }
+    }
+  });
+}
+
+std::vector<int64_t> feature_shape(const at::Tensor& t) {
+  return std::vector<int64_t>(t.sizes().begin() + 1, t.sizes().end());
+}
+
+}  // namespace
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
+    const at::Tensor& indptr, const at::Tensor& indices, const c10::optional<at::Tensor>& eids_opt,
+    const std::string& op_name, const std::string& reduce_name,
+    const c10::optional<at::Tensor>& lhs_opt, const c10::optional<at::Tensor>& rhs_opt,
+    int64_t num_src) {
+  const BinaryOp op = detail::parse_spmm_op(op_name);
+  const Reduce reduce = detail::parse_reduce(reduce_name);
+  TORCH_CHECK(indptr.dim() == 1 && indptr.numel() >= 1, "gspmm: indptr must be 1-D and non-empty, got ",
+              indptr.sizes());
+  TORCH_CHECK(indices.dim() == 1, "gspmm: indices must be 1-D, got ", indices.sizes());
+  TORCH_CHECK(indptr.scalar_type() == indices.scalar_type(),
+              "gspmm: indptr and indices must share a dtype");
+  const int64_t num_dst = indptr.numel() - 1;
+  const int64_t num_edges = indices.numel();
+  const bool need_lhs = detail::uses_lhs(op), need_rhs = detail::uses_rhs(op);
+  TORCH_CHECK(!need_lhs || (lhs_opt.has_value() && lhs_opt->defined()), "gspmm: op '", op_name,
+              "' needs lhs (source node data)");
+  TORCH_CHECK(!need_rhs || (rhs_opt.has_value() && rhs_opt->defined()), "gspmm: op '", op_name,
+              "' needs rhs (edge data)");
+  at::Tensor lhs = need_lhs ? lhs_opt->contiguous() : at::Tensor();
+  at::Tensor rhs = need_rhs ? rhs_opt->contiguous() : at::Tensor();
+  if (need_lhs) {
+    TORCH_CHECK(lhs.dim() >= 1 && lhs.size(0) == num_src, "gspmm: lhs must have ", num_src,
+                " rows (one per source node), got shape ", lhs.sizes());
+  }
+  if (need_rhs) {
+    TORCH_CHECK(rhs.dim() >= 1 && rhs.size(0) == num_edges, "gspmm: rhs must have ", num_edges,
+                " rows (one per edge), got shape ", rhs.sizes());
+  }
+  if (need_lhs && need_rhs) {
+    TORCH_CHECK(lhs.scalar_type() == rhs.scalar_type(), "gspmm: lhs dtype ", lhs.scalar_type(),
+                " differs from rhs dtype ", rhs.scalar_type());
+  }
+  const at::Tensor& any = need_lhs ? lhs : rhs;
+  TORCH_CHECK(at::isFloatingType(any.scalar_type()), "gspmm: operands must be floating point");
+  at::Tensor eids;
+  if (eids_opt.has_value() && eids_opt->defined()) {
+    eids = eids_opt->contiguous();
+    TORCH_CHECK(eids.numel() == num_edges && eids.scalar_type() == indices.scalar_type(),
+                "gspmm: eids must match indices in length and dtype");
+  }
+
+  const Broadcast bc = detail::compute_broadcast(need_lhs ? feature_shape(lhs) : feature_shape(rhs),
+                                                 need_rhs ? feature_shape(rhs) : feature_shape(lhs),
+                                                 false);
+  std::vector<int64_t> out_sizes{num_dst};
+  out_sizes.insert(out_sizes.end(), bc.out_shape.begin(), bc.out_shape.end());
+  at::Tensor out = at::empty(out_sizes, any.options());
+  const bool tracks = reduce == Reduce::kMax || reduce == Reduce::kMin;
+  at::Tensor arg_src, arg_edge;
+  if (tracks) {
+    arg_src = at::empty(out_sizes, any.options().dtype(at::kLong));
+    arg_edge = at::empty(out_sizes, any.options().dtype(at::kLong));
+  }
+  const at::Tensor ip = indptr.contiguous(), ix = indices.contiguous();
+
+  AT_DISPATCH_FLOATING_TYPES(any.scalar_type(), "gspmm", [&] {
+    using T = scalar_t;
+    AT_DISPATCH_INDEX_TYPES(ip.scalar_type(), "gspmm_index", [&] {
+      using I = index_t;
+      SpmmArgs<T, I> a{ip.data_ptr<I>(), ix.data_ptr<I>(), eids.defined() ? eids.data_ptr<I>() : nullptr,
+                       need_lhs ? lhs.data_ptr<T>() : nullptr, need_rhs ? rhs.data_ptr<T>() : nullptr,
+                       out.data_ptr<T>(), tracks ? arg_src.data_ptr<int64_t>() : nullptr,
+                       tracks ? arg_edge.data_ptr<int64_t>() : nullptr, num_dst,
+                       reduce == Reduce::kMean, &bc};
+      dispatch_binary_op(op, [&](auto op_tag) {
+        using Op = decltype(op_tag);
+        switch (reduce) {
+          case Reduce::kSum:
+          case Reduce::kMean: spmm_rows<T, I, Op, ReduceSum>(a); break;
+          case Reduce::kMax: spmm_rows<T, I, Op, ReduceMax>(a); break;
+          case Reduce::kMin: spmm_rows<T, I, Op, ReduceMin>(a); break;
+        }
+      });
+    });
+  });
+  return {out, arg_src, arg_edge};
+}
+
+}  // namespace ripple::ops::cpu

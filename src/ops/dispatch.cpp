@@ -1,0 +1,74 @@
+#include "ops/dispatch.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+namespace ripple::ops::dispatch {
+
+namespace {
+template <typename Fn>
+c10::TypedOperatorHandle<Fn> handle(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Fn>();
+}
+}  // namespace
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
+    const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids, const std::string& op,
+    const std::string& reduce, const OptTensor& lhs, const OptTensor& rhs, int64_t num_src) {
+  static auto h = handle<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+      const at::Tensor&, const at::Tensor&, const OptTensor&, c10::string_view, c10::string_view,
+      const OptTensor&, const OptTensor&, int64_t)>("ripple::gspmm_forward");
+  return h.call(indptr, indices, eids, op, reduce, lhs, rhs, num_src);
+}
+
+at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                          const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
+                          const std::string& lhs_target, const std::string& rhs_target) {
+  static auto h = handle<at::Tensor(const at::Tensor&, const at::Tensor&, const OptTensor&,
+                                    c10::string_view, const at::Tensor&, const at::Tensor&,
+                                    c10::string_view, c10::string_view)>("ripple::gsddmm_forward");
+  return h.call(indptr, indices, eids, op, lhs, rhs, lhs_target, rhs_target);
+}
+
+at::Tensor edge_softmax_forward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x) {
+  static auto h = handle<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&)>(
+      "ripple::edge_softmax_forward");
+  return h.call(indptr, eids, x);
+}
+
+at::Tensor edge_softmax_backward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& y,
+                                 const at::Tensor& grad) {
+  static auto h = handle<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&,
+                                    const at::Tensor&)>("ripple::edge_softmax_backward");
+  return h.call(indptr, eids, y, grad);
+}
+
+at::Tensor gspmm(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                 const at::Tensor& rev_indptr, const at::Tensor& rev_indices, const OptTensor& rev_eids,
+                 const std::string& op, const std::string& reduce, const OptTensor& lhs,
+                 const OptTensor& rhs) {
+  static auto h = handle<at::Tensor(const at::Tensor&, const at::Tensor&, const OptTensor&,
+                                    const at::Tensor&, const at::Tensor&, const OptTensor&,
+                                    c10::string_view, c10::string_view, const OptTensor&,
+                                    const OptTensor&)>("ripple::gspmm");
+  return h.call(indptr, indices, eids, rev_indptr, rev_indices, rev_eids, op, reduce, lhs, rhs);
+}
+
+at::Tensor gsddmm(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                  const at::Tensor& rev_indptr, const at::Tensor& rev_indices, const OptTensor& rev_eids,
+                  const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
+                  const std::string& lhs_target, const std::string& rhs_target) {
+  static auto h = handle<at::Tensor(const at::Tensor&, const at::Tensor&, const OptTensor&,
+                                    const at::Tensor&, const at::Tensor&, const OptTensor&,
+                                    c10::string_view, const at::Tensor&, const at::Tensor&,
+                                    c10::string_view, c10::string_view)>("ripple::gsddmm");
+  return h.call(indptr, indices, eids, rev_indptr, rev_indices, rev_eids, op, lhs, rhs, lhs_target,
+                rhs_target);
+}
+
+at::Tensor edge_softmax(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x) {
+  static auto h = handle<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&)>(
+      "ripple::edge_softmax");
+  return h.call(indptr, eids, x);
+}
+
+}  // namespace ripple::ops::dispatch

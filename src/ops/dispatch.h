@@ -1,0 +1,40 @@
+// Typed handles to the ripple:: dispatcher ops (internal). Calling through the dispatcher,
+// rather than the kernels directly, lets autograd and device dispatch apply.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <tuple>
+
+namespace ripple::ops::dispatch {
+
+using OptTensor = c10::optional<at::Tensor>;
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
+    const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids, const std::string& op,
+    const std::string& reduce, const OptTensor& lhs, const OptTensor& rhs, int64_t num_src);
+
+at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                          const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
+                          const std::string& lhs_target, const std::string& rhs_target);
+
+at::Tensor edge_softmax_forward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x);
+at::Tensor edge_softmax_backward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& y,
+                                 const at::Tensor& grad);
+
+// Differentiable ops. The graph is given both ways: CSC (indptr, indices, eids) and its
+// reverse (rev_*), which backward passes use to aggregate towards sources.
+at::Tensor gspmm(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                 const at::Tensor& rev_indptr, const at::Tensor& rev_indices, const OptTensor& rev_eids,
+                 const std::string& op, const std::string& reduce, const OptTensor& lhs,
+                 const OptTensor& rhs);
+
+at::Tensor gsddmm(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                  const at::Tensor& rev_indptr, const at::Tensor& rev_indices, const OptTensor& rev_eids,
+                  const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
+                  const std::string& lhs_target, const std::string& rhs_target);
+
+at::Tensor edge_softmax(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x);
+
+}  // namespace ripple::ops::dispatch

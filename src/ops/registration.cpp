@@ -1,0 +1,75 @@
+// Schemas and kernel registrations of the ripple:: operator library.
+//
+// The *_forward / *_backward ops are the raw kernels (CPU here; CUDA registers the same
+// names). gspmm, gsddmm and edge_softmax are the user-facing, differentiable ops: their
+// Autograd kernel records the backward, their CPU kernel serves inference mode.
+#include <torch/library.h>
+
+#include "ops/autograd.h"
+#include "ops/cpu/kernels.h"
+
+namespace ripple::ops {
+namespace {
+
+using OptTensor = c10::optional<at::Tensor>;
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward_cpu(
+    const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids, c10::string_view op,
+    c10::string_view reduce, const OptTensor& lhs, const OptTensor& rhs, int64_t num_src) {
+  return cpu::gspmm_forward(indptr, indices, eids, std::string(op), std::string(reduce), lhs, rhs, num_src);
+}
+
+at::Tensor gsddmm_forward_cpu(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                              c10::string_view op, const at::Tensor& lhs, const at::Tensor& rhs,
+                              c10::string_view lt, c10::string_view rt) {
+  return cpu::gsddmm_forward(indptr, indices, eids, std::string(op), lhs, rhs, std::string(lt), std::string(rt));
+}
+
+at::Tensor gspmm_cpu(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                     const at::Tensor& rev_indptr, const at::Tensor&, const OptTensor&,
+                     c10::string_view op, c10::string_view reduce, const OptTensor& lhs,
+                     const OptTensor& rhs) {
+  return std::get<0>(cpu::gspmm_forward(indptr, indices, eids, std::string(op), std::string(reduce), lhs,
+                                        rhs, rev_indptr.numel() - 1));
+}
+
+at::Tensor gsddmm_cpu(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
+                      const at::Tensor&, const at::Tensor&, const OptTensor&, c10::string_view op,
+                      const at::Tensor& lhs, const at::Tensor& rhs, c10::string_view lt,
+                      c10::string_view rt) {
+  return cpu::gsddmm_forward(indptr, indices, eids, std::string(op), lhs, rhs, std::string(lt), std::string(rt));
+}
+
+}  // namespace
+
+TORCH_LIBRARY(ripple, m) {
+  m.def("gspmm_forward(Tensor indptr, Tensor indices, Tensor? eids, str op, str reduce, Tensor? lhs, "
+        "Tensor? rhs, int num_src) -> (Tensor, Tensor, Tensor)");
+  m.def("gsddmm_forward(Tensor indptr, Tensor indices, Tensor? eids, str op, Tensor lhs, Tensor rhs, "
+        "str lhs_target, str rhs_target) -> Tensor");
+  m.def("edge_softmax_forward(Tensor indptr, Tensor? eids, Tensor scores) -> Tensor");
+  m.def("edge_softmax_backward(Tensor indptr, Tensor? eids, Tensor out, Tensor grad) -> Tensor");
+  m.def("gspmm(Tensor indptr, Tensor indices, Tensor? eids, Tensor rev_indptr, Tensor rev_indices, "
+        "Tensor? rev_eids, str op, str reduce, Tensor? lhs, Tensor? rhs) -> Tensor");
+  m.def("gsddmm(Tensor indptr, Tensor indices, Tensor? eids, Tensor rev_indptr, Tensor rev_indices, "
+        "Tensor? rev_eids, str op, Tensor lhs, Tensor rhs, str lhs_target, str rhs_target) -> Tensor");
+  m.def("edge_softmax(Tensor indptr, Tensor? eids, Tensor scores) -> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(ripple, CPU, m) {
+  m.impl("gspmm_forward", gspmm_forward_cpu);
+  m.impl("gsddmm_forward", gsddmm_forward_cpu);
+  m.impl("edge_softmax_forward", cpu::edge_softmax_forward);
+  m.impl("edge_softmax_backward", cpu::edge_softmax_backward);
+  m.impl("gspmm", gspmm_cpu);
+  m.impl("gsddmm", gsddmm_cpu);
+  m.impl("edge_softmax", cpu::edge_softmax_forward);
+}
+
+TORCH_LIBRARY_IMPL(ripple, Autograd, m) {
+  m.impl("gspmm", gspmm_autograd);
+  m.impl("gsddmm", gsddmm_autograd);
+  m.impl("edge_softmax", edge_softmax_autograd);
+}
+
+}  // namespace ripple::ops

@@ -1,0 +1,26 @@
+#include "train/node_data.h"
+
+#include <ATen/ATen.h>
+
+namespace ripple::train {
+
+std::filesystem::path resolve_dataset_path(const Config& config, const std::filesystem::path& config_dir) {
+  const std::filesystem::path p(config.get_string("dataset.path"));
+  if (p.is_absolute() || std::filesystem::exists(p) || config_dir.empty()) return std::filesystem::absolute(p);
+  const std::filesystem::path beside = config_dir / p;
+  return std::filesystem::exists(beside) ? std::filesystem::absolute(beside) : std::filesystem::absolute(p);
+}
+
+NodeData prepare_node_data(const Config& config, const std::filesystem::path& config_dir) {
+  NodeData d;
+  d.dataset = load_ogb_node_dataset(resolve_dataset_path(config, config_dir).string(),
+                                    config.get_string("dataset.split"));
+  if (config.get_bool("dataset.symmetrize")) d.dataset.graph = d.dataset.graph.symmetrized();
+  at::Tensor x = d.dataset.features;
+  if (config.get_bool("dataset.normalize_features")) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
+  d.features = nn::Features::from_dense(x, config.get_float("train.sparse_feature_density"));
+  d.graph = std::make_unique<nn::GraphCache>(d.dataset.graph);
+  return d;
+}
+
+}  // namespace ripple::train
