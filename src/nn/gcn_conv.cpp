@@ -11,7 +11,7 @@ GCNConvImpl::GCNConvImpl(int64_t in, int64_t out) {
 
 at::Tensor GCNConvImpl::forward(GraphCache& g, const Features& x, ForwardContext&) {
   const Graph& graph = g.with_self_loops();
-  const at::Tensor& w = g.gcn_weights();
+  const at::Tensor w = g.gcn_weights().to(lin->weight.scalar_type());
   const int64_t in = lin->weight.size(1), out = lin->weight.size(0);
   if (out <= in || x.is_sparse()) {
     return propagate(graph, "sum", lin->forward(x), {}, w) + bias;

@@ -25,7 +25,7 @@ at::Tensor GINConvImpl::forward(GraphCache& g, const Features& x, ForwardContext
 
 at::Tensor APPNPPropagationImpl::forward(GraphCache& g, const at::Tensor& h0) {
   const Graph& graph = g.with_self_loops();
-  const at::Tensor& w = g.gcn_weights();
+  const at::Tensor w = g.gcn_weights().to(h0.scalar_type());
   at::Tensor h = h0;
   for (int64_t i = 0; i < k; ++i) h = (1 - alpha) * propagate(graph, "sum", h, {}, w) + alpha * h0;
   return h;

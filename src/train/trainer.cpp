@@ -223,13 +223,13 @@ double RunSummary::std(double SeedResult::*f) const {
 RunSummary run_experiment(const Config& c, const fs::path& run_dir, bool resume, const TrainCallbacks& cb,
                           const fs::path& config_dir) {
   c.validate();
+  if (!resume && fs::exists(run_dir / "summary.json")) {
+    throw InputError(fmt::format("{}: already holds a finished run; choose another --run-dir", run_dir.string()));
+  }
   if (c.get_int("train.threads") > 0) at::set_num_threads(static_cast<int>(c.get_int("train.threads")));
   NodeData d = train::prepare_node_data(c, config_dir);  // all input errors surface before writing
   NodeModel probe = build_model(c, d, 0);               // invalid model settings too
   if (!resume) {
-    if (fs::exists(run_dir / "summary.json")) {
-      throw InputError(fmt::format("{}: already holds a finished run; choose another --run-dir", run_dir.string()));
-    }
     if (fs::exists(run_dir / "config.toml")) {
       throw InputError(fmt::format("{}: holds an unfinished run; continue it with --resume {}", run_dir.string(), run_dir.string()));
     }

@@ -1,0 +1,140 @@
+// Interrupted runs resumed from their checkpoints end exactly as uninterrupted ones, both
+// through the library (a test hook stops training mid-run) and through the binary killed
+// with SIGKILL. Also: multi-seed summary.json layout, and `ripple eval`.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "ripple/trainer.h"
+#include "support/cli.h"
+
+namespace ripple {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A seed's result.json without its wall-clock field.
+json result_without_time(const fs::path& p) {
+  json j = json::parse(read(p));
+  j.erase("epoch_ms_median");
+  return j;
+}
+
+Config small_config(const std::string& model) {
+  Config c;
+  c.set_override("dataset.path=\"" + testing::source_path("data/cora") + "\"");
+  c.set_override("dataset.normalize_features=true");
+  c.set_override("model.name=" + model);
+  c.set_override("train.epochs=30");
+  c.set_override("train.checkpoint_every=5");
+  c.set_override("train.seeds=2");
+  if (model == "gat") {
+    c.set_override("model.hidden=8");
+    c.set_override("model.heads=2");
+  }
+  return c;
+}
+
+TEST(Resume, InterruptedRunEndsBitIdentical) {
+  for (const std::string model : {"gcn", "gat"}) {
+    const fs::path tmp = testing::fresh_temp_dir("resume-" + model);
+    const Config c = small_config(model);
+    run_experiment(c, tmp / "full", false);
+
+    TrainCallbacks stop;
+    stop.interrupt_after_epochs = 43;  // seed 0 done, seed 1 stopped at epoch 13 (checkpoint at 10)
+    EXPECT_THROW(run_experiment(c, tmp / "cut", false, stop), std::runtime_error);
+    EXPECT_FALSE(fs::exists(tmp / "cut" / "summary.json"));
+    EXPECT_TRUE(fs::exists(tmp / "cut" / "seed-0" / "result.json"));
+    EXPECT_FALSE(fs::exists(tmp / "cut" / "seed-1" / "result.json"));
+    run_experiment(c, tmp / "cut", true);
+
+    for (const char* seed : {"seed-0", "seed-1"}) {
+      EXPECT_EQ(result_without_time(tmp / "full" / seed / "result.json"),
+                result_without_time(tmp / "cut" / seed / "result.json")) << model;
+      // Per-epoch metrics match except the wall-clock time field.
+      std::ifstream a(tmp / "full" / seed / "metrics.jsonl"), b(tmp / "cut" / seed / "metrics.jsonl");
+      std::string la, lb;
+      int lines = 0;
+      while (std::getline(a, la)) {
+        ASSERT_TRUE(std::getline(b, lb));
+        json ja = json::parse(la), jb = json::parse(lb);
+        ja.erase("epoch_ms");
+        jb.erase("epoch_ms");
+        EXPECT_EQ(ja, jb) << model << " " << seed << " line " << lines;
+        ++lines;
+      }
+      EXPECT_FALSE(std::getline(b, lb));
+      EXPECT_EQ(lines, 30);
+    }
+    const json full = json::parse(read(tmp / "full" / "summary.json"));
+    const json cut = json::parse(read(tmp / "cut" / "summary.json"));
+    EXPECT_EQ(full["metrics"]["test_acc"], cut["metrics"]["test_acc"]);
+  }
+}
+
+TEST(Resume, SummaryHoldsMeanStdAndPerSeedValues) {
+  const fs::path tmp = testing::fresh_temp_dir("summary");
+  const RunSummary s = run_experiment(small_config("gcn"), tmp / "run", false);
+  const json j = json::parse(read(tmp / "run" / "summary.json"));
+  const json& t = j["metrics"]["test_acc"];
+  ASSERT_EQ(t["per_seed"].size(), 2u);
+  const double a = t["per_seed"][0], b = t["per_seed"][1];
+  EXPECT_DOUBLE_EQ(t["mean"].get<double>(), (a + b) / 2);
+  EXPECT_NEAR(t["std"].get<double>(), std::abs(a - b) / std::sqrt(2.0), 1e-12);
+  EXPECT_TRUE(fs::exists(tmp / "run" / "config.toml"));
+  EXPECT_TRUE(fs::exists(tmp / "run" / "seed-1" / "best.pt"));
+  // `ripple eval` recomputes the best checkpoints' accuracies.
+  const auto r = testing::run_ripple("eval " + (tmp / "run").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(fmt::format("{:.4f}", a)), std::string::npos) << r.output;
+  // A finished run directory is not overwritten.
+  const auto again = testing::run_ripple("train --run-dir " + (tmp / "run").string());
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.output.find("already holds a finished run"), std::string::npos) << again.output;
+}
+
+TEST(Resume, KilledProcessResumesToTheSameResult) {
+  const fs::path tmp = testing::fresh_temp_dir("kill");
+  const std::string common = "train --config " + testing::source_path("examples/cora_gcn.toml") +
+                             " --set dataset.path=" + testing::source_path("data/cora") +
+                             " --set train.epochs=400 --set train.checkpoint_every=20 --set model.hidden=64";
+  ASSERT_EQ(testing::run_ripple(common + " --run-dir " + (tmp / "full").string()).exit_code, 0);
+
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string args = common + " --run-dir " + (tmp / "cut").string() + " > /dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", ("exec " + std::string(RIPPLE_BINARY) + " " + args).c_str(), nullptr);
+    _exit(127);
+  }
+  // Kill once the first checkpoint exists (or give up waiting after a while).
+  const auto ckpt = tmp / "cut" / "seed-0" / "checkpoint.pt";
+  for (int i = 0; i < 600 && !fs::exists(ckpt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!fs::exists(tmp / "cut" / "summary.json")) {
+    const auto r = testing::run_ripple("train --resume " + (tmp / "cut").string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  EXPECT_EQ(result_without_time(tmp / "full" / "seed-0" / "result.json"),
+            result_without_time(tmp / "cut" / "seed-0" / "result.json"));
+  EXPECT_FALSE(fs::exists(tmp / "cut" / "seed-0" / "checkpoint.pt.tmp"));
+}
+
+}  // namespace
+}  // namespace ripple
