@@ -7,6 +7,7 @@ packages=(
   libtorch-dev zlib1g-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-torch
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -19,6 +19,8 @@ struct AccuracyCase {
   double min_test_acc;
 };
 
+void PrintTo(const AccuracyCase& c, std::ostream* os) { *os << c.example << " >= " << c.min_test_acc; }
+
 class PublishedAccuracy : public ::testing::TestWithParam<AccuracyCase> {};
 
 TEST_P(PublishedAccuracy, TenSeedMeanReachesTarget) {
