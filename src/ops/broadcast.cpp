@@ -57,6 +57,15 @@ Broadcast compute_broadcast(const std::vector<int64_t>& lhs_in, const std::vecto
         idx[i] = 0;
       }
     }
+    if (!dot && b.lhs_len == b.out_len && b.out_len % b.rhs_len == 0) {
+      const int64_t inner = b.out_len / b.rhs_len;
+      bool trailing = true;
+      for (int64_t k = 0; k < b.out_len && trailing; ++k) {
+        trailing = b.lhs_offset[k] == k && b.rhs_offset[k] == k / inner;
+      }
+      b.rhs_trailing = trailing;
+      b.rhs_inner = inner;
+    }
   }
   return b;
 }

@@ -21,6 +21,11 @@ struct Broadcast {
   std::vector<int64_t> lhs_offset;  // per output element, start within the lhs row
   std::vector<int64_t> rhs_offset;
   std::vector<int64_t> out_shape;   // feature shape of the output (dot: last dim is 1)
+  // Set when lhs has the output's shape and rhs is constant along trailing dimensions:
+  // output element k reads lhs[k] and rhs[k / rhs_inner] (an edge weight per edge, or per
+  // head for [E, H, 1] attention). Kernels use a tight two-level loop for this case.
+  bool rhs_trailing = false;
+  int64_t rhs_inner = 1;
 };
 
 // Throws c10::Error when the shapes do not broadcast.

@@ -99,6 +99,16 @@ TEST(EdgeSoftmax, FiniteDifferencesAndStabilityWithLargeScores) {
   EXPECT_TRUE(at::allclose(sums.view(-1), (deg > 0).to(at::kFloat)));
 }
 
+TEST(GSddmm, EmptyGraphAndDotBetweenHeads) {
+  const Graph empty = testing::empty_graph(4);
+  const at::Tensor x = at::randn({4, 2, 3}, at::kDouble).set_requires_grad(true);
+  const at::Tensor out = ops::gsddmm(empty, "dot", x, x, "src", "dst");
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{0, 2, 1}));
+  out.sum().backward();
+  EXPECT_TRUE(at::equal(x.grad(), at::zeros_like(x)));
+  EXPECT_THROW(ops::gsddmm(testing::awkward_graph(), "dot", at::randn({7, 3}), at::randn({7, 4})), c10::Error);
+}
+
 TEST(EdgeSoftmax, EmptyGraph) {
   const Graph g = testing::empty_graph(3);
   const at::Tensor y = ops::edge_softmax(g, at::empty({0, 2}));

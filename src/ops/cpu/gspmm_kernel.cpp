@@ -55,7 +55,16 @@ void spmm_rows(const SpmmArgs<T, I>& a) {
         const T* l = a.lhs ? a.lhs + u * bc.lhs_len : nullptr;
         const T* r = a.rhs ? a.rhs + e * bc.rhs_len : nullptr;
         if constexpr (!Red::kTracksArg) {
-          if (!bc.use_offsets) {
+          if (bc.rhs_trailing && l && r) {
+            // e.g. [H, D] features times a per-head (or per-edge) weight.
+            const int64_t inner = bc.rhs_inner;
+            for (int64_t h = 0; h < bc.rhs_len; ++h) {
+              const T rh = r[h];
+              T* oh = o + h * inner;
+              const T* lh = l + h * inner;
+              for (int64_t d = 0; d < inner; ++d) oh[d] += Op::call(lh[d], rh);
+            }
+          } else if (!bc.use_offsets) {
             if (l && r) {
               for (int64_t k = 0; k < len; ++k) o[k] += Op::call(l[k], r[k]);
             } else if (l) {
