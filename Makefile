@@ -4,13 +4,14 @@
 #   make demo   train GCN on the embedded Cora dataset
 #   make test   build and run the whole test suite through ctest
 #   make sanitize  build with ASan+UBSan into build-asan/ and run the unit tests there
+#   make bench  build and run the kernel micro-benchmarks (not part of make test)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_MAXSIZE ?= 5G
 
-.PHONY: all deps build demo test sanitize clean
+.PHONY: all deps build demo test sanitize bench clean
 
 all: build
 
@@ -22,7 +23,7 @@ build: deps
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
 
 demo: build
-	./$(BUILD_DIR)/ripple train --config examples/cora_gcn.toml --run-dir runs/demo-cora-gcn
+	./$(BUILD_DIR)/ripple train --config examples/cora_gcn.toml
 
 test: build
 	cd $(BUILD_DIR) && OMP_NUM_THREADS=1 ctest --output-on-failure -j$(JOBS) --timeout 1200
@@ -32,6 +33,11 @@ sanitize: deps
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  OMP_NUM_THREADS=1 ctest --output-on-failure -j$(JOBS) -E 'PublishedAccuracy|Resume|python_ops' --timeout 1800
+
+bench: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DRIPPLE_BUILD_BENCH=ON > /dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+	./$(BUILD_DIR)/bench/ripple_kernels_bench --benchmark_min_time=0.2
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan
