@@ -16,7 +16,7 @@
 #include <map>
 #include <memory>
 
-#include "graphs.h"
+#include "ripple/generate.h"
 #include "ripple/ops.h"
 
 namespace ripple::bench {
@@ -31,7 +31,7 @@ const Graph& graph_for(int kind) {
   static std::map<int, std::unique_ptr<Graph>> cache;
   auto& g = cache[kind];
   if (!g) {
-    g = std::make_unique<Graph>(make_graph(kind == 0 ? "uniform" : "rmat", env_or("RIPPLE_BENCH_NODES", 100000),
+    g = std::make_unique<Graph>(ripple::make_graph(kind == 0 ? "uniform" : "rmat", env_or("RIPPLE_BENCH_NODES", 100000),
                                            env_or("RIPPLE_BENCH_EDGES", 2000000), 1));
     g->csr();
     g->coo();

@@ -84,7 +84,7 @@ class Graph {
 
   // Symmetric GCN normalisation of this graph's edges, deg^-1/2[src] * deg^-1/2[dst] with
   // deg the in-degree (as PyG's gcn_norm); float32 [num_edges] in CSC order. Nodes of degree
-  // zero get weight zero.
+  // zero get weight zero. On a bipartite graph only the destination factor applies.
   at::Tensor gcn_norm() const;
 
   Graph with_self_loops() const;

@@ -14,5 +14,6 @@ using Action = std::function<int()>;
 Action add_train_command(CLI::App& app);
 Action add_eval_command(CLI::App& app);
 Action add_info_command(CLI::App& app);
+Action add_generate_command(CLI::App& app);
 
 }  // namespace ripple::cli

@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <vector>
 
 #include "cli/commands.h"
 #include "ripple/error.h"
@@ -11,10 +10,10 @@ int main(int argc, char** argv) {
   CLI::App app{"Ripple: message-passing graph neural networks in C++"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ripple 0.1.0");
-  std::vector<std::pair<CLI::App*, ripple::cli::Action>> actions;
   ripple::cli::Action train = ripple::cli::add_train_command(app);
   ripple::cli::Action eval = ripple::cli::add_eval_command(app);
   ripple::cli::Action info = ripple::cli::add_info_command(app);
+  ripple::cli::Action generate = ripple::cli::add_generate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,6 +23,7 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("train")) return train();
     if (app.got_subcommand("eval")) return eval();
+    if (app.got_subcommand("generate")) return generate();
     return info();
   } catch (const ripple::InputError& e) {
     fmt::print(stderr, "\nripple: error: {}\n", e.what());
