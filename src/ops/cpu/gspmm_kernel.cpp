@@ -44,8 +44,9 @@ void spmm_rows(const SpmmArgs<T, I>& a) {
     for (int64_t v = begin; v < end; ++v) {
       T* o = a.out + v * len;
       for (int64_t k = 0; k < len; ++k) o[k] = Red::template init<T>();
-      int64_t* as = Red::kTracksArg && a.arg_src ? a.arg_src + v * len : nullptr;
-      int64_t* ae = Red::kTracksArg && a.arg_edge ? a.arg_edge + v * len : nullptr;
+      // max/min always record the winning source and edge (gspmm_forward allocates both).
+      int64_t* as = Red::kTracksArg ? a.arg_src + v * len : nullptr;
+      int64_t* ae = Red::kTracksArg ? a.arg_edge + v * len : nullptr;
       if (as) std::fill(as, as + len, -1);
       if (ae) std::fill(ae, ae + len, -1);
       const int64_t row_begin = a.indptr[v], row_end = a.indptr[v + 1];
@@ -77,6 +78,22 @@ void spmm_rows(const SpmmArgs<T, I>& a) {
               o[k] += Op::call(l ? l[bc.lhs_offset[k]] : T(0), r ? r[bc.rhs_offset[k]] : T(0));
             }
           }
+        } else if (!bc.use_offsets) {
+          // Branchless select, so the loop vectorizes; the first edge always wins.
+          const bool first = p == row_begin;
+          auto track = [&](int64_t k, T m) {
+            const bool take = first | Red::better(m, o[k]);
+            o[k] = take ? m : o[k];
+            as[k] = take ? u : as[k];
+            ae[k] = take ? e : ae[k];
+          };
+          if (l && r) {
+            for (int64_t k = 0; k < len; ++k) track(k, Op::call(l[k], r[k]));
+          } else if (l) {
+            for (int64_t k = 0; k < len; ++k) track(k, Op::call(l[k], T(0)));
+          } else {
+            for (int64_t k = 0; k < len; ++k) track(k, Op::call(T(0), r[k]));
+          }
         } else {
           for (int64_t k = 0; k < len; ++k) {
             const T lv = l ? l[bc.use_offsets ? bc.lhs_offset[k] : k] : T(0);
@@ -84,8 +101,8 @@ void spmm_rows(const SpmmArgs<T, I>& a) {
             const T m = Op::call(lv, rv);
             if (p == row_begin || Red::better(m, o[k])) {
               o[k] = m;
-              if (as) as[k] = u;
-              if (ae) ae[k] = e;
+              as[k] = u;
+              ae[k] = e;
             }
           }
         }
