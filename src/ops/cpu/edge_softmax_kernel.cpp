@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "ops/cpu/functors.h"
 #include "ops/cpu/kernels.h"
 
 namespace ripple::ops::cpu {
@@ -21,10 +22,6 @@ void check_args(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids,
     TORCH_CHECK(eids->scalar_type() == indptr.scalar_type() && eids->numel() == x.size(0),
                 "edge_softmax: eids must match indptr's dtype and ", name, "'s rows");
   }
-}
-
-int64_t grain_for(int64_t rows, int64_t edges, int64_t width) {
-  return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, (edges / std::max<int64_t>(rows, 1) + 1) * width));
 }
 
 }  // namespace
@@ -46,7 +43,7 @@ at::Tensor edge_softmax_forward(const at::Tensor& indptr_in, const c10::optional
       const index_t* ep = eids.defined() ? eids.data_ptr<index_t>() : nullptr;
       const T* xp = x.data_ptr<T>();
       T* op = out.data_ptr<T>();
-      at::parallel_for(0, num_dst, grain_for(num_dst, x.size(0), width), [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, num_dst, rows_per_task(num_dst, x.size(0), width), [&](int64_t begin, int64_t end) {
         std::vector<T> mx(width), sum(width);
         for (int64_t v = begin; v < end; ++v) {
           std::fill(mx.begin(), mx.end(), -std::numeric_limits<T>::infinity());
@@ -92,7 +89,7 @@ at::Tensor edge_softmax_backward(const at::Tensor& indptr_in, const c10::optiona
       const T* yp = y.data_ptr<T>();
       const T* gp = g.data_ptr<T>();
       T* dp = grad_x.data_ptr<T>();
-      at::parallel_for(0, num_dst, grain_for(num_dst, y.size(0), width), [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, num_dst, rows_per_task(num_dst, y.size(0), width), [&](int64_t begin, int64_t end) {
         std::vector<T> dotp(width);
         for (int64_t v = begin; v < end; ++v) {
           std::fill(dotp.begin(), dotp.end(), T(0));

@@ -1,11 +1,20 @@
 // Compile-time message operators and reducers shared by the CPU kernels (internal).
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <limits>
 
 #include "ops/op_names.h"
 
 namespace ripple::ops::cpu {
+
+// Destination rows per at::parallel_for task: about 64k scalar updates per chunk, from the
+// average row length (edges / rows) and the work per edge (`width` scalars).
+inline int64_t rows_per_task(int64_t rows, int64_t edges, int64_t width) {
+  const int64_t per_row = (edges / std::max<int64_t>(rows, 1) + 1) * std::max<int64_t>(width, 1);
+  return std::max<int64_t>(1, 65536 / per_row);
+}
 
 struct OpCopyLhs { template <typename T> static T call(T l, T) { return l; } };
 struct OpCopyRhs { template <typename T> static T call(T, T r) { return r; } };

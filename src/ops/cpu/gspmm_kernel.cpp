@@ -29,18 +29,12 @@ struct SpmmArgs {
   const Broadcast* bc;
 };
 
-// Rows per task: aim for roughly 64k scalar updates per chunk.
-int64_t grain_for(int64_t rows, int64_t edges, int64_t width) {
-  const int64_t per_row = std::max<int64_t>(1, (edges / std::max<int64_t>(rows, 1) + 1) * width);
-  return std::max<int64_t>(1, 65536 / per_row);
-}
-
 template <typename T, typename I, typename Op, typename Red>
 void spmm_rows(const SpmmArgs<T, I>& a) {
   const Broadcast& bc = *a.bc;
   const int64_t len = bc.out_len;
   const int64_t edges = a.num_dst > 0 ? static_cast<int64_t>(a.indptr[a.num_dst]) : 0;
-  at::parallel_for(0, a.num_dst, grain_for(a.num_dst, edges, len), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, a.num_dst, rows_per_task(a.num_dst, edges, len), [&](int64_t begin, int64_t end) {
     for (int64_t v = begin; v < end; ++v) {
       T* o = a.out + v * len;
       for (int64_t k = 0; k < len; ++k) o[k] = Red::template init<T>();
