@@ -1,52 +1,18 @@
 // Micro-benchmarks of the kernel algebra against a measured copy bandwidth and against the
 // unfused LibTorch formulation (index_select + index_add_, edge-sized messages) that plain
-// PyG runs. Each result reports bytes through SetBytesProcessed under the no-reuse traffic
-// model (every gathered row read from memory), and counters for the perfect-reuse model.
-//
-// Traffic model for aggregation over E edges, F float features, N nodes, int64 indices:
-//   no reuse:      E*F*4 (gathered rows) + N*F*4 (output) + E*8 (indices) + N*8 (indptr)
-//   perfect reuse: N*F*4 (each input row once) + N*F*4 (output) + E*8 + N*8
-// Graph sizes are picked with RIPPLE_BENCH_NODES / RIPPLE_BENCH_EDGES (default 100k / 2M).
+// PyG runs. Graphs, the traffic model and the counters are described in bench_common.h.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <map>
-#include <memory>
 
-#include "ripple/generate.h"
+#include "bench_common.h"
 #include "ripple/ops.h"
 
 namespace ripple::bench {
 namespace {
-
-int64_t env_or(const char* name, int64_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoll(v) : fallback;
-}
-
-const Graph& graph_for(int kind) {
-  static std::map<int, std::unique_ptr<Graph>> cache;
-  auto& g = cache[kind];
-  if (!g) {
-    g = std::make_unique<Graph>(ripple::make_graph(kind == 0 ? "uniform" : "rmat", env_or("RIPPLE_BENCH_NODES", 100000),
-                                           env_or("RIPPLE_BENCH_EDGES", 2000000), 1));
-    g->csr();
-    g->coo();
-  }
-  return *g;
-}
-
-void set_traffic(benchmark::State& state, const Graph& g, int64_t f) {
-  const double n = static_cast<double>(g.num_nodes()), e = static_cast<double>(g.num_edges());
-  const double no_reuse = e * f * 4 + n * f * 4 + e * 8 + n * 8;
-  const double reuse = 2 * n * f * 4 + e * 8 + n * 8;
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * no_reuse));
-  state.counters["reuse_GBps"] = benchmark::Counter(state.iterations() * reuse / 1e9, benchmark::Counter::kIsRate);
-  state.counters["GFLOPs"] = benchmark::Counter(state.iterations() * e * f / 1e9, benchmark::Counter::kIsRate);
-}
 
 // STREAM-like copy: read and write 256 MiB, all threads.
 void BM_CopyBandwidth(benchmark::State& state) {
@@ -68,7 +34,8 @@ BENCHMARK(BM_CopyBandwidth)->Unit(benchmark::kMillisecond)->UseRealTime();
 template <int kReduce>
 void BM_GSpmmCopyLhs(benchmark::State& state) {
   static const char* kNames[] = {"sum", "mean", "max"};
-  const Graph& g = graph_for(static_cast<int>(state.range(0)));
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
   const int64_t f = state.range(1);
   const at::Tensor x = at::randn({g.num_nodes(), f});
   at::NoGradGuard no_grad;
@@ -77,7 +44,8 @@ void BM_GSpmmCopyLhs(benchmark::State& state) {
 }
 
 void BM_GSpmmMulEdgeWeight(benchmark::State& state) {
-  const Graph& g = graph_for(static_cast<int>(state.range(0)));
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
   const int64_t f = state.range(1);
   const at::Tensor x = at::randn({g.num_nodes(), f}), w = at::rand({g.num_edges(), 1});
   at::NoGradGuard no_grad;
@@ -87,7 +55,8 @@ void BM_GSpmmMulEdgeWeight(benchmark::State& state) {
 
 // The unfused formulation: gather source rows per edge, scale, scatter-add by destination.
 void BM_UnfusedMulEdgeWeight(benchmark::State& state) {
-  const Graph& g = graph_for(static_cast<int>(state.range(0)));
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
   const int64_t f = state.range(1);
   const at::Tensor x = at::randn({g.num_nodes(), f}), w = at::rand({g.num_edges(), 1});
   at::NoGradGuard no_grad;
@@ -99,7 +68,8 @@ void BM_UnfusedMulEdgeWeight(benchmark::State& state) {
 }
 
 void BM_GSpmmMulEdgeWeightBackward(benchmark::State& state) {
-  const Graph& g = graph_for(static_cast<int>(state.range(0)));
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
   const int64_t f = state.range(1);
   const at::Tensor x = at::randn({g.num_nodes(), f}).set_requires_grad(true), w = at::rand({g.num_edges(), 1});
   const at::Tensor grad = at::randn({g.num_nodes(), f});
@@ -112,7 +82,8 @@ void BM_GSpmmMulEdgeWeightBackward(benchmark::State& state) {
 }
 
 void BM_GSddmmDot(benchmark::State& state) {
-  const Graph& g = graph_for(static_cast<int>(state.range(0)));
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
   const int64_t f = state.range(1);
   const at::Tensor a = at::randn({g.num_nodes(), f}), b = at::randn({g.num_nodes(), f});
   at::NoGradGuard no_grad;
@@ -121,7 +92,8 @@ void BM_GSddmmDot(benchmark::State& state) {
 }
 
 void BM_EdgeSoftmax(benchmark::State& state) {
-  const Graph& g = graph_for(static_cast<int>(state.range(0)));
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
   const int64_t heads = state.range(1);
   const at::Tensor s = at::randn({g.num_edges(), heads});
   at::NoGradGuard no_grad;
@@ -129,24 +101,77 @@ void BM_EdgeSoftmax(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * g.num_edges() * heads * 4 * 3);
 }
 
+// Backward of a mean aggregation: the gradient is a gspmm over the reverse graph.
+void BM_GSpmmCopyLhsSumBackward(benchmark::State& state) {
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
+  const int64_t f = state.range(1);
+  const at::Tensor x = at::randn({g.num_nodes(), f}).set_requires_grad(true);
+  const at::Tensor out = ops::gspmm(g, "copy_lhs", "sum", x, at::Tensor());
+  const at::Tensor grad = at::randn_like(out);
+  for (auto _ : state) benchmark::DoNotOptimize(torch::autograd::grad({out}, {x}, {grad}, /*retain_graph=*/true));
+  set_traffic(state, g, f);
+}
+
+// GAT's attention logits: per-head scores of source and destination added on each edge.
+void BM_GSddmmAdd(benchmark::State& state) {
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
+  const int64_t heads = state.range(1);
+  const at::Tensor a = at::randn({g.num_nodes(), heads, 1}), b = at::randn({g.num_nodes(), heads, 1});
+  at::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(ops::gsddmm(g, "add", a, b, "src", "dst"));
+  state.SetBytesProcessed(state.iterations() * g.num_edges() * (heads * 4 * 3 + g.csc_indices().element_size()));
+}
+
+void BM_GSddmmDotBackward(benchmark::State& state) {
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
+  const int64_t f = state.range(1);
+  const at::Tensor a = at::randn({g.num_nodes(), f}).set_requires_grad(true);
+  const at::Tensor b = at::randn({g.num_nodes(), f}).set_requires_grad(true);
+  const at::Tensor out = ops::gsddmm(g, "dot", a, b, "src", "dst");
+  const at::Tensor grad = at::randn_like(out);
+  for (auto _ : state) benchmark::DoNotOptimize(torch::autograd::grad({out}, {a, b}, {grad}, /*retain_graph=*/true));
+  set_traffic(state, g, f, 2);
+}
+
+void BM_EdgeSoftmaxBackward(benchmark::State& state) {
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
+  const int64_t heads = state.range(1);
+  const at::Tensor s = at::randn({g.num_edges(), heads}).set_requires_grad(true);
+  const at::Tensor out = ops::edge_softmax(g, s);
+  const at::Tensor grad = at::randn_like(out);
+  for (auto _ : state) benchmark::DoNotOptimize(torch::autograd::grad({out}, {s}, {grad}, /*retain_graph=*/true));
+  state.SetBytesProcessed(state.iterations() * g.num_edges() * heads * 4 * 4);
+}
+
 void feature_grid(benchmark::internal::Benchmark* b) {
   for (int kind : {0, 1}) {
     for (int f : {16, 64, 128, 256}) b->Args({kind, f});
   }
-  b->ArgNames({"rmat", "F"})->Unit(benchmark::kMillisecond)->UseRealTime();
+  b->ArgNames({"graph", "F"})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
 BENCHMARK(BM_GSpmmCopyLhs<0>)->Name("BM_GSpmmCopyLhsSum")->Apply(feature_grid);
+// Index width and node order at F = 128: int32 indices, RCM and degree reordering.
+BENCHMARK(BM_GSpmmCopyLhs<0>)->Name("BM_GSpmmCopyLhsSumOrder")->Args({2, 128})->Args({3, 128})->Args({4, 128})
+    ->Args({5, 128})->ArgNames({"graph", "F"})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GSpmmCopyLhs<1>)->Name("BM_GSpmmCopyLhsMean")->Apply(feature_grid);
 BENCHMARK(BM_GSpmmCopyLhs<2>)->Name("BM_GSpmmCopyLhsMax")->Apply(feature_grid);
 BENCHMARK(BM_GSpmmMulEdgeWeight)->Apply(feature_grid);
 BENCHMARK(BM_UnfusedMulEdgeWeight)->Apply(feature_grid);
 BENCHMARK(BM_GSpmmMulEdgeWeightBackward)->Apply(feature_grid);
 BENCHMARK(BM_GSddmmDot)->Apply(feature_grid);
+BENCHMARK(BM_GSpmmCopyLhsSumBackward)->Apply(feature_grid);
+BENCHMARK(BM_GSddmmDotBackward)->Apply(feature_grid);
+BENCHMARK(BM_GSddmmAdd)->Args({0, 1})->Args({0, 4})->Args({1, 1})->Args({1, 4})
+    ->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EdgeSoftmaxBackward)->Args({0, 1})->Args({0, 4})->Args({1, 1})->Args({1, 4})
+    ->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EdgeSoftmax)->Args({0, 1})->Args({0, 4})->Args({1, 1})->Args({1, 4})
-    ->ArgNames({"rmat", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace ripple::bench
-
-BENCHMARK_MAIN();

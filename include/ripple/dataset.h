@@ -13,6 +13,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <filesystem>
+#include <functional>
 #include <string>
 
 #include "ripple/graph.h"
@@ -35,6 +37,13 @@ struct NodeDataset {
 };
 
 NodeDataset load_ogb_node_dataset(const std::string& dir, const std::string& split = "public");
+
+// Writes `data` in the OGB raw layout above (edges in CSC order, de-duplicated as loaded;
+// features with round-trip precision; the split under its own name). The directory is built
+// beside `out_dir` and renamed into place, so it appears complete or not at all; `extra`
+// may add files to it first. An existing `out_dir` and write failures throw InputError.
+void write_ogb_node_dataset(const NodeDataset& data, const std::string& out_dir,
+                            const std::function<void(const std::filesystem::path&)>& extra = {});
 
 // Human-readable statistics (counts, degrees, feature density, split sizes, flags).
 std::string describe_dataset(const NodeDataset& data);

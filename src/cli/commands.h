@@ -15,5 +15,7 @@ Action add_train_command(CLI::App& app);
 Action add_eval_command(CLI::App& app);
 Action add_info_command(CLI::App& app);
 Action add_generate_command(CLI::App& app);
+Action add_convert_command(CLI::App& app);
+Action add_bench_command(CLI::App& app);
 
 }  // namespace ripple::cli

@@ -5,8 +5,10 @@
 
 #include "cli/commands.h"
 #include "ripple/error.h"
+#include "ripple/threads.h"
 
 int main(int argc, char** argv) {
+  ripple::set_intra_op_threads();  // commands with a thread setting override it
   CLI::App app{"Ripple: message-passing graph neural networks in C++"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ripple 0.1.0");
@@ -14,6 +16,8 @@ int main(int argc, char** argv) {
   ripple::cli::Action eval = ripple::cli::add_eval_command(app);
   ripple::cli::Action info = ripple::cli::add_info_command(app);
   ripple::cli::Action generate = ripple::cli::add_generate_command(app);
+  ripple::cli::Action convert = ripple::cli::add_convert_command(app);
+  ripple::cli::Action bench = ripple::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,6 +28,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("train")) return train();
     if (app.got_subcommand("eval")) return eval();
     if (app.got_subcommand("generate")) return generate();
+    if (app.got_subcommand("convert")) return convert();
+    if (app.got_subcommand("bench")) return bench();
     return info();
   } catch (const ripple::InputError& e) {
     fmt::print(stderr, "\nripple: error: {}\n", e.what());

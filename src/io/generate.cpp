@@ -3,19 +3,21 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <random>
 #include <vector>
 
+#include "io/gz_writer.h"
 #include "ripple/error.h"
 
 namespace fs = std::filesystem;
 
 namespace ripple {
 namespace {
+
+using io::GzWriter;
+using io::write_column;
 
 void draw_edges(const std::string& kind, int64_t nodes, int64_t edges, std::mt19937_64& rng,
                 std::vector<int64_t>& src, std::vector<int64_t>& dst) {
@@ -61,48 +63,6 @@ void check_options(const GenerateOptions& o) {
   if (o.classes < 1) throw InputError("--classes must be at least 1");
 }
 
-// A gzip file written through a 64 KiB buffer; every failure is an InputError naming the file.
-class GzWriter {
- public:
-  explicit GzWriter(const fs::path& path) : path_(path.string()), file_(gzopen(path_.c_str(), "wb1")) {
-    if (!file_) throw InputError(fmt::format("{}: cannot create", path_));
-  }
-  ~GzWriter() {
-    if (file_) gzclose(file_);
-  }
-  std::string& buffer() { return buffer_; }
-  // Call after appending to buffer(): writes it out once it is large.
-  void maybe_flush() {
-    if (buffer_.size() > (1 << 16)) flush();
-  }
-  void close() {
-    flush();
-    const int rc = gzclose(file_);
-    file_ = nullptr;
-    if (rc != Z_OK) throw InputError(fmt::format("{}: write failed (disk full?)", path_));
-  }
-
- private:
-  void flush() {
-    if (!buffer_.empty() && gzwrite(file_, buffer_.data(), static_cast<unsigned>(buffer_.size())) == 0) {
-      throw InputError(fmt::format("{}: write failed (disk full?)", path_));
-    }
-    buffer_.clear();
-  }
-  std::string path_;
-  gzFile file_;
-  std::string buffer_;
-};
-
-void write_column(const fs::path& path, const std::vector<int64_t>& values) {
-  GzWriter w(path);
-  for (int64_t v : values) {
-    fmt::format_to(std::back_inserter(w.buffer()), "{}\n", v);
-    w.maybe_flush();
-  }
-  w.close();
-}
-
 }  // namespace
 
 Graph make_graph(const std::string& kind, int64_t nodes, int64_t edges, uint64_t seed) {
@@ -117,10 +77,8 @@ Graph make_graph(const std::string& kind, int64_t nodes, int64_t edges, uint64_t
 
 void write_generated_dataset(const GenerateOptions& o, const std::string& out_dir) {
   check_options(o);
-  const fs::path out(out_dir);
-  if (fs::exists(out)) throw InputError(fmt::format("{}: already exists; choose a new --out", out_dir));
-  const fs::path tmp = out.string() + fmt::format(".partial-{}", getpid());
-  fs::remove_all(tmp);
+  io::StagedDirectory staged{fs::path(out_dir)};
+  const fs::path tmp = staged.path();
   try {
     fs::create_directories(tmp / "raw");
     fs::create_directories(tmp / "split" / "random");
@@ -167,15 +125,9 @@ void write_generated_dataset(const GenerateOptions& o, const std::string& out_di
     write_column(tmp / "split" / "random" / "train.csv.gz", sorted_slice(0, n_train));
     write_column(tmp / "split" / "random" / "valid.csv.gz", sorted_slice(n_train, n_train + n_valid));
     write_column(tmp / "split" / "random" / "test.csv.gz", sorted_slice(n_train + n_valid, o.nodes));
-    fs::rename(tmp, out);
+    staged.commit();
   } catch (const fs::filesystem_error& e) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
     throw InputError(fmt::format("{}: {}", out_dir, e.what()));
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    throw;
   }
 }
 

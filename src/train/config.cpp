@@ -162,7 +162,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("train.seed", int64_t{0}, "Seed of the first run; run i uses seed + i.", {}, 0),
       key("train.seeds", int64_t{1}, "Number of seeds to run (the --seeds flag overrides).", {}, 1, 1000),
       key("train.sparse_feature_density", 0.1, "Keep input features as sparse rows when at most this fraction is non-zero.", {}, 0.0, 1.0),
-      key("train.threads", int64_t{0}, "Intra-op threads; 0 uses all cores.", {}, 0, 4096),
+      key("train.threads", int64_t{0}, "Intra-op threads; 0 uses OMP_NUM_THREADS if set, else every core this process may run on.", {}, 0, 4096),
       key("train.log_every", int64_t{10}, "Epochs between progress lines when output is not a terminal.", {}, 1),
   };
   return schema;

@@ -1,5 +1,6 @@
 // Full-batch node-classification training loop, run directories and resume.
 #include "ripple/trainer.h"
+#include "ripple/threads.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -226,7 +227,7 @@ RunSummary run_experiment(const Config& c, const fs::path& run_dir, bool resume,
   if (!resume && fs::exists(run_dir / "summary.json")) {
     throw InputError(fmt::format("{}: already holds a finished run; choose another --run-dir", run_dir.string()));
   }
-  if (c.get_int("train.threads") > 0) at::set_num_threads(static_cast<int>(c.get_int("train.threads")));
+  set_intra_op_threads(c.get_int("train.threads"));
   NodeData d = train::prepare_node_data(c, config_dir);  // all input errors surface before writing
   NodeModel probe = build_model(c, d, 0);               // invalid model settings too
   if (!resume) {

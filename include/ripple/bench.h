@@ -1,0 +1,40 @@
+// End-to-end training benchmark behind `ripple bench`: times full-batch training epochs
+// (forward with loss, backward, optimizer step) of one model on a dataset or on a graph
+// generated in memory, after warm-up epochs, and reports the median and spread with the
+// process's peak resident memory. Bad settings and unreadable datasets throw InputError.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ripple {
+
+struct TrainingBenchSettings {
+  std::string dataset;         // OGB raw directory; empty: generate a graph in memory
+  std::string split;           // dataset split; empty: "public" if present, else the first
+  std::string kind = "rmat";   // generated graph: rmat or uniform
+  int64_t nodes = 100000, edges = 2000000, features = 128, classes = 16;
+  uint64_t seed = 1;
+  std::string model = "gcn";   // gcn, sage or gat (any model name training accepts)
+  int64_t layers = 2, hidden = 64, heads = 1;
+  double dropout = 0.5;
+  int64_t threads = 0;         // 0: as set_intra_op_threads chooses
+  int64_t epochs = 10, warmup = 2;
+};
+
+struct TrainingBenchResult {
+  TrainingBenchSettings settings;
+  std::string dataset_name;    // path or "rmat-N-E"
+  int64_t nodes = 0, edges = 0, features = 0, threads = 0;
+  double epoch_ms_median = 0, epoch_ms_min = 0, epoch_ms_max = 0;
+  double forward_ms_median = 0, backward_ms_median = 0, step_ms_median = 0;
+  double load_s = 0;           // loading or generating the data
+  double peak_rss_mb = 0;      // the process's peak resident set, data included
+};
+
+TrainingBenchResult run_training_bench(const TrainingBenchSettings& settings);
+
+// Peak resident set of this process so far, in MiB.
+double peak_rss_mb();
+
+}  // namespace ripple
