@@ -4,7 +4,7 @@
 #   make demo   train GCN on the embedded Cora dataset
 #   make test   build and run the whole test suite through ctest
 #   make sanitize  build with ASan+UBSan into build-asan/ and run the unit tests there
-#   make bench  build and run the kernel micro-benchmarks (not part of make test)
+#   make bench  build and run the benchmarks, report in bench/results/latest (not part of make test)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
@@ -37,7 +37,7 @@ sanitize: deps
 bench: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DRIPPLE_BUILD_BENCH=ON > /dev/null
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
-	./$(BUILD_DIR)/bench/ripple_kernels_bench --benchmark_min_time=0.2
+	BUILD_DIR=$(BUILD_DIR) bash bench/run.sh
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan

@@ -79,7 +79,6 @@ GraphArgs load_graph(AutogradContext* ctx) {
   return {get("indptr"), get("indices"), get("eids"), get("rev_indptr"), get("rev_indices"), get("rev_eids")};
 }
 
-
 // Sum a full-shape gradient down to `like`'s shape (undoing feature broadcasting).
 at::Tensor reduce_to(const at::Tensor& grad, const at::Tensor& like) {
   if (grad.sizes() == like.sizes()) return grad;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <tuple>
 
@@ -133,6 +134,26 @@ TEST(GSpmm, RejectsWrongShapesWithClearMessages) {
   EXPECT_THROW(ops::gspmm(g, "mul", "sum", at::randn({7, 4}), at::randn({g.num_edges(), 3})), c10::Error);
   EXPECT_THROW(ops::gspmm(g, "pow", "sum", at::randn({7, 4}), at::randn({g.num_edges(), 4})), c10::Error);
   EXPECT_THROW(ops::gspmm(g, "mul", "prod", at::randn({7, 4}), at::randn({g.num_edges(), 4})), c10::Error);
+}
+
+// Outputs of 32 MiB and more take the non-temporal store path of the sum kernel; it must
+// give the same values, with one thread and with several.
+TEST(GSpmm, LargeOutputsMatchReference) {
+  const Graph g = testing::random_graph(70000, 300000, 5);
+  at::manual_seed(3);
+  const at::Tensor x = at::randn({g.num_src(), 128}), w = at::rand({g.num_edges(), 1});
+  const int before = at::get_num_threads();
+  for (int threads : {1, 2}) {
+    at::set_num_threads(threads);
+    for (const char* reduce : {"sum", "mean"}) {
+      SCOPED_TRACE(::testing::Message() << reduce << " threads=" << threads);
+      EXPECT_TRUE(at::allclose(ops::gspmm(g, "copy_lhs", reduce, x, at::Tensor()),
+                               testing::reference_gspmm(g, "copy_lhs", reduce, x, at::Tensor()), 1e-5, 1e-5));
+      EXPECT_TRUE(at::allclose(ops::gspmm(g, "mul", reduce, x, w), testing::reference_gspmm(g, "mul", reduce, x, w),
+                               1e-5, 1e-5));
+    }
+  }
+  at::set_num_threads(before);
 }
 
 }  // namespace

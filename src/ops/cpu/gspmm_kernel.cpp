@@ -3,7 +3,10 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 
 #include "ops/broadcast.h"
@@ -116,7 +119,7 @@ void spmm_rows(const SpmmArgs<T, I>& a) {
 
 // Sum/mean over contiguous rows: copy_lhs (x[u]) or a binary op with a per-edge scalar per
 // head (x[u] * w[e], the GCN and GAT aggregation). This is the hot loop of every model, so it
-// gets its own path: the output row is accumulated in place (it stays in L1), and the source
+// gets its own path: the output row is accumulated in a buffer that stays in L1, and the source
 // rows of the edge prefetch_edges() ahead are prefetched, which keeps several random DRAM
 // reads in flight per core instead of one (the gather is latency-bound, not compute-bound).
 // How far ahead to prefetch, in bytes of gathered rows (about 16 rows of 128 floats).
@@ -134,6 +137,31 @@ inline void prefetch_row(const T* base, int64_t row, int64_t len) {
   for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
 }
 
+// Output rows of a large result are written with non-temporal stores: the output would not
+// stay in cache anyway, and a normal store first reads each line it overwrites (write
+// allocate), which adds N*F*4 bytes of DRAM reads to the gather traffic.
+constexpr int64_t kStreamingOutputBytes = int64_t{32} << 20;
+
+template <typename T>
+inline void store_row(T* __restrict__ out, const T* __restrict__ acc, int64_t len, bool streaming) {
+#if defined(__AVX__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (streaming && len % 8 == 0 && reinterpret_cast<uintptr_t>(out) % 32 == 0) {
+      for (int64_t k = 0; k < len; k += 8) _mm256_stream_ps(out + k, _mm256_loadu_ps(acc + k));
+      return;
+    }
+  }
+#endif
+  (void)streaming;
+  std::copy(acc, acc + len, out);
+}
+
+inline void finish_streaming_stores() {
+#if defined(__AVX__)
+  _mm_sfence();  // make the non-temporal stores visible before the task ends
+#endif
+}
+
 template <typename T, typename I, typename Op, bool kHasRhs>
 void spmm_sum_rows(const SpmmArgs<T, I>& a) {
   const Broadcast& bc = *a.bc;
@@ -144,8 +172,10 @@ void spmm_sum_rows(const SpmmArgs<T, I>& a) {
   at::parallel_for(0, a.num_dst, rows_per_task(a.num_dst, edges, len), [&](int64_t begin, int64_t end) {
     const int64_t last_edge = static_cast<int64_t>(a.indptr[end]) - 1;
     const int64_t distance = prefetch_edges(len * static_cast<int64_t>(sizeof(T)));
+    const bool streaming = a.num_dst * len * static_cast<int64_t>(sizeof(T)) >= kStreamingOutputBytes;
+    std::vector<T> acc(static_cast<size_t>(len));
     for (int64_t v = begin; v < end; ++v) {
-      T* __restrict__ o = a.out + v * len;
+      T* __restrict__ o = acc.data();
       for (int64_t k = 0; k < len; ++k) o[k] = T(0);
       const int64_t row_begin = a.indptr[v], row_end = a.indptr[v + 1];
       for (int64_t p = row_begin; p < row_end; ++p) {
@@ -169,7 +199,9 @@ void spmm_sum_rows(const SpmmArgs<T, I>& a) {
         const T inv = T(1) / static_cast<T>(row_end - row_begin);
         for (int64_t k = 0; k < len; ++k) o[k] *= inv;
       }
+      store_row(a.out + v * len, o, len, streaming);
     }
+    finish_streaming_stores();
   });
 }
 

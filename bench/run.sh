@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The benchmark suite behind `make bench` (about 12 minutes on a 2-core machine): kernel and
+# layer micro-benchmarks at 100k nodes / 2M edges, the headline kernels at 1M / 20M with
+# 1 and 2 threads and after reordering, then end-to-end epochs with `ripple bench` on Cora,
+# CiteSeer and a generated 1M / 20M graph. Results go to $RIPPLE_BENCH_OUT (default
+# bench/results/latest): one JSON file per step and report.md, rendered by bench/report.py.
+# Run it on a quiet machine (check `uptime`); medians of 5 repetitions are reported.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+OUT=${RIPPLE_BENCH_OUT:-bench/results/latest}
+BIN=$BUILD_DIR/bench/ripple_kernels_bench
+REPS=${RIPPLE_BENCH_REPS:-5}
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json "$OUT"/*.jsonl "$OUT"/report.md
+
+micro() {  # name, env..., -- filter
+  local name=$1; shift
+  echo "== $name" >&2
+  env "$@" "$BIN" --benchmark_filter="$FILTER" --benchmark_repetitions="$REPS" \
+    --benchmark_report_aggregates_only=true --benchmark_min_time="${MIN_TIME:-0.05}" \
+    --benchmark_out="$OUT/$name.json" --benchmark_out_format=json > /dev/null
+}
+
+# 100k / 2M: every kernel, forward and backward, every width; dropout; whole layers.
+FILTER='BM_CopyBandwidth|BM_GSpmm|BM_Unfused|BM_GSddmm|BM_EdgeSoftmax|BM_Dropout|BM_Linear' micro small_kernels RIPPLE_BENCH_NODES=100000
+REPS=3 FILTER='BM_GCNConv|BM_SAGEConv|BM_GATConv' micro small_layers RIPPLE_BENCH_NODES=100000
+
+# 1M / 20M, F = 128: the headline sum kernel (random order, int32, reordered) with 2 and 1
+# threads, and the fused layers (the unfused GCN/GAT do not fit in 24 GiB at this size:
+# their [E, 128] messages and gradients alone take 2 x 10.7 GB).
+BIG=(RIPPLE_BENCH_NODES=1000000 RIPPLE_BENCH_EDGES=20000000)
+FILTER='BM_CopyBandwidth|BM_GSpmmCopyLhsSum/graph:[01]/F:128|BM_GSpmmCopyLhsSumOrder' micro large_sum_2threads "${BIG[@]}" OMP_NUM_THREADS=2
+FILTER='BM_CopyBandwidth|BM_GSpmmCopyLhsSum/graph:[01]/F:128|BM_GSpmmMulEdgeWeight/graph:[01]/F:128' micro large_sum_1thread "${BIG[@]}" OMP_NUM_THREADS=1
+REPS=3 FILTER='BM_GCNConv/|BM_GATConv/graph:[01]/heads:4' micro large_layers "${BIG[@]}"
+
+# End to end: full-batch epochs (forward, backward, Adam step).
+echo "== end_to_end" >&2
+RIPPLE=$BUILD_DIR/ripple
+{
+  $RIPPLE bench --dataset data/cora,data/citeseer --model gcn,sage --hidden 64 --epochs 20 --warmup 5 --output json
+  $RIPPLE bench --dataset data/cora,data/citeseer --model gat --hidden 8 --heads 8 --epochs 20 --warmup 5 --output json
+  $RIPPLE bench --kind rmat --nodes 1000000 --edges 20000000 --features 128 --layers 3 --hidden 256 \
+    --model gcn,sage --epochs 3 --warmup 1 --output json
+  $RIPPLE bench --kind rmat --nodes 1000000 --edges 20000000 --features 128 --layers 3 --hidden 64 --heads 4 \
+    --model gat --epochs 3 --warmup 1 --output json
+} > "$OUT/end_to_end.jsonl"
+
+python3 bench/report.py "$OUT" > "$OUT/report.md"
+echo "wrote $OUT/report.md" >&2
