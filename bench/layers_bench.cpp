@@ -2,7 +2,7 @@
 // with plain LibTorch operators over an edge index (index_select, index_add_, scatter_reduce,
 // edge-sized messages: what PyG runs without compiled extensions). Both sides use the same
 // weights and graph; the counters give the peak resident memory each adds (peak_MB).
-//   GCN:  128 -> 128;  SAGE (mean): 128 -> 128;  GAT: 128 -> heads x 64 (heads 1 or 4).
+//   GCN:  64 -> 64 and 128 -> 128;  SAGE (mean): 128 -> 128;  GAT: 128 -> heads x 64 (heads 1 or 4).
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -32,27 +32,30 @@ void run_layer(benchmark::State& state, const Graph& g, int64_t width, Step step
   set_traffic(state, g, width, 2);  // forward aggregation + its backward
 }
 
+// Args: graph, width (in = out).
 void BM_GCNConv(benchmark::State& state) {
   const Graph& base = graph_for(state.range(0));
+  const int64_t f = state.range(1);
   nn::GraphCache cache(base);
   torch::manual_seed(0);
-  nn::GCNConv conv(kIn, kIn);
-  const at::Tensor x = at::randn({base.num_nodes(), kIn});
+  nn::GCNConv conv(f, f);
+  const at::Tensor x = at::randn({base.num_nodes(), f});
   nn::ForwardContext ctx;
   cache.gcn_weights();
-  run_layer(state, cache.with_self_loops(), kIn, [&] { return conv->forward(cache, x, ctx); });
+  run_layer(state, cache.with_self_loops(), f, [&] { return conv->forward(cache, x, ctx); });
 }
 
 void BM_GCNConvUnfused(benchmark::State& state) {
   const Graph& base = graph_for(state.range(0));
   nn::GraphCache cache(base);
   const Graph& g = cache.with_self_loops();
+  const int64_t f = state.range(1);
   const at::Tensor src = g.coo().src.to(at::kLong), dst = g.coo().dst.to(at::kLong), w = cache.gcn_weights();
   torch::manual_seed(0);
-  torch::nn::Linear lin(torch::nn::LinearOptions(kIn, kIn).bias(false));
-  const at::Tensor bias = torch::zeros({kIn}, torch::requires_grad());
-  const at::Tensor x = at::randn({base.num_nodes(), kIn});
-  run_layer(state, g, kIn, [&] {
+  torch::nn::Linear lin(torch::nn::LinearOptions(f, f).bias(false));
+  const at::Tensor bias = torch::zeros({f}, torch::requires_grad());
+  const at::Tensor x = at::randn({base.num_nodes(), f});
+  run_layer(state, g, f, [&] {
     const at::Tensor h = lin->forward(x);
     const at::Tensor msg = h.index_select(0, src) * w;
     return at::zeros_like(h).index_add(0, dst, msg) + bias;
@@ -132,8 +135,15 @@ void gat_graphs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
-BENCHMARK(BM_GCNConv)->Apply(graphs);
-BENCHMARK(BM_GCNConvUnfused)->Apply(graphs);
+void gcn_graphs(benchmark::internal::Benchmark* b) {
+  for (int g : {0, 1}) {
+    for (int f : {64, 128}) b->Args({g, f});
+  }
+  b->ArgNames({"graph", "F"})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK(BM_GCNConv)->Apply(gcn_graphs);
+BENCHMARK(BM_GCNConvUnfused)->Apply(gcn_graphs);
 BENCHMARK(BM_SAGEConv)->Apply(graphs);
 BENCHMARK(BM_SAGEConvUnfused)->Apply(graphs);
 BENCHMARK(BM_GATConv)->Apply(gat_graphs);

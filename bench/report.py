@@ -102,7 +102,9 @@ def main():
     ml = medians(small_l)
     lpairs = []
     for g, gname in ((0, "uniform"), (1, "rmat")):
-        lpairs.append((f"BM_GCNConv/graph:{g}/real_time", f"BM_GCNConvUnfused/graph:{g}/real_time", f"GCNConv 128->128, {gname}"))
+        for f in (64, 128):
+            lpairs.append((f"BM_GCNConv/graph:{g}/F:{f}/real_time", f"BM_GCNConvUnfused/graph:{g}/F:{f}/real_time",
+                           f"GCNConv {f}->{f}, {gname}"))
         lpairs.append((f"BM_SAGEConv/graph:{g}/real_time", f"BM_SAGEConvUnfused/graph:{g}/real_time", f"SAGEConv mean 128->128, {gname}"))
         for h in (1, 4):
             lpairs.append((f"BM_GATConv/graph:{g}/heads:{h}/real_time", f"BM_GATConvUnfused/graph:{g}/heads:{h}/real_time",
@@ -141,8 +143,12 @@ def main():
         out.append(table(["kernel", "1 thread ms", "2 threads ms", "speed-up"], rows))
     mb = medians(big_l)
     if mb:
-        out.append("\n## Fused layers at 1M / 20M (forward + backward)\n\n")
+        out.append("\n## Layers at 1M / 20M, RMAT (forward + backward)\n\n")
         out.append(table(["benchmark", "graph", "ms", "GB/s (no reuse)", "of copy", "peak MB"], kernel_rows(mb)))
+        out.append("\n")
+        out.append(table(["layer", "Ripple ms", "unfused ms", "speed-up", "peak memory Ripple / unfused"],
+                         ratio_rows(mb, [("BM_GCNConv/graph:1/F:64/real_time", "BM_GCNConvUnfused/graph:1/F:64/real_time",
+                                          "GCNConv 64->64, rmat 1M/20M")])))
 
     path = os.path.join(results, "end_to_end.jsonl")
     if os.path.exists(path):

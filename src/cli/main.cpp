@@ -5,9 +5,11 @@
 
 #include "cli/commands.h"
 #include "ripple/error.h"
+#include "ripple/memory.h"
 #include "ripple/threads.h"
 
 int main(int argc, char** argv) {
+  ripple::install_huge_page_allocator();
   ripple::set_intra_op_threads();  // commands with a thread setting override it
   CLI::App app{"Ripple: message-passing graph neural networks in C++"};
   app.require_subcommand(1);

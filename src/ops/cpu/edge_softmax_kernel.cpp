@@ -43,7 +43,7 @@ at::Tensor edge_softmax_forward(const at::Tensor& indptr_in, const c10::optional
       const index_t* ep = eids.defined() ? eids.data_ptr<index_t>() : nullptr;
       const T* xp = x.data_ptr<T>();
       T* op = out.data_ptr<T>();
-      at::parallel_for(0, num_dst, rows_per_task(num_dst, x.size(0), width), [&](int64_t begin, int64_t end) {
+      parallel_for_balanced_rows(ip, num_dst, width, [&](int64_t begin, int64_t end) {
         std::vector<T> mx(width), sum(width);
         for (int64_t v = begin; v < end; ++v) {
           std::fill(mx.begin(), mx.end(), -std::numeric_limits<T>::infinity());
@@ -89,7 +89,7 @@ at::Tensor edge_softmax_backward(const at::Tensor& indptr_in, const c10::optiona
       const T* yp = y.data_ptr<T>();
       const T* gp = g.data_ptr<T>();
       T* dp = grad_x.data_ptr<T>();
-      at::parallel_for(0, num_dst, rows_per_task(num_dst, y.size(0), width), [&](int64_t begin, int64_t end) {
+      parallel_for_balanced_rows(ip, num_dst, width, [&](int64_t begin, int64_t end) {
         std::vector<T> dotp(width);
         for (int64_t v = begin; v < end; ++v) {
           std::fill(dotp.begin(), dotp.end(), T(0));

@@ -1,6 +1,8 @@
 // Compile-time message operators and reducers shared by the CPU kernels (internal).
 #pragma once
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -9,11 +11,34 @@
 
 namespace ripple::ops::cpu {
 
-// Destination rows per at::parallel_for task: about 64k scalar updates per chunk, from the
-// average row length (edges / rows) and the work per edge (`width` scalars).
-inline int64_t rows_per_task(int64_t rows, int64_t edges, int64_t width) {
-  const int64_t per_row = (edges / std::max<int64_t>(rows, 1) + 1) * std::max<int64_t>(width, 1);
-  return std::max<int64_t>(1, 65536 / per_row);
+// Calls f(begin, end) in parallel on disjoint destination-row ranges covering [0, rows),
+// each with about the same edges + rows. A split into equal numbers of rows (what
+// at::parallel_for does) hands one thread all the hubs when rows are sorted by degree, or
+// on any power-law graph whose hubs happen to be numbered together.
+template <typename I, typename F>
+void parallel_for_balanced_rows(const I* indptr, int64_t rows, int64_t width, const F& f) {
+  if (rows <= 0) return;
+  const int64_t total = static_cast<int64_t>(indptr[rows]) + rows;
+  const int64_t by_size = total * std::max<int64_t>(width, 1) / 65536 + 1;
+  const int64_t parts = std::clamp<int64_t>(by_size, 1, int64_t{8} * at::get_num_threads());
+  // First row v with indptr[v] + v >= the part's share (indptr[v] + v strictly increases).
+  auto boundary = [&](int64_t part) {
+    if (part >= parts) return rows;
+    const int64_t target = total / parts * part + (total % parts) * part / parts;
+    int64_t lo = 0, hi = rows;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (static_cast<int64_t>(indptr[mid]) + mid < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  at::parallel_for(0, parts, 1, [&](int64_t first, int64_t last) {
+    for (int64_t part = first; part < last; ++part) {
+      const int64_t begin = boundary(part), end = boundary(part + 1);
+      if (begin < end) f(begin, end);
+    }
+  });
 }
 
 struct OpCopyLhs { template <typename T> static T call(T l, T) { return l; } };

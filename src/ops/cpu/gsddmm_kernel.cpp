@@ -23,8 +23,7 @@ void sddmm_rows(const I* indptr, const I* indices, const I* eids, int64_t num_ds
                 const T* rhs, T* out, Target lt, Target rt, const Broadcast& bc) {
   const int64_t len = bc.out_len;
   const int64_t red = bc.reduce_size;
-  const int64_t edges = num_dst > 0 ? static_cast<int64_t>(indptr[num_dst]) : 0;
-  at::parallel_for(0, num_dst, rows_per_task(num_dst, edges, len * red), [&](int64_t begin, int64_t end) {
+  parallel_for_balanced_rows(indptr, num_dst, len * red, [&](int64_t begin, int64_t end) {
     for (int64_t v = begin; v < end; ++v) {
       for (int64_t p = indptr[v]; p < indptr[v + 1]; ++p) {
         const int64_t u = indices[p];

@@ -39,8 +39,7 @@ template <typename T, typename I, typename Op, typename Red>
 void spmm_rows(const SpmmArgs<T, I>& a) {
   const Broadcast& bc = *a.bc;
   const int64_t len = bc.out_len;
-  const int64_t edges = a.num_dst > 0 ? static_cast<int64_t>(a.indptr[a.num_dst]) : 0;
-  at::parallel_for(0, a.num_dst, rows_per_task(a.num_dst, edges, len), [&](int64_t begin, int64_t end) {
+  parallel_for_balanced_rows(a.indptr, a.num_dst, len, [&](int64_t begin, int64_t end) {
     for (int64_t v = begin; v < end; ++v) {
       T* o = a.out + v * len;
       for (int64_t k = 0; k < len; ++k) o[k] = Red::template init<T>();
@@ -168,8 +167,7 @@ void spmm_sum_rows(const SpmmArgs<T, I>& a) {
   const int64_t len = bc.out_len;
   const int64_t inner = kHasRhs ? bc.rhs_inner : len;
   const int64_t heads = kHasRhs ? bc.rhs_len : 1;
-  const int64_t edges = a.num_dst > 0 ? static_cast<int64_t>(a.indptr[a.num_dst]) : 0;
-  at::parallel_for(0, a.num_dst, rows_per_task(a.num_dst, edges, len), [&](int64_t begin, int64_t end) {
+  parallel_for_balanced_rows(a.indptr, a.num_dst, len, [&](int64_t begin, int64_t end) {
     const int64_t last_edge = static_cast<int64_t>(a.indptr[end]) - 1;
     const int64_t distance = prefetch_edges(len * static_cast<int64_t>(sizeof(T)));
     const bool streaming = a.num_dst * len * static_cast<int64_t>(sizeof(T)) >= kStreamingOutputBytes;
