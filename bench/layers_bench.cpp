@@ -9,6 +9,7 @@
 
 #include "bench_common.h"
 #include "ripple/nn/graph_cache.h"
+#include "ripple/memory.h"
 #include "ripple/nn/layers.h"
 
 namespace ripple::bench {
@@ -18,17 +19,25 @@ constexpr int64_t kIn = 128;
 
 at::Tensor in_degree_float(const Graph& g) { return g.in_degrees().to(at::kFloat).clamp_min(1).unsqueeze(1); }
 
-// One fused or unfused forward + backward per iteration; `step` returns the output.
+// One fused or unfused forward + backward per iteration; `step` returns the output. The peak
+// memory is that of one untimed step with the allocator's cache of free buffers emptied and
+// off, so that it is the step's own working set.
 template <typename Step>
 void run_layer(benchmark::State& state, const Graph& g, int64_t width, Step step) {
   state.SetLabel(graph_name(state.range(0)));
-  PeakMemory peak;
-  peak.reset();
+  {
+    const size_t cache_limit = set_cached_memory_limit(0);
+    PeakMemory peak;
+    peak.reset();
+    const at::Tensor out = step();
+    out.backward(at::ones_like(out));
+    state.counters["peak_MB"] = peak.peak_mb();
+    set_cached_memory_limit(cache_limit);
+  }
   for (auto _ : state) {
     const at::Tensor out = step();
     out.backward(at::ones_like(out));
   }
-  state.counters["peak_MB"] = peak.peak_mb();
   set_traffic(state, g, width, 2);  // forward aggregation + its backward
 }
 

@@ -1,19 +1,43 @@
-// Large CPU buffers on transparent huge pages.
+// Large CPU buffers on transparent huge pages, with a bounded cache of freed buffers.
 //
 // LibTorch's default CPU allocator takes large buffers from glibc, which maps fresh 4 KiB
-// pages for each of them: every large tensor pays one page fault per 4 KiB on first touch
-// (on a 1M-node graph most of the system time of a training epoch), and the random row
-// gathers of aggregation miss the TLB on almost every row. install_huge_page_allocator()
-// replaces LibTorch's CPU allocator (c10::SetCPUAllocator) with one that serves buffers of
-// 2 MiB and more from 2 MiB-aligned anonymous mappings advised MADV_HUGEPAGE, and everything
-// smaller from the allocator it replaces. Where the kernel has transparent huge pages off,
-// the advice is ignored and plain pages are used. Call it once at start-up, before any
-// tensor exists (the `ripple` binary does); calling it again does nothing. Allocation
-// failure throws c10::Error, as LibTorch's allocator does.
+// pages for each of them: every large tensor pays one page fault per 4 KiB on first touch,
+// and the kernel zeroes each page it hands out (on a 1M-node graph most of the system time
+// of a training epoch), and the random row gathers of aggregation miss the TLB on almost
+// every row. install_huge_page_allocator() replaces LibTorch's CPU allocator
+// (c10::SetCPUAllocator) with one that serves buffers of 2 MiB and more from 2 MiB-aligned
+// anonymous mappings advised MADV_HUGEPAGE, and everything smaller from the allocator it
+// replaces. Where the kernel has transparent huge pages off, the advice is ignored and
+// plain pages are used.
+//
+// Freed large buffers are kept, up to `cache_bytes` in all, and handed out again to a
+// request of the same rounded size: a training loop allocates the same shapes every step,
+// and reuse skips the unmap, the page faults and the zeroing. Cached buffers stay resident
+// (they count in RSS); the oldest are unmapped first when the cache is full, and
+// release_cached_memory() unmaps all of them (benchmarks call it before measuring peak
+// memory). The environment variable RIPPLE_CACHED_MEMORY_MB overrides `cache_bytes`
+// (0 turns caching off).
+//
+// Call install once at start-up, before any tensor exists (the `ripple` binary does);
+// calling it again does nothing. Allocation failure throws c10::Error, as LibTorch's
+// allocator does.
 #pragma once
+
+#include <cstddef>
 
 namespace ripple {
 
-void install_huge_page_allocator();
+inline constexpr size_t kDefaultCachedMemoryBytes = size_t{1} << 30;
+
+void install_huge_page_allocator(size_t cache_bytes = kDefaultCachedMemoryBytes);
+
+// Sets the cache's capacity (unmapping the oldest buffers beyond it); returns the old one.
+size_t set_cached_memory_limit(size_t bytes);
+
+// Unmaps every cached free buffer; returns the bytes released.
+size_t release_cached_memory();
+
+// Bytes currently held in the cache of free buffers.
+size_t cached_memory_bytes();
 
 }  // namespace ripple

@@ -159,14 +159,23 @@ class GSpmmFunction : public torch::autograd::Function<GSpmmFunction> {
         grad = grad / deg.view(shape);
       }
       const GraphArgs r = g.reversed();
-      if (want_lhs) {
+      // x[u] * w[e] with one weight per head and both gradients wanted (GAT's attention):
+      // one fused pass over the reverse graph instead of a reverse spmm and an sddmm.
+      const bool fused = op == BinaryOp::kMul && want_lhs && want_rhs && grad.is_cpu() && grad.dim() >= 2 &&
+                         lhs.dim() == grad.dim() && lhs.sizes().slice(1) == grad.sizes().slice(1) &&
+                         rhs.dim() == grad.dim() && rhs.size(-1) == 1 && grad.size(-1) > 1 &&
+                         rhs.sizes().slice(1, rhs.dim() - 2) == grad.sizes().slice(1, grad.dim() - 2);
+      if (fused) {
+        std::tie(grad_lhs, grad_rhs) = dispatch::gspmm_mul_sum_backward(r.indptr, r.indices, opt(r.eids), grad, lhs, rhs);
+      }
+      if (want_lhs && !fused) {
         at::Tensor full;
         if (op == BinaryOp::kMul) full = r.spmm("mul", "sum", grad, rhs);
         else if (op == BinaryOp::kDiv) full = r.spmm("div", "sum", grad, rhs);
         else full = r.spmm("copy_lhs", "sum", grad, at::Tensor());
         grad_lhs = reduce_to(full, lhs);
       }
-      if (want_rhs) {
+      if (want_rhs && !fused) {
         at::Tensor full;
         if (op == BinaryOp::kCopyRhs || op == BinaryOp::kAdd) {
           full = g.sddmm("copy_lhs", grad, grad, "dst", "dst");

@@ -20,6 +20,15 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
   return h.call(indptr, indices, eids, op, reduce, lhs, rhs, num_src);
 }
 
+std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_indptr, const at::Tensor& rev_indices,
+                                                          const OptTensor& rev_eids, const at::Tensor& grad,
+                                                          const at::Tensor& lhs, const at::Tensor& rhs) {
+  static auto h = handle<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const OptTensor&,
+                                                            const at::Tensor&, const at::Tensor&, const at::Tensor&)>(
+      "ripple::gspmm_mul_sum_backward");
+  return h.call(rev_indptr, rev_indices, rev_eids, grad, lhs, rhs);
+}
+
 at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
                           const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
                           const std::string& lhs_target, const std::string& rhs_target) {

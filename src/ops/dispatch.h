@@ -15,6 +15,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
     const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids, const std::string& op,
     const std::string& reduce, const OptTensor& lhs, const OptTensor& rhs, int64_t num_src);
 
+// Fused gradients of gspmm(mul, sum) for both operands (kernels.h); CPU only so far.
+std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_indptr, const at::Tensor& rev_indices,
+                                                          const OptTensor& rev_eids, const at::Tensor& grad,
+                                                          const at::Tensor& lhs, const at::Tensor& rhs);
+
 at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
                           const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
                           const std::string& lhs_target, const std::string& rhs_target);

@@ -47,6 +47,8 @@ TORCH_LIBRARY(ripple, m) {
         "Tensor? rhs, int num_src) -> (Tensor, Tensor, Tensor)");
   m.def("gsddmm_forward(Tensor indptr, Tensor indices, Tensor? eids, str op, Tensor lhs, Tensor rhs, "
         "str lhs_target, str rhs_target) -> Tensor");
+  m.def("gspmm_mul_sum_backward(Tensor rev_indptr, Tensor rev_indices, Tensor? rev_eids, Tensor grad, "
+        "Tensor lhs, Tensor rhs) -> (Tensor, Tensor)");
   m.def("edge_softmax_forward(Tensor indptr, Tensor? eids, Tensor scores) -> Tensor");
   m.def("edge_softmax_backward(Tensor indptr, Tensor? eids, Tensor out, Tensor grad) -> Tensor");
   m.def("gspmm(Tensor indptr, Tensor indices, Tensor? eids, Tensor rev_indptr, Tensor rev_indices, "
@@ -59,6 +61,7 @@ TORCH_LIBRARY(ripple, m) {
 TORCH_LIBRARY_IMPL(ripple, CPU, m) {
   m.impl("gspmm_forward", gspmm_forward_cpu);
   m.impl("gsddmm_forward", gsddmm_forward_cpu);
+  m.impl("gspmm_mul_sum_backward", cpu::gspmm_mul_sum_backward);
   m.impl("edge_softmax_forward", cpu::edge_softmax_forward);
   m.impl("edge_softmax_backward", cpu::edge_softmax_backward);
   m.impl("gspmm", gspmm_cpu);

@@ -38,5 +38,39 @@ TEST(HugePageAllocator, ServesLargeTensorsAlignedAndSmallOnesAsBefore) {
   }
 }
 
+TEST(HugePageAllocator, ReusesFreedBuffersOfTheSameSizeWithinTheCacheLimit) {
+  install_huge_page_allocator();
+  set_cached_memory_limit(size_t{64} << 20);
+  release_cached_memory();
+  void* first = nullptr;
+  {
+    at::Tensor a = at::full({3 << 20}, 2.0f);  // 12 MiB
+    first = a.data_ptr();
+  }
+  EXPECT_EQ(cached_memory_bytes(), size_t{12} << 20);
+  {
+    at::Tensor b = at::empty({3 << 20});  // same rounded size: the cached buffer comes back
+    EXPECT_EQ(b.data_ptr(), first);
+    EXPECT_EQ(cached_memory_bytes(), 0u);
+    b.fill_(3.0f);
+    EXPECT_EQ(b.sum().item<double>(), 3.0 * (3 << 20));
+    at::Tensor c = at::empty({5 << 20});  // other size: a fresh mapping
+    EXPECT_NE(c.data_ptr(), first);
+  }
+  EXPECT_EQ(cached_memory_bytes(), size_t{32} << 20);
+  // Over the limit, the oldest go first: c (20 MiB) was freed before b (12 MiB), and
+  // 12 + 20 + 40 > 64 pushes out c only.
+  { at::Tensor d = at::empty({10 << 20}); }
+  EXPECT_EQ(cached_memory_bytes(), size_t{52} << 20);
+  // A buffer larger than the whole cache is unmapped at once.
+  { at::Tensor e = at::empty({20 << 20}); }
+  EXPECT_EQ(cached_memory_bytes(), size_t{52} << 20);
+  EXPECT_EQ(set_cached_memory_limit(size_t{16} << 20), size_t{64} << 20);
+  EXPECT_EQ(cached_memory_bytes(), 0u);
+  { at::Tensor f = at::empty({2 << 20}); }
+  EXPECT_EQ(release_cached_memory(), size_t{8} << 20);
+  EXPECT_EQ(cached_memory_bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace ripple

@@ -3,9 +3,12 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+
 #include "ops/broadcast.h"
 #include "ops/cpu/functors.h"
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/memory_access.h"
 
 namespace ripple::ops::cpu {
 namespace {
@@ -18,14 +21,25 @@ int64_t pick(Target t, int64_t u, int64_t e, int64_t v) {
   return t == Target::kSrc ? u : (t == Target::kDst ? v : e);
 }
 
+// The rows gathered by source node are the random reads; the ones of the edge
+// prefetch_edges() ahead are prefetched (destination rows repeat along a CSC row and stay in
+// cache, edge rows are read in order unless eids permute them).
 template <typename T, typename I, typename Op, bool kDot>
 void sddmm_rows(const I* indptr, const I* indices, const I* eids, int64_t num_dst, const T* lhs,
                 const T* rhs, T* out, Target lt, Target rt, const Broadcast& bc) {
   const int64_t len = bc.out_len;
   const int64_t red = bc.reduce_size;
   parallel_for_balanced_rows(indptr, num_dst, len * red, [&](int64_t begin, int64_t end) {
+    const int64_t last_edge = static_cast<int64_t>(indptr[end]) - 1;
+    const int64_t gathered = (lt == Target::kSrc ? bc.lhs_len : 0) + (rt == Target::kSrc ? bc.rhs_len : 0);
+    const int64_t distance = prefetch_edges(gathered * static_cast<int64_t>(sizeof(T)));
     for (int64_t v = begin; v < end; ++v) {
       for (int64_t p = indptr[v]; p < indptr[v + 1]; ++p) {
+        if (gathered > 0) {
+          const int64_t ahead = static_cast<int64_t>(indices[std::min(p + distance, last_edge)]);
+          if (lt == Target::kSrc) prefetch_row<T, I>(lhs, ahead, bc.lhs_len);
+          if (rt == Target::kSrc) prefetch_row<T, I>(rhs, ahead, bc.rhs_len);
+        }
         const int64_t u = indices[p];
         const int64_t e = eids ? static_cast<int64_t>(eids[p]) : p;
         const T* l = lhs + pick(lt, u, e, v) * bc.lhs_len;
@@ -35,9 +49,7 @@ void sddmm_rows(const I* indptr, const I* indices, const I* eids, int64_t num_ds
           const T* lk = l + (bc.use_offsets ? bc.lhs_offset[k] : k * red);
           const T* rk = r + (bc.use_offsets ? bc.rhs_offset[k] : k * red);
           if constexpr (kDot) {
-            T acc = 0;
-            for (int64_t j = 0; j < red; ++j) acc += lk[j] * rk[j];
-            o[k] = acc;
+            o[k] = dot_product(lk, rk, red);
           } else {
             o[k] = Op::call(lk[0], rk[0]);
           }

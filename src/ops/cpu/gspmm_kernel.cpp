@@ -3,8 +3,6 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -12,6 +10,7 @@
 #include "ops/broadcast.h"
 #include "ops/cpu/functors.h"
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/memory_access.h"
 
 namespace ripple::ops::cpu {
 namespace {
@@ -121,46 +120,6 @@ void spmm_rows(const SpmmArgs<T, I>& a) {
 // gets its own path: the output row is accumulated in a buffer that stays in L1, and the source
 // rows of the edge prefetch_edges() ahead are prefetched, which keeps several random DRAM
 // reads in flight per core instead of one (the gather is latency-bound, not compute-bound).
-// How far ahead to prefetch, in bytes of gathered rows (about 16 rows of 128 floats).
-// On 1M nodes / 20M edges, F = 128, 2 threads, prefetching 4 to 64 rows ahead took the sum
-// from about 60% more time than with it to the figures in docs/performance.md; 16 was best.
-constexpr int64_t kPrefetchBytes = 8192;
-inline int64_t prefetch_edges(int64_t row_bytes) {
-  return std::clamp<int64_t>(kPrefetchBytes / std::max<int64_t>(row_bytes, 1), 4, 64);
-}
-
-template <typename T, typename I>
-inline void prefetch_row(const T* base, int64_t row, int64_t len) {
-  const char* p = reinterpret_cast<const char*>(base + row * len);
-  const int64_t bytes = len * static_cast<int64_t>(sizeof(T));
-  for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
-}
-
-// Output rows of a large result are written with non-temporal stores: the output would not
-// stay in cache anyway, and a normal store first reads each line it overwrites (write
-// allocate), which adds N*F*4 bytes of DRAM reads to the gather traffic.
-constexpr int64_t kStreamingOutputBytes = int64_t{32} << 20;
-
-template <typename T>
-inline void store_row(T* __restrict__ out, const T* __restrict__ acc, int64_t len, bool streaming) {
-#if defined(__AVX__)
-  if constexpr (std::is_same_v<T, float>) {
-    if (streaming && len % 8 == 0 && reinterpret_cast<uintptr_t>(out) % 32 == 0) {
-      for (int64_t k = 0; k < len; k += 8) _mm256_stream_ps(out + k, _mm256_loadu_ps(acc + k));
-      return;
-    }
-  }
-#endif
-  (void)streaming;
-  std::copy(acc, acc + len, out);
-}
-
-inline void finish_streaming_stores() {
-#if defined(__AVX__)
-  _mm_sfence();  // make the non-temporal stores visible before the task ends
-#endif
-}
-
 template <typename T, typename I, typename Op, bool kHasRhs>
 void spmm_sum_rows(const SpmmArgs<T, I>& a) {
   const Broadcast& bc = *a.bc;
@@ -178,7 +137,11 @@ void spmm_sum_rows(const SpmmArgs<T, I>& a) {
       const int64_t row_begin = a.indptr[v], row_end = a.indptr[v + 1];
       for (int64_t p = row_begin; p < row_end; ++p) {
         const int64_t ahead = std::min(p + distance, last_edge);
-        if (ahead >= 0) prefetch_row<T, I>(a.lhs, a.indices[ahead], len);
+        if (ahead >= 0) {
+          prefetch_row<T, I>(a.lhs, a.indices[ahead], len);
+          // Through eids (the reverse graph of a backward pass) edge rows are random reads too.
+          if (kHasRhs && a.eids) __builtin_prefetch(a.rhs + static_cast<int64_t>(a.eids[ahead]) * heads, 0, 3);
+        }
         const T* __restrict__ l = a.lhs + static_cast<int64_t>(a.indices[p]) * len;
         if constexpr (kHasRhs) {
           const int64_t e = a.eids ? static_cast<int64_t>(a.eids[p]) : p;

@@ -18,6 +18,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
     const std::string& op, const std::string& reduce, const c10::optional<at::Tensor>& lhs,
     const c10::optional<at::Tensor>& rhs, int64_t num_src);
 
+// Gradients of gspmm(mul, sum)(x, w) for x [N_src, heads..., D] and w [E, heads..., 1], from
+// grad [N_dst, heads..., D], computed in one pass over the reverse graph given here:
+// returns (grad_x, grad_w). See gspmm_mul_backward_kernel.cpp.
+std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_indptr, const at::Tensor& rev_indices,
+                                                          const c10::optional<at::Tensor>& rev_eids,
+                                                          const at::Tensor& grad, const at::Tensor& x,
+                                                          const at::Tensor& w);
+
 at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices,
                           const c10::optional<at::Tensor>& eids, const std::string& op,
                           const at::Tensor& lhs, const at::Tensor& rhs,
