@@ -25,7 +25,7 @@ struct NodeDataset {
   std::string path;
   std::string split_name;
   Graph graph;              // edges as stored, de-duplicated, int64 indices
-  at::Tensor features;      // float32 [num_nodes, num_features]
+  at::Tensor features;      // [num_nodes, num_features], float32 (native: float16/bfloat16 too)
   at::Tensor labels;        // int64 [num_nodes]
   at::Tensor edge_features; // float32 [num_edges, F] in CSC order, or undefined
   int64_t num_classes = 0;
@@ -37,6 +37,11 @@ struct NodeDataset {
 };
 
 NodeDataset load_ogb_node_dataset(const std::string& dir, const std::string& split = "public");
+
+// Loads `dir` in whichever layout it holds: Ripple's native format (a header.json, see
+// ripple/native_dataset.h; features keep their stored dtype) or the OGB raw layout. An
+// empty `split` picks "public" when present, else the first split by name.
+NodeDataset load_node_dataset(const std::string& dir, const std::string& split = "");
 
 // Writes `data` in the OGB raw layout above (edges in CSC order, de-duplicated as loaded;
 // features with round-trip precision; the split under its own name). The directory is built

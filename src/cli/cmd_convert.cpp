@@ -7,13 +7,14 @@
 #include "io/gz_writer.h"
 #include "ripple/dataset.h"
 #include "ripple/error.h"
+#include "ripple/native_dataset.h"
 #include "ripple/reorder.h"
 
 namespace ripple::cli {
 namespace {
 
 struct ConvertOptions {
-  std::string in, out, split = "public", reorder = "none";
+  std::string in, out, split, reorder = "none", format = "native", feature_dtype = "float32";
   uint64_t seed = 1;
 };
 
@@ -22,10 +23,17 @@ struct ConvertOptions {
 Action add_convert_command(CLI::App& app) {
   auto o = std::make_shared<ConvertOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "convert", "Rewrite a dataset (OGB raw layout), optionally with nodes reordered for locality");
+      "convert", "Rewrite a dataset (native or OGB raw layout) in the native memory-mapped format or the OGB "
+                 "layout, optionally with nodes reordered for locality");
   cmd->add_option("--in", o->in, "Input dataset directory")->required();
   cmd->add_option("--out", o->out, "Output directory (must not exist)")->required();
-  cmd->add_option("--split", o->split, "Split folder to carry over")->capture_default_str();
+  cmd->add_option("--split", o->split, "Split to carry over (default: public, else the first)");
+  cmd->add_option("--format", o->format, "Output layout: native (memory-mapped, docs/formats.md) or ogb")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"native", "ogb"}));
+  cmd->add_option("--feature-dtype", o->feature_dtype, "Stored feature type (native): float32, float16, bfloat16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"float32", "float16", "bfloat16"}));
   cmd->add_option("--reorder", o->reorder, "none, degree, rcm (reverse Cuthill-McKee) or random")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of --reorder random")->capture_default_str();
@@ -34,19 +42,29 @@ Action add_convert_command(CLI::App& app) {
     if (std::filesystem::exists(o->out)) {  // before the (possibly long) load
       throw InputError(fmt::format("{}: already exists; choose a new --out", o->out));
     }
-    const NodeDataset data = load_ogb_node_dataset(o->in, o->split);
+    if (o->format == "ogb" && o->feature_dtype != "float32") {
+      throw InputError("--feature-dtype: the OGB layout stores float32 text; use --format native");
+    }
+    const NodeDataset data = load_node_dataset(o->in, o->split);
     const at::Tensor new_id = reorder_permutation(data.graph, o->reorder, o->seed);
     const NodeDataset out = o->reorder == "none" ? data : permute_dataset(data, new_id);
-    write_ogb_node_dataset(out, o->out, [&](const std::filesystem::path& root) {
-      // mapping/new-id.csv.gz: line i holds the new id of input node i.
-      std::filesystem::create_directories(root / "mapping");
-      const at::Tensor ids = new_id.contiguous();
-      io::write_column(root / "mapping" / "new-id.csv.gz",
-                       std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel()));
-    });
+    if (o->format == "native") {
+      NativeWriteOptions w;
+      w.feature_dtype = o->feature_dtype;
+      if (o->reorder != "none") w.extra_arrays.emplace_back("mapping/new_id", new_id);
+      write_native_node_dataset(out, o->out, w);
+    } else {
+      write_ogb_node_dataset(out, o->out, [&](const std::filesystem::path& root) {
+        // mapping/new-id.csv.gz: line i holds the new id of input node i.
+        std::filesystem::create_directories(root / "mapping");
+        const at::Tensor ids = new_id.contiguous();
+        io::write_column(root / "mapping" / "new-id.csv.gz",
+                         std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel()));
+      });
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fmt::print("wrote {} ({} nodes, {} edges, reorder {}) in {:.1f} s\n", o->out, out.num_nodes(),
-               out.graph.num_edges(), o->reorder, seconds);
+    fmt::print("wrote {} ({} format, {} nodes, {} edges, reorder {}) in {:.1f} s\n", o->out, o->format,
+               out.num_nodes(), out.graph.num_edges(), o->reorder, seconds);
     return 0;
   };
 }

@@ -2,17 +2,26 @@
 
 #include "cli/commands.h"
 #include "ripple/dataset.h"
+#include "ripple/native_dataset.h"
 
 namespace ripple::cli {
 
 Action add_info_command(CLI::App& app) {
   auto path = std::make_shared<std::string>();
-  auto split = std::make_shared<std::string>("public");
-  CLI::App* cmd = app.add_subcommand("info", "Print statistics of a dataset (OGB raw layout)");
-  cmd->add_option("dataset", *path, "Dataset directory")->required();
-  cmd->add_option("--split", *split, "Split folder under split/")->capture_default_str();
-  return [path, split] {
-    fmt::print("{}", describe_dataset(load_ogb_node_dataset(*path, *split)));
+  auto split = std::make_shared<std::string>();
+  auto verify = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand(
+      "info", "Print statistics of a dataset (a native dataset's header is read without touching its arrays)");
+  cmd->add_option("dataset", *path, "Dataset directory (native format or OGB raw layout)")->required();
+  cmd->add_option("--split", *split, "Split to describe (default: public, else the first)");
+  cmd->add_flag("--verify", *verify,
+                "Native format: map every array, check its CRC-32 and structure, and print full statistics");
+  return [path, split, verify] {
+    if (is_native_dataset(*path) && !*verify) {
+      fmt::print("{}", describe_native_header(*path, read_native_header(*path)));
+    } else {
+      fmt::print("{}", describe_dataset(load_node_dataset(*path, *split)));
+    }
     return 0;
   };
 }

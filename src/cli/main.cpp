@@ -1,6 +1,7 @@
 // `ripple`: the command line. Exit codes: 0 success, 2 bad input or usage, 1 internal error.
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -9,6 +10,9 @@
 #include "ripple/threads.h"
 
 int main(int argc, char** argv) {
+  // Past a file-size limit a write then fails with EFBIG, reported like a full disk,
+  // instead of the signal killing the process mid-write.
+  std::signal(SIGXFSZ, SIG_IGN);
   ripple::install_huge_page_allocator();
   ripple::set_intra_op_threads();  // commands with a thread setting override it
   CLI::App app{"Ripple: message-passing graph neural networks in C++"};

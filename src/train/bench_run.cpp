@@ -33,17 +33,6 @@ double median_of(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::string default_split(const std::string& dir) {
-  const fs::path splits = fs::path(dir) / "split";
-  if (fs::exists(splits / "public") || !fs::is_directory(splits)) return "public";
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(splits)) {
-    if (entry.is_directory()) names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names.empty() ? "public" : names.front();
-}
-
 NodeDataset generated_dataset(const TrainingBenchSettings& s) {
   if (s.features < 1 || s.classes < 2) throw InputError("--features must be >= 1 and --classes >= 2");
   NodeDataset d;
@@ -83,14 +72,14 @@ TrainingBenchResult run_training_bench(const TrainingBenchSettings& s) {
     data = generated_dataset(s);
     r.dataset_name = fmt::format("{}-{}-{}", s.kind, s.nodes, s.edges);
   } else {
-    data = load_ogb_node_dataset(s.dataset, s.split.empty() ? default_split(s.dataset) : s.split);
+    data = load_node_dataset(s.dataset, s.split);
     r.dataset_name = fs::path(s.dataset).lexically_normal().filename().string();
     if (r.dataset_name.empty()) r.dataset_name = fs::path(s.dataset).lexically_normal().parent_path().filename().string();
   }
   r.nodes = data.num_nodes();
   r.edges = data.graph.num_edges();
   r.features = data.num_features();
-  const nn::Features x = nn::Features::from_dense(data.features, 0.1);
+  const nn::Features x = nn::Features::from_dense(data.features.to(at::kFloat), 0.1);
   nn::GraphCache graph(data.graph);
   r.load_s = ms_since(load_start) / 1000.0;
 

@@ -128,8 +128,8 @@ std::string unknown_key_message(const std::string& name, const std::string& sour
 
 const std::vector<ConfigKey>& config_schema() {
   static const std::vector<ConfigKey> schema = {
-      key("dataset.path", std::string("data/cora"), "Dataset directory in the OGB raw layout (relative paths: to the working directory, else to the config file)."),
-      key("dataset.split", std::string("public"), "Split folder under DIR/split/."),
+      key("dataset.path", std::string("data/cora"), "Dataset directory, native format or OGB raw layout, see docs/formats.md (relative paths: to the working directory, else to the config file)."),
+      key("dataset.split", std::string("public"), "Split name (OGB: folder under DIR/split/; native: listed in header.json)."),
       key("dataset.normalize_features", false, "Divide each feature row by its sum (PyG's NormalizeFeatures)."),
       key("dataset.symmetrize", false, "Add the reverse of every edge before training."),
       key("model.name", std::string("gcn"), "Model: gcn, sage, gat, gatv2, gin, appnp, sgc or mlp.",

@@ -13,10 +13,10 @@ std::filesystem::path resolve_dataset_path(const Config& config, const std::file
 
 NodeData prepare_node_data(const Config& config, const std::filesystem::path& config_dir) {
   NodeData d;
-  d.dataset = load_ogb_node_dataset(resolve_dataset_path(config, config_dir).string(),
+  d.dataset = load_node_dataset(resolve_dataset_path(config, config_dir).string(),
                                     config.get_string("dataset.split"));
   if (config.get_bool("dataset.symmetrize")) d.dataset.graph = d.dataset.graph.symmetrized();
-  at::Tensor x = d.dataset.features;
+  at::Tensor x = d.dataset.features.to(at::kFloat);  // native datasets may store float16
   if (config.get_bool("dataset.normalize_features")) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
   d.features = nn::Features::from_dense(x, config.get_float("train.sparse_feature_density"));
   d.graph = std::make_unique<nn::GraphCache>(d.dataset.graph);

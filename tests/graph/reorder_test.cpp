@@ -10,6 +10,7 @@
 #include "ripple/dataset.h"
 #include "ripple/error.h"
 #include "ripple/model.h"
+#include "ripple/native_dataset.h"
 #include "ripple/reorder.h"
 #include "support/cli.h"
 
@@ -114,7 +115,7 @@ TEST(Reorder, PermutedCoraGivesTheSameOutputsUpToThePermutation) {
 TEST(Convert, WritesAReorderedDatasetThatLoads) {
   const fs::path tmp = testing::fresh_temp_dir("convert");
   const auto r = testing::run_ripple("convert --in " + testing::source_path("data/cora") + " --out " +
-                                     (tmp / "cora-rcm").string() + " --reorder rcm");
+                                     (tmp / "cora-rcm").string() + " --reorder rcm --format ogb");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const NodeDataset a = load_ogb_node_dataset(testing::source_path("data/cora"));
   const NodeDataset b = load_ogb_node_dataset((tmp / "cora-rcm").string());
@@ -127,6 +128,17 @@ TEST(Convert, WritesAReorderedDatasetThatLoads) {
   EXPECT_TRUE(at::equal(b.labels.index_select(0, p), a.labels));
   EXPECT_TRUE(fs::exists(tmp / "cora-rcm" / "mapping" / "new-id.csv.gz"));
   EXPECT_LT(bandwidth(b.graph), bandwidth(a.graph));
+
+  // The native format (the default) carries the mapping as an array.
+  const auto n = testing::run_ripple("convert --in " + testing::source_path("data/cora") + " --out " +
+                                     (tmp / "cora-rcm-native").string() + " --reorder rcm");
+  ASSERT_EQ(n.exit_code, 0) << n.output;
+  const NodeDataset c = load_node_dataset((tmp / "cora-rcm-native").string());
+  EXPECT_TRUE(at::equal(c.features.index_select(0, p), a.features));
+  EXPECT_TRUE(at::equal(c.graph.csc_indices(), b.graph.csc_indices()));
+  const NativeHeader h = read_native_header((tmp / "cora-rcm-native").string());
+  ASSERT_NE(h.find("mapping/new_id"), nullptr);
+  EXPECT_EQ(h.find("mapping/new_id")->shape, std::vector<int64_t>{2708});
 }
 
 TEST(Convert, RefusesBadArgumentsAndLeavesNothingBehind) {

@@ -15,8 +15,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CommandResult run_ripple(const std::string& args) {
-  const std::string cmd = std::string(RIPPLE_BINARY) + " " + args + " 2>&1";
+// `shell_prefix` runs first in the same shell (for example "ulimit -f 100; ").
+inline CommandResult run_ripple(const std::string& args, const std::string& shell_prefix = "") {
+  const std::string cmd = shell_prefix + std::string(RIPPLE_BINARY) + " " + args + " 2>&1";
   CommandResult r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
