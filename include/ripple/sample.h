@@ -26,6 +26,7 @@ struct SamplerOptions {
   std::vector<int64_t> fanouts;  // per hop from the seeds; -1 keeps every neighbour
   bool replace = false;
   uint64_t seed = 0;
+  bool parallel = true;  // false in loader workers, which run side by side instead
 };
 
 // One GNN layer's input: a bipartite graph from num_src source rows to num_dst

@@ -170,6 +170,17 @@ void check_arguments(const Graph& graph, const at::Tensor& seeds, const SamplerO
   }
 }
 
+// at::parallel_for over [0, n), or a plain loop when the caller is itself one of several
+// workers (nested OpenMP teams would oversubscribe the cores).
+template <class F>
+void for_rows(bool parallel, int64_t n, const F& body) {
+  if (parallel) {
+    at::parallel_for(0, n, 256, body);
+  } else if (n > 0) {
+    body(0, n);
+  }
+}
+
 }  // namespace
 
 SampledBatch sample_neighbors(const Graph& graph, const at::Tensor& seeds_in, const SamplerOptions& options,
@@ -211,13 +222,13 @@ SampledBatch sample_neighbors(const Graph& graph, const at::Tensor& seeds_in, co
     at::Tensor block_indptr = at::empty({num_dst + 1}, at::kLong);
     int64_t* bp = block_indptr.data_ptr<int64_t>();
     bp[0] = 0;
-    at::parallel_for(0, num_dst, 256, [&](int64_t b, int64_t e) {
+    for_rows(options.parallel, num_dst, [&](int64_t b, int64_t e) {
       for (int64_t v = b; v < e; ++v) bp[v + 1] = rows.count(indptr[nodes[v]], indptr[nodes[v] + 1]);
     });
     for (int64_t v = 0; v < num_dst; ++v) bp[v + 1] += bp[v];
     at::Tensor edge_ids = at::empty({bp[num_dst]}, at::kLong);
     int64_t* ep = edge_ids.data_ptr<int64_t>();
-    at::parallel_for(0, num_dst, 256, [&](int64_t b, int64_t e) {
+    for_rows(options.parallel, num_dst, [&](int64_t b, int64_t e) {
       for (int64_t v = b; v < e; ++v) {
         const int64_t g = nodes[v];
         const NodeStream rng{mix64(key + static_cast<uint64_t>(g) * kGolden)};
