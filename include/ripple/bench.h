@@ -6,11 +6,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "ripple/dataset.h"
 
 namespace ripple {
 
 struct TrainingBenchSettings {
-  std::string dataset;         // OGB raw directory; empty: generate a graph in memory
+  std::string dataset;         // dataset directory (native or OGB); empty: generate a graph in memory
   std::string split;           // dataset split; empty: "public" if present, else the first
   std::string kind = "rmat";   // generated graph: rmat or uniform
   int64_t nodes = 100000, edges = 2000000, features = 128, classes = 16;
@@ -33,6 +36,34 @@ struct TrainingBenchResult {
 };
 
 TrainingBenchResult run_training_bench(const TrainingBenchSettings& settings);
+
+// The dataset a benchmark runs on: `settings.dataset` loaded (native or OGB), or a graph
+// generated in memory from kind/nodes/edges/features/classes/seed (every node a training
+// seed). `name` receives a short name for reports.
+NodeDataset load_bench_dataset(const TrainingBenchSettings& settings, std::string& name);
+
+// Sampling throughput behind `ripple bench --sampler`: passes of NeighborLoader over the
+// training seeds (sampling the blocks and gathering input features, no model), timed after
+// warm-up passes; seeds per second from the median pass.
+struct SamplerBenchSettings {
+  TrainingBenchSettings data;  // dataset or generated graph, seed, epochs (timed passes), warmup
+  std::vector<int64_t> fanouts{15, 10, 5};
+  int64_t batch_size = 1024, workers = 1;
+  int64_t batches = 0;  // batches per pass; 0: every training seed
+  bool replace = false;
+};
+
+struct SamplerBenchResult {
+  SamplerBenchSettings settings;
+  std::string dataset_name;
+  int64_t nodes = 0, edges = 0, batches = 0, seeds = 0;  // per pass
+  double pass_ms_median = 0, pass_ms_min = 0, pass_ms_max = 0;
+  double seeds_per_second = 0;
+  double input_nodes_per_batch = 0;  // mean size of the gathered feature rows
+  double load_s = 0, peak_rss_mb = 0;
+};
+
+SamplerBenchResult run_sampler_bench(const SamplerBenchSettings& settings);
 
 // Peak resident set of this process so far, in MiB.
 double peak_rss_mb();

@@ -29,7 +29,25 @@ struct BenchGrid {
   TrainingBenchSettings base;
   std::string output = "md";
   bool in_process = false;
+  // --sampler: sampling throughput instead of training epochs.
+  bool sampler = false, replace = false;
+  std::vector<int64_t> fanouts{15, 10, 5}, workers{1};
+  int64_t batch_size = 1024, batches = 0;
 };
+
+json to_json(const SamplerBenchResult& r) {
+  const SamplerBenchSettings& s = r.settings;
+  return {{"mode", "sampler"}, {"dataset", r.dataset_name}, {"nodes", r.nodes}, {"edges", r.edges},
+          {"fanouts", fmt::format("{}", fmt::join(s.fanouts, ","))}, {"replace", s.replace},
+          {"batch_size", s.batch_size}, {"workers", s.workers}, {"batches", r.batches}, {"seeds", r.seeds},
+          {"passes", s.data.epochs}, {"warmup", s.data.warmup}, {"pass_ms_median", r.pass_ms_median},
+          {"pass_ms_min", r.pass_ms_min}, {"pass_ms_max", r.pass_ms_max}, {"seeds_per_second", r.seeds_per_second},
+          {"input_nodes_per_batch", r.input_nodes_per_batch}, {"load_s", r.load_s}, {"peak_rss_mb", r.peak_rss_mb}};
+}
+
+const std::vector<std::string> kSamplerColumns = {"dataset", "nodes", "edges", "fanouts", "batch_size", "workers",
+                                                  "batches", "pass_ms_median", "pass_ms_min", "pass_ms_max",
+                                                  "seeds_per_second", "input_nodes_per_batch", "peak_rss_mb"};
 
 json to_json(const TrainingBenchResult& r) {
   const TrainingBenchSettings& s = r.settings;
@@ -52,7 +70,8 @@ std::string cell(const json& v) {
   return v.dump();
 }
 
-void print_rows(const std::vector<json>& rows, const std::string& format) {
+void print_rows(const std::vector<json>& rows, const std::string& format,
+                const std::vector<std::string>& kColumns = kColumns) {
   if (format == "json") {
     for (const json& r : rows) fmt::print("{}\n", r.dump());
   } else if (format == "csv") {
@@ -183,7 +202,44 @@ Action add_bench_command(CLI::App& app) {
       ->check(CLI::IsMember({"md", "csv", "json"}))
       ->capture_default_str();
   cmd->add_flag("--in-process", g->in_process, "Run every configuration in this process");
-  return [g] {
+  cmd->add_flag("--sampler", g->sampler,
+                "Measure neighbour sampling and feature gathering over the training seeds (seeds_per_second) "
+                "instead of training epochs; --epochs/--warmup count passes");
+  cmd->add_option("--fanouts", g->fanouts, "Sampler: neighbours per hop from the seeds (-1: all)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--batch-size", g->batch_size, "Sampler: seeds per batch")->capture_default_str();
+  cmd->add_option("--workers", g->workers, "Sampler: worker threads")->delimiter(',')->capture_default_str();
+  cmd->add_option("--batches", g->batches, "Sampler: batches per pass (0: all training seeds)")->capture_default_str();
+  cmd->add_flag("--replace", g->replace, "Sampler: sample with replacement");
+  return [g, cmd] {
+    if (g->sampler) {
+      if (cmd->count("--model") > 0) {
+        throw InputError("--sampler with --model (mini-batch training epochs) is not implemented yet; "
+                         "run --sampler without --model for sampling throughput");
+      }
+      std::vector<json> rows;
+      const std::vector<std::string> datasets = g->datasets.empty() ? std::vector<std::string>{""} : g->datasets;
+      for (const std::string& ds : datasets) {
+        for (int64_t w : g->workers) {
+          SamplerBenchSettings s;
+          s.data = g->base;
+          s.data.dataset = ds;
+          s.data.nodes = g->nodes.front();
+          s.data.edges = g->edges.front();
+          s.data.features = g->features.front();
+          s.fanouts = g->fanouts;
+          s.batch_size = g->batch_size;
+          s.workers = w;
+          s.batches = g->batches;
+          s.replace = g->replace;
+          rows.push_back(to_json(run_sampler_bench(s)));
+          if (g->output == "json") print_rows({rows.back()}, "json");
+        }
+      }
+      if (g->output != "json") print_rows(rows, g->output, kSamplerColumns);
+      return 0;
+    }
     for (const std::string& m : g->models) {  // refuse a bad grid before running any of it
       if (!is_known_model(m)) throw InputError(fmt::format("--model: unknown model '{}'", m));
     }

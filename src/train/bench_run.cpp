@@ -55,6 +55,16 @@ void check(const TrainingBenchSettings& s) {
 
 }  // namespace
 
+NodeDataset load_bench_dataset(const TrainingBenchSettings& s, std::string& name) {
+  if (s.dataset.empty()) {
+    name = fmt::format("{}-{}-{}", s.kind, s.nodes, s.edges);
+    return generated_dataset(s);
+  }
+  name = fs::path(s.dataset).lexically_normal().filename().string();
+  if (name.empty()) name = fs::path(s.dataset).lexically_normal().parent_path().filename().string();
+  return load_node_dataset(s.dataset, s.split);
+}
+
 double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -67,15 +77,7 @@ TrainingBenchResult run_training_bench(const TrainingBenchSettings& s) {
   r.settings = s;
   r.threads = set_intra_op_threads(s.threads);
   const auto load_start = Clock::now();
-  NodeDataset data;
-  if (s.dataset.empty()) {
-    data = generated_dataset(s);
-    r.dataset_name = fmt::format("{}-{}-{}", s.kind, s.nodes, s.edges);
-  } else {
-    data = load_node_dataset(s.dataset, s.split);
-    r.dataset_name = fs::path(s.dataset).lexically_normal().filename().string();
-    if (r.dataset_name.empty()) r.dataset_name = fs::path(s.dataset).lexically_normal().parent_path().filename().string();
-  }
+  const NodeDataset data = load_bench_dataset(s, r.dataset_name);
   r.nodes = data.num_nodes();
   r.edges = data.graph.num_edges();
   r.features = data.num_features();

@@ -96,3 +96,29 @@ TEST(NeighborLoader, WorkerErrorsReachTheConsumerAndStoppingEarlyDoesNotHang) {
 
 }  // namespace
 }  // namespace ripple
+
+namespace ripple {
+namespace {
+
+TEST(SamplerBench, ReportsSeedsPerSecondAndRefusesWhatIsNotThere) {
+  auto r = testing::run_ripple("bench --dataset " + testing::source_path("data/cora") +
+                               " --sampler --fanouts 10,5 --batch-size 32 --workers 1,2 --epochs 2 --warmup 0 --output json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int rows = 0;
+  for (size_t pos = 0; (pos = r.output.find("\"seeds_per_second\":", pos)) != std::string::npos; ++pos) {
+    const double v = std::stod(r.output.substr(pos + 19));
+    EXPECT_GT(v, 0.0) << r.output;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 2) << r.output;
+  EXPECT_NE(r.output.find("\"seeds\":140"), std::string::npos) << r.output;  // Cora's public training split
+  r = testing::run_ripple("bench --dataset " + testing::source_path("data/cora") + " --sampler --model sage");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("not implemented yet"), std::string::npos) << r.output;
+  r = testing::run_ripple("bench --dataset " + testing::source_path("data/cora") + " --sampler --fanouts 10,0");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("sampler.fanouts[1]"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace ripple
