@@ -3,7 +3,6 @@
 #include "ripple/native_dataset.h"
 
 #include <ATen/ATen.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -132,7 +131,7 @@ void write_text_file(const fs::path& path, const std::string& text) {
 // Field access that names the field on failure.
 class HeaderReader {
  public:
-  HeaderReader(std::string path, const json& root) : path_(std::move(path)), root_(root) {}
+  explicit HeaderReader(std::string path) : path_(std::move(path)) {}
 
   const json& at(const json& obj, const std::string& key, const std::string& where) const {
     if (!obj.is_object() || !obj.contains(key)) fail(where + key, "missing");
@@ -156,11 +155,9 @@ class HeaderReader {
   [[noreturn]] void fail(const std::string& field, const std::string& what) const {
     throw InputError(fmt::format("{}: field '{}' {}", path_, field, what));
   }
-  const std::string& path() const { return path_; }
 
  private:
   std::string path_;
-  const json& root_;
 };
 
 NativeArrayInfo parse_array(const HeaderReader& r, const std::string& name, const json& a) {
@@ -211,13 +208,17 @@ const NativeArrayInfo& expect_array(const NativeHeader& h, const std::string& he
   return *a;
 }
 
+void check_file_size(const fs::path& path, const NativeArrayInfo& a, uint64_t size) {
+  if (size != a.bytes()) {
+    throw InputError(fmt::format("{}: {} bytes, expected {} (shape [{}] of {}){}", path.string(), size, a.bytes(),
+                                 fmt::join(a.shape, ", "), a.dtype, size < a.bytes() ? "; the file is truncated" : ""));
+  }
+}
+
 at::Tensor map_array(const fs::path& dir, const NativeArrayInfo& a, bool verify) {
   const fs::path path = dir / a.file;
   const auto file = io::MappedFile::open(path.string());
-  if (file->size() != a.bytes()) {
-    throw InputError(fmt::format("{}: {} bytes, expected {} (shape [{}] of {}){}", path.string(), file->size(), a.bytes(),
-                                 fmt::join(a.shape, ", "), a.dtype, file->size() < a.bytes() ? "; the file is truncated" : ""));
-  }
+  check_file_size(path, a, file->size());  // again: the file may have changed since the first check
   if (verify) {
     const uint32_t crc = crc32_update(0, file->data(), file->size());
     if (crc != a.crc32) {
@@ -310,7 +311,7 @@ NativeHeader read_native_header(const std::string& dir) {
     throw InputError(fmt::format("{}: not valid JSON ({})", path, e.what()));
   }
   if (!root.is_object()) throw InputError(fmt::format("{}: expected a JSON object", path));
-  const HeaderReader r(path, root);
+  const HeaderReader r(path);
   if (r.text(root, "format") != kFormatName) {
     r.fail("format", fmt::format("is '{}', expected '{}'", r.text(root, "format"), kFormatName));
   }
@@ -376,11 +377,7 @@ NodeDataset load_native_node_dataset(const std::string& dir_in, const std::strin
     std::error_code ec;
     const uint64_t size = fs::file_size(dir / a.file, ec);
     if (ec) throw InputError(fmt::format("{}: missing ({}); arrays.{} needs it", (dir / a.file).string(), ec.message(), name));
-    if (size != a.bytes()) {
-      throw InputError(fmt::format("{}: {} bytes, expected {} (shape [{}] of {}){}", (dir / a.file).string(), size,
-                                   a.bytes(), fmt::join(a.shape, ", "), a.dtype,
-                                   size < a.bytes() ? "; the file is truncated" : ""));
-    }
+    check_file_size(dir / a.file, a, size);
   }
   auto load = [&](const std::string& name) { return map_array(dir, *h.find(name), options.verify_checksums); };
 
