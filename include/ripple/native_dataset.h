@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,39 @@ NativeHeader read_native_header(const std::string& dir);
 // failures (for example a full disk) throw InputError; the partial output is removed.
 void write_native_node_dataset(const NodeDataset& data, const std::string& out_dir,
                                const NativeWriteOptions& options = {});
+
+// Writes a node dataset in the native format one destination node at a time, for
+// generators and converters that must not hold the graph in memory: memory stays at a few
+// buffers whatever the size. Nodes come in id order; each gives its incoming neighbours
+// (its CSC row, ascending when `flags.sorted`), its feature row, its label, and its part
+// of the one split (0 train, 1 valid, 2 test). finish() writes header.json and renames the
+// directory into place; a writer destroyed before finish() (an exception, a full disk)
+// removes its partial output, and a killed process leaves only a staging directory
+// without a header, which never loads. Errors throw InputError naming the file.
+class NativeNodeStreamWriter {
+ public:
+  struct Options {
+    int64_t num_nodes = 0;
+    int64_t num_features = 0;
+    int64_t num_classes = 0;
+    int64_t max_edges = 0;                  // an upper bound: picks int32 indices when it fits
+    std::string feature_dtype = "float32";  // float32, float16 or bfloat16
+    std::string split_name = "random";
+    GraphFlags flags;                       // what the caller guarantees about the rows
+  };
+  NativeNodeStreamWriter(const std::string& out_dir, Options options);
+  ~NativeNodeStreamWriter();
+  NativeNodeStreamWriter(const NativeNodeStreamWriter&) = delete;
+  NativeNodeStreamWriter& operator=(const NativeNodeStreamWriter&) = delete;
+
+  void add_node(const int64_t* sources, int64_t degree, const float* features, int64_t label, int split_part);
+  int64_t num_edges() const;
+  void finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Maps a native dataset. Features keep their stored dtype (float16 stays float16); the
 // graph's CSC arrays, labels and splits are views of the mapped files.

@@ -3,11 +3,15 @@
 #include "ripple/native_dataset.h"
 
 #include <ATen/ATen.h>
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
 #include <fmt/format.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <array>
 #include <bit>
+#include <limits>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -102,12 +106,16 @@ class ArrayFileWriter {
   uint64_t bytes_ = 0;
 };
 
+std::string array_file_name(const std::string& name) {
+  std::string file = name;
+  std::replace(file.begin(), file.end(), '/', '.');
+  return file + ".bin";
+}
+
 // Writes `t` (converted to `dtype`, rows at a time so a conversion never doubles memory)
 // as NAME.bin and returns its header entry.
 json write_array(const fs::path& dir, const std::string& name, const at::Tensor& t, at::ScalarType dtype) {
-  std::string file = name;
-  std::replace(file.begin(), file.end(), '/', '.');
-  file += ".bin";
+  const std::string file = array_file_name(name);
   ArrayFileWriter w(dir / file);
   const at::Tensor src = t.contiguous();
   const int64_t rows = src.dim() == 0 ? 1 : src.size(0);
@@ -239,6 +247,60 @@ void check_range(const at::Tensor& ids, int64_t lo, int64_t hi, const std::strin
   }
 }
 
+json header_json(int64_t num_nodes, int64_t num_edges, int64_t num_features, int64_t num_classes,
+                 int64_t num_input_edges, const GraphFlags& f, const std::string& split, const json& arrays) {
+  return {
+      {"format", kFormatName},
+      {"version", kNativeFormatVersion},
+      {"byte_order", "little"},
+      {"num_nodes", num_nodes},
+      {"num_edges", num_edges},
+      {"num_features", num_features},
+      {"num_classes", num_classes},
+      {"num_input_edges", num_input_edges},
+      {"graph_flags",
+       {{"sorted", f.sorted}, {"deduplicated", f.deduplicated}, {"has_self_loops", f.has_self_loops},
+        {"symmetric", f.symmetric}}},
+      {"splits", json::array({split})},
+      {"arrays", arrays},
+  };
+}
+
+// An array written a few elements at a time: bytes collect in a buffer that goes to the
+// file (and its CRC) a megabyte at a time.
+class StreamedArray {
+ public:
+  StreamedArray(const fs::path& dir, std::string name, at::ScalarType dtype)
+      : name_(std::move(name)), file_(array_file_name(name_)), dtype_(dtype), writer_(dir / file_) {
+    buffer_.reserve(kFlushBytes + 4096);
+  }
+  template <typename T>
+  void append(const T* values, int64_t n) {
+    const auto* p = reinterpret_cast<const char*>(values);
+    buffer_.insert(buffer_.end(), p, p + n * static_cast<int64_t>(sizeof(T)));
+    count_ += n;
+    if (buffer_.size() >= kFlushBytes) flush();
+  }
+  int64_t count() const { return count_; }
+  json close(std::vector<int64_t> shape) {
+    flush();
+    const uint32_t crc = writer_.close();
+    return json{{"file", file_}, {"dtype", dtype_name(dtype_)}, {"shape", std::move(shape)}, {"crc32", crc}};
+  }
+
+ private:
+  static constexpr size_t kFlushBytes = size_t{1} << 20;
+  void flush() {
+    writer_.write(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+  std::string name_, file_;
+  at::ScalarType dtype_;
+  ArrayFileWriter writer_;
+  std::vector<char> buffer_;
+  int64_t count_ = 0;
+};
+
 }  // namespace
 
 uint64_t NativeArrayInfo::bytes() const {
@@ -278,24 +340,119 @@ void write_native_node_dataset(const NodeDataset& d, const std::string& out_dir,
     if (arrays.contains(name)) throw InputError(fmt::format("native format: array '{}' given twice", name));
     arrays[name] = write_array(root, name, t, t.scalar_type());
   }
-  const GraphFlags& f = d.graph.flags();
-  const json header = {
-      {"format", kFormatName},
-      {"version", kNativeFormatVersion},
-      {"byte_order", "little"},
-      {"num_nodes", d.num_nodes()},
-      {"num_edges", d.graph.num_edges()},
-      {"num_features", d.num_features()},
-      {"num_classes", d.num_classes},
-      {"num_input_edges", d.num_input_edges},
-      {"graph_flags",
-       {{"sorted", f.sorted}, {"deduplicated", f.deduplicated}, {"has_self_loops", f.has_self_loops},
-        {"symmetric", f.symmetric}}},
-      {"splits", json::array({split})},
-      {"arrays", arrays},
-  };
+  const json header = header_json(d.num_nodes(), d.graph.num_edges(), d.num_features(), d.num_classes,
+                                  d.num_input_edges, d.graph.flags(), split, arrays);
   write_text_file(root / kHeaderFile, header.dump(2) + "\n");  // last: its presence marks a complete dataset
   staged.commit();
+}
+
+struct NativeNodeStreamWriter::State {
+  Options options;
+  io::StagedDirectory staged;
+  at::ScalarType index_type, feature_type;
+  StreamedArray indptr, indices, features, labels;
+  std::array<StreamedArray, 3> parts;
+  int64_t next_node = 0, edges = 0;
+  std::vector<c10::Half> half_row;
+  std::vector<c10::BFloat16> bfloat_row;
+  std::vector<int32_t> int_row;
+
+  State(const std::string& out_dir, Options o, const std::string& split)
+      : options(std::move(o)),
+        staged(fs::path(out_dir)),
+        index_type(options.max_edges < std::numeric_limits<int32_t>::max() ? at::kInt : at::kLong),
+        feature_type(dtype_of(options.feature_dtype)),
+        indptr(staged.path(), "csc_indptr", index_type),
+        indices(staged.path(), "csc_indices", index_type),
+        features(staged.path(), "features", feature_type),
+        labels(staged.path(), "labels", at::kLong),
+        parts{StreamedArray(staged.path(), "split/" + split + "/train", at::kLong),
+              StreamedArray(staged.path(), "split/" + split + "/valid", at::kLong),
+              StreamedArray(staged.path(), "split/" + split + "/test", at::kLong)} {}
+
+  void append_index(const int64_t* v, int64_t n, StreamedArray& to) {
+    if (index_type == at::kLong) return to.append(v, n);
+    int_row.assign(v, v + n);
+    to.append(int_row.data(), n);
+  }
+};
+
+namespace {
+NativeNodeStreamWriter::Options checked(NativeNodeStreamWriter::Options o) {
+  const at::ScalarType t = dtype_of(o.feature_dtype);
+  if (!at::isFloatingType(t)) {
+    throw InputError(fmt::format("--feature-dtype {}: expected float32, float16 or bfloat16", o.feature_dtype));
+  }
+  if (o.num_nodes < 1 || o.num_features < 1 || o.num_classes < 1 || o.max_edges < 0) {
+    throw InputError("native stream writer: nodes, features and classes must be positive");
+  }
+  return o;
+}
+}  // namespace
+
+NativeNodeStreamWriter::NativeNodeStreamWriter(const std::string& out_dir, Options options) {
+  options = checked(std::move(options));
+  const std::string split = options.split_name;
+  state_ = std::make_unique<State>(out_dir, std::move(options), split);
+  const int64_t zero = 0;
+  state_->append_index(&zero, 1, state_->indptr);
+}
+
+NativeNodeStreamWriter::~NativeNodeStreamWriter() = default;
+
+int64_t NativeNodeStreamWriter::num_edges() const { return state_->edges; }
+
+void NativeNodeStreamWriter::add_node(const int64_t* sources, int64_t degree, const float* features, int64_t label,
+                                      int split_part) {
+  State& s = *state_;
+  const Options& o = s.options;
+  if (s.next_node >= o.num_nodes) throw InputError("native stream writer: more nodes than announced");
+  if (label < 0 || label >= o.num_classes || split_part < 0 || split_part > 2) {
+    throw InputError(fmt::format("native stream writer: node {}: label or split part out of range", s.next_node));
+  }
+  for (int64_t i = 0; i < degree; ++i) {
+    if (sources[i] < 0 || sources[i] >= o.num_nodes) {
+      throw InputError(fmt::format("native stream writer: node {}: source {} out of range", s.next_node, sources[i]));
+    }
+  }
+  s.edges += degree;
+  if (s.edges > o.max_edges) throw InputError("native stream writer: more edges than max_edges");
+  s.append_index(sources, degree, s.indices);
+  s.append_index(&s.edges, 1, s.indptr);
+  const int64_t f = o.num_features;
+  if (s.feature_type == at::kHalf) {
+    s.half_row.assign(features, features + f);
+    s.features.append(s.half_row.data(), f);
+  } else if (s.feature_type == at::kBFloat16) {
+    s.bfloat_row.assign(features, features + f);
+    s.features.append(s.bfloat_row.data(), f);
+  } else {
+    s.features.append(features, f);
+  }
+  s.labels.append(&label, 1);
+  s.parts[split_part].append(&s.next_node, 1);
+  ++s.next_node;
+}
+
+void NativeNodeStreamWriter::finish() {
+  State& s = *state_;
+  const Options& o = s.options;
+  if (s.next_node != o.num_nodes) {
+    throw InputError(fmt::format("native stream writer: {} of {} nodes written", s.next_node, o.num_nodes));
+  }
+  const std::string split = o.split_name;
+  json arrays = json::object();
+  arrays["csc_indptr"] = s.indptr.close({o.num_nodes + 1});
+  arrays["csc_indices"] = s.indices.close({s.edges});
+  arrays["features"] = s.features.close({o.num_nodes, o.num_features});
+  arrays["labels"] = s.labels.close({o.num_nodes});
+  const char* part_names[] = {"train", "valid", "test"};
+  for (int k = 0; k < 3; ++k) {
+    arrays["split/" + split + "/" + part_names[k]] = s.parts[k].close({s.parts[k].count()});
+  }
+  const json header = header_json(o.num_nodes, s.edges, o.num_features, o.num_classes, s.edges, o.flags, split, arrays);
+  write_text_file(s.staged.path() / kHeaderFile, header.dump(2) + "\n");
+  s.staged.commit();
 }
 
 NativeHeader read_native_header(const std::string& dir) {

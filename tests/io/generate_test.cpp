@@ -3,8 +3,14 @@
 
 #include <ATen/ATen.h>
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
 #include "ripple/dataset.h"
+#include "ripple/error.h"
 #include "ripple/generate.h"
+#include "ripple/native_dataset.h"
 #include "support/cli.h"
 
 namespace ripple {
@@ -15,6 +21,11 @@ namespace fs = std::filesystem;
 TEST(Generate, WritesALoadableDatasetDeterministically) {
   const fs::path tmp = testing::fresh_temp_dir("generate");
   for (const char* kind : {"rmat", "uniform"}) {
+    // The native format holds the same graph (de-duplicated, as the loaders build it).
+    const std::string native_args = fmt::format(
+        "generate --kind {} --nodes 500 --edges 4000 --features 8 --classes 3 --seed 5 --format native --out {}", kind,
+        (tmp / (std::string(kind) + "_native")).string());
+    ASSERT_EQ(testing::run_ripple(native_args).exit_code, 0);
     const std::string args = fmt::format("generate --kind {} --nodes 500 --edges 4000 --features 8 --classes 3 --seed 5", kind);
     const auto a = testing::run_ripple(args + " --out " + (tmp / (std::string(kind) + "_a")).string());
     const auto b = testing::run_ripple(args + " --out " + (tmp / (std::string(kind) + "_b")).string());
@@ -29,6 +40,10 @@ TEST(Generate, WritesALoadableDatasetDeterministically) {
     EXPECT_EQ(da.train_idx.numel() + da.valid_idx.numel() + da.test_idx.numel(), 500);
     EXPECT_TRUE(at::equal(da.features, db.features));
     EXPECT_TRUE(at::equal(da.graph.csc_indices(), db.graph.csc_indices()));
+    const NodeDataset dn = load_node_dataset((tmp / (std::string(kind) + "_native")).string());
+    EXPECT_TRUE(at::equal(dn.graph.csc_indices().to(at::kLong), da.graph.csc_indices().to(at::kLong)));
+    EXPECT_TRUE(at::equal(dn.train_idx, da.train_idx));
+    EXPECT_TRUE(at::allclose(dn.features, da.features, 0, 1e-4));
   }
   // RMAT is skewed: its largest in-degree is far above the uniform graph's.
   const NodeDataset r = load_ogb_node_dataset((tmp / "rmat_a").string(), "random");
@@ -36,10 +51,103 @@ TEST(Generate, WritesALoadableDatasetDeterministically) {
   EXPECT_GT(r.graph.in_degrees().max().item<int64_t>(), 2 * u.graph.in_degrees().max().item<int64_t>());
 }
 
+TEST(Generate, CsbmIsTheSameGraphInBothFormatsAndStreamsFloat16) {
+  const fs::path tmp = testing::fresh_temp_dir("generate-csbm");
+  const std::string args = "generate --kind csbm --nodes 700 --edges 7000 --features 6 --classes 3 --seed 9";
+  ASSERT_EQ(testing::run_ripple(args + " --format native --out " + (tmp / "n").string()).exit_code, 0);
+  ASSERT_EQ(testing::run_ripple(args + " --format ogb --out " + (tmp / "o").string()).exit_code, 0);
+  const auto h = testing::run_ripple(args + " --format native --feature-dtype float16 --out " + (tmp / "h").string());
+  ASSERT_EQ(h.exit_code, 0) << h.output;
+  const NodeDataset n = load_node_dataset((tmp / "n").string());
+  const NodeDataset o = load_node_dataset((tmp / "o").string());
+  const NodeDataset half = load_node_dataset((tmp / "h").string());
+  EXPECT_EQ(n.split_name, "random");
+  EXPECT_EQ(n.num_classes, 3);
+  // Every node receives edges / nodes = 10 draws; repeats and self loops are dropped.
+  const at::Tensor degree = n.graph.in_degrees();
+  EXPECT_LE(degree.max().item<int64_t>(), 10);
+  EXPECT_GE(degree.min().item<int64_t>(), 7);
+  EXPECT_TRUE(n.graph.flags().deduplicated);
+  EXPECT_FALSE(n.graph.flags().has_self_loops);
+  EXPECT_EQ(n.graph.csc_indices().scalar_type(), at::kInt);  // 7000 edges fit int32
+  EXPECT_TRUE(at::equal(n.graph.csc_indptr().to(at::kLong), o.graph.csc_indptr().to(at::kLong)));
+  EXPECT_TRUE(at::equal(n.graph.csc_indices().to(at::kLong), o.graph.csc_indices().to(at::kLong)));
+  EXPECT_TRUE(at::equal(n.labels, o.labels));
+  EXPECT_TRUE(at::equal(n.train_idx, o.train_idx));
+  EXPECT_TRUE(at::equal(n.test_idx, o.test_idx));
+  EXPECT_TRUE(at::allclose(n.features, o.features, 0, 1e-4));  // the OGB layout keeps four decimals
+  EXPECT_EQ(half.features.scalar_type(), at::kHalf);
+  EXPECT_TRUE(at::allclose(half.features.to(at::kFloat), n.features, 0, 5e-3));
+  // Labels are blocks: most of a node's in-neighbours share its label (p_in = 0.8, 3 classes).
+  const at::Tensor dst = at::repeat_interleave(degree);
+  const at::Tensor same = n.labels.index_select(0, n.graph.csc_indices().to(at::kLong)) == n.labels.index_select(0, dst);
+  const double homophily = same.to(at::kDouble).mean().item<double>();
+  EXPECT_GT(homophily, 0.8);
+  EXPECT_LT(homophily, 0.9);
+}
+
+// The learnable graph must separate a model that reads edges from one that cannot.
+TEST(Generate, CsbmNeedsTheGraphToBeLearned) {
+  const fs::path tmp = testing::fresh_temp_dir("generate-csbm-learn");
+  ASSERT_EQ(testing::run_ripple("generate --kind csbm --nodes 3000 --edges 30000 --features 32 --classes 4 "
+                                "--seed 3 --format native --out " + (tmp / "g").string())
+                .exit_code,
+            0);
+  auto test_acc = [&](const std::string& model) {
+    const fs::path run = tmp / ("run-" + model);
+    const auto r = testing::run_ripple(fmt::format(
+        "train --set dataset.path={} --set dataset.split=random --set model.name={} --set model.hidden=32 "
+        "--set train.epochs=100 --run-dir {}",
+        (tmp / "g").string(), model, run.string()));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::ifstream in(run / "summary.json");
+    return nlohmann::json::parse(in)["metrics"]["test_acc"]["mean"].get<double>();
+  };
+  const double mlp = test_acc("mlp"), sage = test_acc("sage");
+  std::printf("csbm 3000/30000: MLP %.3f, GraphSAGE %.3f\n", mlp, sage);
+  EXPECT_LT(mlp, 0.55);
+  EXPECT_GT(sage, 0.9);
+}
+
+TEST(NativeStreamWriter, AbandonedWriteLeavesNothingAndCountsAreChecked) {
+  const fs::path tmp = testing::fresh_temp_dir("stream-writer");
+  NativeNodeStreamWriter::Options o;
+  o.num_nodes = 3;
+  o.num_features = 2;
+  o.num_classes = 2;
+  o.max_edges = 4;
+  const float x[2] = {1.0f, 2.0f};
+  const int64_t src[2] = {0, 2};
+  {
+    NativeNodeStreamWriter w((tmp / "abandoned").string(), o);
+    w.add_node(src, 2, x, 1, 0);
+  }
+  EXPECT_TRUE(fs::is_empty(tmp));
+  NativeNodeStreamWriter w((tmp / "ok").string(), o);
+  w.add_node(src, 2, x, 1, 0);
+  EXPECT_THROW(w.finish(), InputError);  // 1 of 3 nodes
+  const int64_t bad[1] = {3};
+  EXPECT_THROW(w.add_node(bad, 1, x, 0, 0), InputError);
+  EXPECT_THROW(w.add_node(src, 2, x, 2, 0), InputError);  // label 2 of 2 classes
+  w.add_node(src, 1, x, 0, 1);
+  w.add_node(src, 0, x, 0, 2);
+  w.finish();
+  const NodeDataset d = load_node_dataset((tmp / "ok").string());
+  EXPECT_EQ(d.graph.num_edges(), 3);
+  EXPECT_EQ(d.train_idx.numel(), 1);
+  EXPECT_EQ(d.valid_idx.numel(), 1);
+  EXPECT_EQ(d.test_idx.numel(), 1);
+  EXPECT_EQ(d.labels[0].item<int64_t>(), 1);
+}
+
 TEST(Generate, RefusesBadArgumentsAndExistingOutput) {
   const fs::path tmp = testing::fresh_temp_dir("generate-bad");
   EXPECT_EQ(testing::run_ripple("generate --kind grid --out " + (tmp / "x").string()).exit_code, 2);
   EXPECT_EQ(testing::run_ripple("generate --nodes 0 --out " + (tmp / "y").string()).exit_code, 2);
+  EXPECT_EQ(testing::run_ripple("generate --format parquet --out " + (tmp / "y").string()).exit_code, 2);
+  EXPECT_EQ(testing::run_ripple("generate --kind csbm --p-in 1.5 --out " + (tmp / "y").string()).exit_code, 2);
+  EXPECT_EQ(testing::run_ripple("generate --feature-dtype float16 --out " + (tmp / "y").string()).exit_code, 2);
+  EXPECT_FALSE(fs::exists(tmp / "y"));
   EXPECT_FALSE(fs::exists(tmp / "x"));
   fs::create_directories(tmp / "exists");
   const auto r = testing::run_ripple("generate --out " + (tmp / "exists").string());

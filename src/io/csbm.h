@@ -1,0 +1,36 @@
+// The contextual stochastic block model behind `ripple generate --kind csbm`: a learnable
+// node-classification graph produced a chunk of destination nodes at a time, so that a
+// sink can stream it to disk with memory for one chunk plus one id per node.
+//
+// Node v's label is its block, drawn uniformly from the classes. v receives
+// edges / nodes incoming edges (the remainder spread at random), each from a node of its
+// own block with probability p_in and from any node otherwise; repeated sources and self
+// loops are dropped, so rows are sorted and de-duplicated. Features are
+// signal * mu[label] + N(0, 1) with class means mu[c] ~ N(0, 1)^F, so one node's features
+// say little about its class and the mean over its neighbours says much more. Each node
+// goes to train, valid or test with probabilities 0.6, 0.2, 0.2. All randomness is a
+// pure function of (seed, node), so the output does not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "ripple/generate.h"
+
+namespace ripple::io {
+
+struct CsbmChunk {
+  int64_t first_node = 0;
+  int64_t num_nodes = 0;
+  std::vector<int64_t> row_offsets;  // num_nodes + 1 offsets into sources
+  std::vector<int64_t> sources;      // incoming neighbours per node, ascending
+  std::vector<float> features;       // num_nodes x F, row-major
+  std::vector<int64_t> labels;
+  std::vector<int8_t> split_parts;   // 0 train, 1 valid, 2 test
+};
+
+// Calls `sink` once per chunk, in node order. Options are checked by the caller.
+void generate_csbm(const GenerateOptions& options, const std::function<void(const CsbmChunk&)>& sink);
+
+}  // namespace ripple::io
