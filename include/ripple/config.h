@@ -1,4 +1,5 @@
-// Experiment configuration: every documented key (docs/config.md) with its type, default,
+// Experiment configuration: every documented key (docs/config.md) with its type (integer,
+// number, boolean, string or list of integers), default,
 // and the rule its value must satisfy. Values come from a TOML file, then `--set key=value`
 // overrides. Unknown keys (with the closest valid key suggested), wrong types and invalid
 // values throw InputError naming the key and the source (file or --set).
@@ -14,7 +15,7 @@
 
 namespace ripple {
 
-using ConfigValue = std::variant<int64_t, double, bool, std::string>;
+using ConfigValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>>;
 
 struct ConfigKey {
   std::string name;   // "section.key"
@@ -41,6 +42,7 @@ class Config {
   double get_float(const std::string& key) const;
   bool get_bool(const std::string& key) const;
   const std::string& get_string(const std::string& key) const;
+  const std::vector<int64_t>& get_int_list(const std::string& key) const;
 
   ModelConfig model() const;
   // The resolved configuration as TOML text (every key, grouped by section).

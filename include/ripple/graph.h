@@ -57,7 +57,8 @@ class Graph {
   // Builds from parallel int64 tensors of source and destination ids (any order).
   static Graph from_edges(int64_t num_nodes, const at::Tensor& src, const at::Tensor& dst,
                           const GraphBuildOptions& options = {});
-  // Bipartite variant: sources in [0, num_src), destinations in [0, num_dst).
+  // Bipartite variant: sources in [0, num_src), destinations in [0, num_dst). Self-loop
+  // options join destination v to source v and need num_src >= num_dst (a sampled block).
   static Graph from_bipartite_edges(int64_t num_src, int64_t num_dst, const at::Tensor& src,
                                     const at::Tensor& dst, const GraphBuildOptions& options = {});
   // Wraps an existing CSC (validated: monotone indptr, ids in range). Flags are as given.

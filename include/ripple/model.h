@@ -14,6 +14,7 @@
 #include <torch/nn/modules/container/modulelist.h>
 
 #include <string>
+#include <vector>
 
 #include "ripple/nn/context.h"
 #include "ripple/nn/features.h"
@@ -46,6 +47,16 @@ class NodeModelImpl : public torch::nn::Module {
   NodeModelImpl(const ModelConfig& config, int64_t in_features, int64_t num_classes);
   // Logits [N, num_classes].
   at::Tensor forward(nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
+
+  // Mini-batch forward on sampled blocks, one per layer, input layer first (see
+  // ripple/sample.h): logits of the last block's destinations. Throws InputError for
+  // appnp/sgc (their propagation is not layer-local) and for a block count other than layers().
+  at::Tensor forward_blocks(std::vector<nn::GraphCache>& blocks, const nn::Features& x, nn::ForwardContext& ctx);
+  // Layer i alone (dropout on its input, the layer, and for hidden layers norm, activation
+  // and residual): what forward runs per layer, and what layer-wise inference runs per batch.
+  at::Tensor forward_layer(size_t i, nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
+  int64_t layers() const { return static_cast<int64_t>(convs_->size()); }
+  bool supports_blocks() const;
   const ModelConfig& config() const { return config_; }
 
  private:

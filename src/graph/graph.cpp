@@ -89,8 +89,11 @@ Graph Graph::from_bipartite_edges(int64_t num_src, int64_t num_dst, const at::Te
                                  src_in.numel(), dst_in.numel()));
   }
   const bool square = num_src == num_dst;
-  if (!square && (options.symmetrize || options.self_loops != SelfLoops::kKeep)) {
-    throw InputError("graph: symmetrize and self-loop options need a square graph");
+  if (!square && options.symmetrize) throw InputError("graph: symmetrize needs a square graph");
+  // Self loops on a bipartite block join destination v to source v (a sampled block lists
+  // its destinations first among its sources), so they need num_src >= num_dst.
+  if (num_src < num_dst && options.self_loops != SelfLoops::kKeep) {
+    throw InputError("graph: self-loop options need num_src >= num_dst");
   }
   const at::Tensor src = src_in.to(at::kLong).contiguous();
   const at::Tensor dst = dst_in.to(at::kLong).contiguous();

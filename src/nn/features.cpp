@@ -41,6 +41,11 @@ Features Features::dropout(double p, ForwardContext& ctx) const {
   return f;
 }
 
+Features Features::head(int64_t n) const {
+  if (n == rows()) return *this;
+  return Features(dense().narrow(0, 0, n));
+}
+
 at::Tensor Features::linear(const at::Tensor& weight, const at::Tensor& bias) const {
   at::Tensor out;
   if (is_sparse()) {

@@ -8,7 +8,8 @@
 namespace ripple::nn {
 
 uint64_t ForwardContext::next_key() {
-  return mix64(mix64(seed ^ 0x5EEDull) ^ mix64(static_cast<uint64_t>(epoch) * 0x100000001B3ull + calls++));
+  const uint64_t key = mix64(mix64(seed ^ 0x5EEDull) ^ mix64(static_cast<uint64_t>(epoch) * 0x100000001B3ull + calls++));
+  return batch == 0 ? key : mix64(key + static_cast<uint64_t>(batch) * 0x9E3779B97F4A7C15ull);
 }
 
 at::Tensor dropout_mask(int64_t n, double p, uint64_t key, at::ScalarType type) {

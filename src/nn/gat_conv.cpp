@@ -21,7 +21,8 @@ at::Tensor GATConvImpl::forward(GraphCache& g, const Features& x, ForwardContext
   const Graph& graph = g.with_self_loops();
   const at::Tensor h = lin->forward(x).view({-1, heads, out_channels});
   const at::Tensor score_src = (h * att_src).sum(-1, /*keepdim=*/true);  // [N, H, 1]
-  const at::Tensor score_dst = (h * att_dst).sum(-1, /*keepdim=*/true);
+  // On a bipartite block the destinations are the first num_dst sources.
+  const at::Tensor score_dst = (h.narrow(0, 0, graph.num_dst()) * att_dst).sum(-1, /*keepdim=*/true);
   const at::Tensor logits = at::leaky_relu(ops::gsddmm(graph, "add", score_src, score_dst, "src", "dst"), negative_slope);
   const at::Tensor alpha = nn::dropout(ops::edge_softmax(graph, logits), attn_dropout, ctx);  // [E, H, 1]
   const at::Tensor out = propagate(graph, "sum", h, {}, alpha);                              // [N, H, D]
@@ -40,7 +41,7 @@ GATv2ConvImpl::GATv2ConvImpl(int64_t in, int64_t out, int64_t heads_, bool conca
 at::Tensor GATv2ConvImpl::forward(GraphCache& g, const Features& x, ForwardContext& ctx) {
   const Graph& graph = g.with_self_loops();
   const at::Tensor hl = lin_l->forward(x).view({-1, heads, out_channels});
-  const at::Tensor hr = lin_r->forward(x).view({-1, heads, out_channels});
+  const at::Tensor hr = lin_r->forward(x.head(graph.num_dst())).view({-1, heads, out_channels});
   const at::Tensor pair = at::leaky_relu(ops::gsddmm(graph, "add", hl, hr, "src", "dst"), negative_slope);
   const at::Tensor logits = (pair * att).sum(-1, /*keepdim=*/true);  // [E, H, 1]
   const at::Tensor alpha = nn::dropout(ops::edge_softmax(graph, logits), attn_dropout, ctx);

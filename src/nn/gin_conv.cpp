@@ -19,7 +19,8 @@ at::Tensor GINConvImpl::forward(GraphCache& g, const Features& x, ForwardContext
   // lin1 is linear, so lin1((1+eps) x + sum x_u) = (1+eps) lin1(x) + sum lin1(x)_u (bias once):
   // aggregate the hidden-width rows rather than the (possibly wide, sparse) inputs.
   const at::Tensor h = x.linear(lin1->weight, {});
-  const at::Tensor combined = (1 + eps) * h + propagate(g.without_self_loops(), "sum", h) + lin1->bias;
+  const Graph& graph = g.without_self_loops();
+  const at::Tensor combined = (1 + eps) * h.narrow(0, 0, graph.num_dst()) + propagate(graph, "sum", h) + lin1->bias;
   return lin2->forward(at::relu(norm->forward(combined)));
 }
 

@@ -54,7 +54,37 @@ at::Tensor NodeModelImpl::run_layer(size_t i, nn::GraphCache& g, const Features&
   if (auto* conv = m->as<nn::GATConvImpl>()) return conv->forward(g, x, ctx);
   if (auto* conv = m->as<nn::GATv2ConvImpl>()) return conv->forward(g, x, ctx);
   if (auto* conv = m->as<nn::GINConvImpl>()) return conv->forward(g, x, ctx);
-  return m->as<nn::LinearImpl>()->forward(x);
+  return m->as<nn::LinearImpl>()->forward(x.head(g.base().num_dst()));
+}
+
+bool NodeModelImpl::supports_blocks() const { return config_.name != "appnp" && config_.name != "sgc"; }
+
+at::Tensor NodeModelImpl::forward_layer(size_t i, nn::GraphCache& g, const Features& x, nn::ForwardContext& ctx) {
+  const ModelConfig& c = config_;
+  const double p = i == 0 ? (c.input_dropout >= 0 ? c.input_dropout : c.dropout) : c.dropout;
+  at::Tensor y = run_layer(i, g, x.dropout(p, ctx), ctx);
+  if (i + 1 == convs_->size()) return y;
+  if (c.norm == "batch") y = norms_[i]->as<torch::nn::BatchNorm1dImpl>()->forward(y);
+  if (c.norm == "layer") y = norms_[i]->as<torch::nn::LayerNormImpl>()->forward(y);
+  y = nn::activate(y, c.activation);
+  // Residual from the previous hidden layer's output (this layer's input) when widths match.
+  if (c.residual && i > 0 && x.cols() == y.size(1)) y = y + x.head(y.size(0)).dense();
+  return y;
+}
+
+at::Tensor NodeModelImpl::forward_blocks(std::vector<nn::GraphCache>& blocks, const Features& x,
+                                         nn::ForwardContext& ctx) {
+  if (!supports_blocks()) {
+    throw InputError("model.name: " + config_.name + " propagates over the whole graph; mini-batch training "
+                     "(sampler.fanouts) supports gcn, sage, gat, gatv2, gin and mlp");
+  }
+  if (static_cast<int64_t>(blocks.size()) != layers()) {
+    throw InputError("sampler.fanouts: " + std::to_string(blocks.size()) + " hops for a model of " +
+                     std::to_string(layers()) + " layers (model.layers); give one fanout per layer");
+  }
+  Features h = x;
+  for (size_t i = 0; i < blocks.size(); ++i) h = Features(forward_layer(i, blocks[i], h, ctx));
+  return h.dense();
 }
 
 at::Tensor NodeModelImpl::forward(nn::GraphCache& g, const Features& x, nn::ForwardContext& ctx) {
@@ -69,19 +99,9 @@ at::Tensor NodeModelImpl::forward(nn::GraphCache& g, const Features& x, nn::Forw
     }
     h = Features(sgc_cache_);
   }
-  const double first_dropout = c.input_dropout >= 0 ? c.input_dropout : c.dropout;
-  at::Tensor previous;
   at::Tensor y;
   for (size_t i = 0; i < convs_->size(); ++i) {
-    const bool last = i + 1 == convs_->size();
-    y = run_layer(i, g, h.dropout(i == 0 ? first_dropout : c.dropout, ctx), ctx);
-    if (!last) {
-      if (c.norm == "batch") y = norms_[i]->as<torch::nn::BatchNorm1dImpl>()->forward(y);
-      if (c.norm == "layer") y = norms_[i]->as<torch::nn::LayerNormImpl>()->forward(y);
-      y = nn::activate(y, c.activation);
-      if (c.residual && previous.defined() && previous.sizes() == y.sizes()) y = y + previous;
-      previous = y;
-    }
+    y = forward_layer(i, g, h, ctx);
     h = Features(y);
   }
   if (c.name == "appnp") y = propagation_->forward(g, y);

@@ -20,7 +20,7 @@ at::Tensor SAGEConvImpl::forward(GraphCache& g, const Features& x, ForwardContex
     // W (sum/mean of x_u) = sum/mean of (W x_u): transform first, then aggregate the narrower rows.
     neighbours = propagate(graph, aggr, x.linear(lin_l->weight, {})) + lin_l->bias;
   }
-  return neighbours + lin_r->forward(x);
+  return neighbours + lin_r->forward(x.head(graph.num_dst()));  // a block's destinations lead its sources
 }
 
 }  // namespace ripple::nn

@@ -44,7 +44,8 @@ const char* type_name(const ConfigValue& v) {
     case 0: return "an integer";
     case 1: return "a number";
     case 2: return "true or false";
-    default: return "a string";
+    case 3: return "a string";
+    default: return "a list of integers";
   }
 }
 
@@ -57,6 +58,7 @@ std::string format_value(const ConfigValue& v) {
       return s;
     }
     case 2: return std::get<bool>(v) ? "true" : "false";
+    case 4: return fmt::format("[{}]", fmt::join(std::get<std::vector<int64_t>>(v), ", "));
     default: {
       std::ostringstream o;
       o << toml::value<std::string>(std::get<std::string>(v));
@@ -89,9 +91,20 @@ ConfigValue convert(const ConfigKey& k, const toml::node& node, const std::strin
     case 2:
       if (auto v = node.as_boolean()) return v->get();
       throw mismatch();
-    default:
+    case 3:
       if (auto v = node.as_string()) return v->get();
       throw mismatch();
+    default: {
+      const toml::array* a = node.as_array();
+      if (!a) throw mismatch();
+      std::vector<int64_t> out;
+      for (const toml::node& e : *a) {
+        const auto* i = e.as_integer();
+        if (!i) throw mismatch();
+        out.push_back(i->get());
+      }
+      return out;
+    }
   }
 }
 
@@ -102,6 +115,10 @@ void check_rule(const ConfigKey& k, const ConfigValue& v, const std::string& sou
       for (const auto& c : k.choices) list += (list.empty() ? "" : ", ") + c;
       throw InputError(fmt::format("{}: {} must be one of {}, got \"{}\"", source, k.name, list, *s));
     }
+    return;
+  }
+  if (auto list = std::get_if<std::vector<int64_t>>(&v)) {
+    for (const int64_t e : *list) check_rule(k, ConfigValue(e), source);
     return;
   }
   double x = 0;
@@ -164,6 +181,11 @@ const std::vector<ConfigKey>& config_schema() {
       key("train.sparse_feature_density", 0.1, "Keep input features as sparse rows when at most this fraction is non-zero.", {}, 0.0, 1.0),
       key("train.threads", int64_t{0}, "Intra-op threads; 0 uses OMP_NUM_THREADS if set, else every core this process may run on.", {}, 0, 4096),
       key("train.log_every", int64_t{10}, "Epochs between progress lines when output is not a terminal.", {}, 1),
+      key("sampler.fanouts", std::vector<int64_t>{}, "Neighbours sampled per layer for mini-batch training, from the seeds inward (PyG's num_neighbors: [15, 10, 5] keeps 15 per seed, 10 per neighbour, 5 per neighbour's neighbour); -1 keeps every neighbour; one entry per layer; empty trains full-batch.", {}, -1, 1e9),
+      key("sampler.batch_size", int64_t{1024}, "Seed (training) nodes per mini-batch.", {}, 1),
+      key("sampler.workers", int64_t{1}, "Threads sampling and gathering features ahead of training.", {}, 1, 256),
+      key("sampler.replace", false, "Sample neighbours with replacement."),
+      key("sampler.eval_batch_size", int64_t{4096}, "Destination nodes per batch of the layer-wise full-graph inference that evaluates mini-batch runs.", {}, 1),
   };
   return schema;
 }
@@ -205,7 +227,7 @@ Config Config::from_file(const std::string& path) {
     const std::string s(section.str());
     const toml::table* inner = node.as_table();
     if (!inner) {
-      throw InputError(unknown_key_message(s, path) + " (keys live in [dataset], [model] and [train] tables)");
+      throw InputError(unknown_key_message(s, path) + " (keys live in [dataset], [model], [train] and [sampler] tables)");
     }
     for (auto&& [name, value] : *inner) {
       const std::string full = s + "." + std::string(name.str());
@@ -248,6 +270,9 @@ int64_t Config::get_int(const std::string& k) const { return std::get<int64_t>(v
 double Config::get_float(const std::string& k) const { return std::get<double>(values_.at(k)); }
 bool Config::get_bool(const std::string& k) const { return std::get<bool>(values_.at(k)); }
 const std::string& Config::get_string(const std::string& k) const { return std::get<std::string>(values_.at(k)); }
+const std::vector<int64_t>& Config::get_int_list(const std::string& k) const {
+  return std::get<std::vector<int64_t>>(values_.at(k));
+}
 
 ModelConfig Config::model() const {
   ModelConfig m;
@@ -272,6 +297,9 @@ ModelConfig Config::model() const {
 
 void Config::validate() const {
   if (get_string("dataset.path").empty()) throw InputError("dataset.path: must not be empty");
+  for (const int64_t f : get_int_list("sampler.fanouts")) {
+    if (f == 0) throw InputError("sampler.fanouts: 0 neighbours would cut the graph; use -1 (all) or a positive count");
+  }
 }
 
 std::string Config::to_toml() const {

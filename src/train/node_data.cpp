@@ -16,10 +16,15 @@ NodeData prepare_node_data(const Config& config, const std::filesystem::path& co
   d.dataset = load_node_dataset(resolve_dataset_path(config, config_dir).string(),
                                     config.get_string("dataset.split"));
   if (config.get_bool("dataset.symmetrize")) d.dataset.graph = d.dataset.graph.symmetrized();
+  d.graph = std::make_unique<nn::GraphCache>(d.dataset.graph);
+  d.minibatch = !config.get_int_list("sampler.fanouts").empty();
+  if (d.minibatch) {
+    d.dataset.features = d.dataset.features.contiguous();
+    return d;
+  }
   at::Tensor x = d.dataset.features.to(at::kFloat);  // native datasets may store float16
   if (config.get_bool("dataset.normalize_features")) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
   d.features = nn::Features::from_dense(x, config.get_float("train.sparse_feature_density"));
-  d.graph = std::make_unique<nn::GraphCache>(d.dataset.graph);
   return d;
 }
 

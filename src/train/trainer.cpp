@@ -21,6 +21,7 @@
 #include "ripple/model.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
+#include "train/minibatch.h"
 #include "train/node_data.h"
 
 namespace fs = std::filesystem;
@@ -65,11 +66,19 @@ double accuracy(const at::Tensor& logits, const at::Tensor& labels, const at::Te
   return logits.index_select(0, idx).argmax(1).eq(labels.index_select(0, idx)).to(at::kDouble).mean().item<double>();
 }
 
-Evaluation evaluate(NodeModel& model, NodeData& d, uint64_t seed) {
+// Full-batch forward, or for mini-batch runs layer-wise inference over the whole graph.
+Evaluation evaluate(const Config& c, NodeModel& model, NodeData& d, uint64_t seed) {
   torch::NoGradGuard no_grad;
   model->eval();
-  nn::ForwardContext ctx{false, seed, 0, 0};
-  const at::Tensor logits = model->forward(*d.graph, d.features, ctx);
+  at::Tensor logits;
+  if (d.minibatch) {
+    logits = train::layerwise_inference(model, d.dataset.graph, d.dataset.features,
+                                        train::make_block_context(c, d.dataset.graph),
+                                        c.get_int("sampler.eval_batch_size"));
+  } else {
+    nn::ForwardContext ctx{false, seed, 0, 0};
+    logits = model->forward(*d.graph, d.features, ctx);
+  }
   const NodeDataset& ds = d.dataset;
   const double valid_loss = ds.valid_idx.numel() == 0 ? 0.0
       : torch::nn::functional::cross_entropy(logits.index_select(0, ds.valid_idx), ds.labels.index_select(0, ds.valid_idx)).item<double>();
@@ -141,22 +150,36 @@ SeedResult train_seed(const Config& c, NodeData& d, int64_t seed, int64_t seed_i
   const NodeDataset& ds = d.dataset;
   const at::Tensor train_labels = ds.labels.index_select(0, ds.train_idx);
   bool stopped = patience > 0 && st.bad_epochs >= patience;
+  std::unique_ptr<NeighborLoader> loader;
+  train::BlockContext blocks;
+  if (d.minibatch) {
+    train::check_minibatch_model(c, model);
+    blocks = train::make_block_context(c, ds.graph);
+    loader = std::make_unique<NeighborLoader>(ds.graph, ds.features, ds.labels, ds.train_idx,
+                                              train::loader_options(c, static_cast<uint64_t>(seed)));
+  }
 
   for (int64_t epoch = st.epoch + 1; epoch <= epochs && !stopped; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const double lr = learning_rate(c, epoch);
     set_learning_rate(*optimizer, lr);
-    model->train();
-    nn::ForwardContext ctx{true, static_cast<uint64_t>(seed), epoch, 0};
-    optimizer->zero_grad();
-    const at::Tensor logits = model->forward(*d.graph, d.features, ctx);
-    const at::Tensor loss = torch::nn::functional::cross_entropy(logits.index_select(0, ds.train_idx), train_labels);
-    loss.backward();
-    optimizer->step();
+    double loss_value = 0;
+    if (loader) {
+      loss_value = train::train_minibatch_epoch(model, *optimizer, *loader, blocks, static_cast<uint64_t>(seed), epoch).loss;
+    } else {
+      model->train();
+      nn::ForwardContext ctx{true, static_cast<uint64_t>(seed), epoch, 0};
+      optimizer->zero_grad();
+      const at::Tensor logits = model->forward(*d.graph, d.features, ctx);
+      const at::Tensor loss = torch::nn::functional::cross_entropy(logits.index_select(0, ds.train_idx), train_labels);
+      loss.backward();
+      optimizer->step();
+      loss_value = loss.item<double>();
+    }
     const double step_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    const Evaluation ev = evaluate(model, d, static_cast<uint64_t>(seed));
+    const Evaluation ev = evaluate(c, model, d, static_cast<uint64_t>(seed));
 
-    EpochRecord rec{epoch, loss.item<double>(), ev.train_acc, ev.valid_acc, ev.valid_loss, ev.test_acc, lr, step_ms};
+    EpochRecord rec{epoch, loss_value, ev.train_acc, ev.valid_acc, ev.valid_loss, ev.test_acc, lr, step_ms};
     st.epoch = epoch;
     st.epoch_ms.push_back(step_ms);
     if (ev.valid_acc > st.best_valid_acc || (ev.valid_acc == st.best_valid_acc && ev.valid_loss < st.best_valid_loss)) {
@@ -230,6 +253,7 @@ RunSummary run_experiment(const Config& c, const fs::path& run_dir, bool resume,
   set_intra_op_threads(c.get_int("train.threads"));
   NodeData d = train::prepare_node_data(c, config_dir);  // all input errors surface before writing
   NodeModel probe = build_model(c, d, 0);               // invalid model settings too
+  if (d.minibatch) train::check_minibatch_model(c, probe);
   if (!resume) {
     if (fs::exists(run_dir / "config.toml")) {
       throw InputError(fmt::format("{}: holds an unfinished run; continue it with --resume {}", run_dir.string(), run_dir.string()));
@@ -282,7 +306,7 @@ std::vector<SeedResult> evaluate_run(const fs::path& run_dir) {
     const int64_t seed = c.get_int("train.seed") + i;
     NodeModel model = build_model(c, d, static_cast<uint64_t>(seed));
     train::restore_parameters(*model, train::load_parameters(best));
-    const Evaluation ev = evaluate(model, d, static_cast<uint64_t>(seed));
+    const Evaluation ev = evaluate(c, model, d, static_cast<uint64_t>(seed));
     SeedResult r;
     r.seed = seed;
     r.train_acc = ev.train_acc;

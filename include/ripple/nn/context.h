@@ -1,6 +1,6 @@
 // ForwardContext: what a model's forward pass needs besides its inputs: whether it is
 // training, and the key of the counter-based random stream used by dropout. Random numbers
-// are a pure function of (seed, epoch, call index, element index), so results do not depend
+// are a pure function of (seed, epoch, batch, call index, element index), so results do not depend
 // on thread count and a resumed run redraws exactly what the interrupted one would have.
 #pragma once
 
@@ -13,6 +13,7 @@ struct ForwardContext {
   uint64_t seed = 0;
   int64_t epoch = 0;
   uint64_t calls = 0;  // dropout calls so far in this forward pass
+  int64_t batch = 0;   // mini-batch index within the epoch (0 for full-batch passes)
 
   // A fresh key for the next random draw of this forward pass.
   uint64_t next_key();

@@ -29,6 +29,8 @@ class Features {
   at::Tensor dense() const;
 
   Features dropout(double p, ForwardContext& ctx) const;
+  // The first `n` rows (a bipartite block's destinations); dense unless n == rows().
+  Features head(int64_t n) const;
   // x @ weight^T (+ bias if defined); weight is [out, in] as in torch::nn::Linear.
   at::Tensor linear(const at::Tensor& weight, const at::Tensor& bias) const;
 

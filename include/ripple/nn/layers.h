@@ -1,5 +1,7 @@
 // Graph layers, each a thin composition of the kernel algebra (see ripple/ops.h).
-// Shapes: node features [N, in] -> [N, out]. Every forward takes the GraphCache of the input
+// Shapes: node features [N, in] -> [N, out]; on a sampled bipartite block (see
+// GraphCache::for_block) [num_src, in] -> [num_dst, out], the destinations being the first
+// num_dst sources. Every forward takes the GraphCache of the input
 // graph (layers pick the variant they need: GCN/GAT/APPNP add self loops as in their
 // papers), the input Features (dense or sparse rows), and the ForwardContext (training
 // flag, dropout stream). Parameters are initialised from LibTorch's global generator, so
