@@ -44,13 +44,17 @@ NodeDataset load_bench_dataset(const TrainingBenchSettings& settings, std::strin
 
 // Sampling throughput behind `ripple bench --sampler`: passes of NeighborLoader over the
 // training seeds (sampling the blocks and gathering input features, no model), timed after
-// warm-up passes; seeds per second from the median pass.
+// warm-up passes; seeds per second from the median pass. With `train`, it then times
+// mini-batch training epochs of data.model (one layer per fanout, data.hidden wide, Adam at
+// lr 0.01) on the same loader: sampling, gathering, forward, backward and step per batch,
+// without evaluation; epoch_ms_median from the timed epochs.
 struct SamplerBenchSettings {
   TrainingBenchSettings data;  // dataset or generated graph, seed, epochs (timed passes), warmup
   std::vector<int64_t> fanouts{15, 10, 5};
   int64_t batch_size = 1024, workers = 1;
   int64_t batches = 0;  // batches per pass; 0: every training seed
   bool replace = false;
+  bool train = false;   // also time mini-batch training epochs of data.model
 };
 
 struct SamplerBenchResult {
@@ -60,6 +64,9 @@ struct SamplerBenchResult {
   double pass_ms_median = 0, pass_ms_min = 0, pass_ms_max = 0;
   double seeds_per_second = 0;
   double input_nodes_per_batch = 0;  // mean size of the gathered feature rows
+  double epoch_ms_median = 0, epoch_ms_min = 0, epoch_ms_max = 0;  // train only
+  double last_epoch_loss = 0;                                        // train only
+  int64_t threads = 0;
   double load_s = 0, peak_rss_mb = 0;
 };
 

@@ -37,17 +37,31 @@ struct BenchGrid {
 
 json to_json(const SamplerBenchResult& r) {
   const SamplerBenchSettings& s = r.settings;
-  return {{"mode", "sampler"}, {"dataset", r.dataset_name}, {"nodes", r.nodes}, {"edges", r.edges},
+  json j = {{"mode", "sampler"}, {"dataset", r.dataset_name}, {"nodes", r.nodes}, {"edges", r.edges},
           {"fanouts", fmt::format("{}", fmt::join(s.fanouts, ","))}, {"replace", s.replace},
           {"batch_size", s.batch_size}, {"workers", s.workers}, {"batches", r.batches}, {"seeds", r.seeds},
           {"passes", s.data.epochs}, {"warmup", s.data.warmup}, {"pass_ms_median", r.pass_ms_median},
           {"pass_ms_min", r.pass_ms_min}, {"pass_ms_max", r.pass_ms_max}, {"seeds_per_second", r.seeds_per_second},
           {"input_nodes_per_batch", r.input_nodes_per_batch}, {"load_s", r.load_s}, {"peak_rss_mb", r.peak_rss_mb}};
+  if (s.train) {
+    j["model"] = s.data.model;
+    j["hidden"] = s.data.hidden;
+    j["threads"] = r.threads;
+    j["epoch_ms_median"] = r.epoch_ms_median;
+    j["epoch_ms_min"] = r.epoch_ms_min;
+    j["epoch_ms_max"] = r.epoch_ms_max;
+    j["last_epoch_loss"] = r.last_epoch_loss;
+  }
+  return j;
 }
 
 const std::vector<std::string> kSamplerColumns = {"dataset", "nodes", "edges", "fanouts", "batch_size", "workers",
                                                   "batches", "pass_ms_median", "pass_ms_min", "pass_ms_max",
                                                   "seeds_per_second", "input_nodes_per_batch", "peak_rss_mb"};
+
+const std::vector<std::string> kMinibatchColumns = {"model", "dataset", "nodes", "edges", "fanouts", "batch_size",
+                                                    "workers", "hidden", "batches", "seeds_per_second",
+                                                    "epoch_ms_median", "epoch_ms_min", "epoch_ms_max", "peak_rss_mb"};
 
 json to_json(const TrainingBenchResult& r) {
   const TrainingBenchSettings& s = r.settings;
@@ -204,7 +218,8 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_flag("--in-process", g->in_process, "Run every configuration in this process");
   cmd->add_flag("--sampler", g->sampler,
                 "Measure neighbour sampling and feature gathering over the training seeds (seeds_per_second) "
-                "instead of training epochs; --epochs/--warmup count passes");
+                "instead of training epochs; --epochs/--warmup count passes. With --model, also time mini-batch training "
+                "epochs (one layer per fanout, --hidden wide; epoch_ms_median)");
   cmd->add_option("--fanouts", g->fanouts, "Sampler: neighbours per hop from the seeds (-1: all)")
       ->delimiter(',')
       ->capture_default_str();
@@ -214,30 +229,38 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_flag("--replace", g->replace, "Sampler: sample with replacement");
   return [g, cmd] {
     if (g->sampler) {
-      if (cmd->count("--model") > 0) {
-        throw InputError("--sampler with --model (mini-batch training epochs) is not implemented yet; "
-                         "run --sampler without --model for sampling throughput");
+      const bool train = cmd->count("--model") > 0;
+      for (const std::string& m : g->models) {
+        if (!is_known_model(m)) throw InputError(fmt::format("--model: unknown model '{}'", m));
       }
       std::vector<json> rows;
       const std::vector<std::string> datasets = g->datasets.empty() ? std::vector<std::string>{""} : g->datasets;
+      const std::vector<std::string> models = train ? g->models : std::vector<std::string>{""};
       for (const std::string& ds : datasets) {
-        for (int64_t w : g->workers) {
-          SamplerBenchSettings s;
-          s.data = g->base;
-          s.data.dataset = ds;
-          s.data.nodes = g->nodes.front();
-          s.data.edges = g->edges.front();
-          s.data.features = g->features.front();
-          s.fanouts = g->fanouts;
-          s.batch_size = g->batch_size;
-          s.workers = w;
-          s.batches = g->batches;
-          s.replace = g->replace;
-          rows.push_back(to_json(run_sampler_bench(s)));
-          if (g->output == "json") print_rows({rows.back()}, "json");
+        for (const std::string& m : models) {
+          for (int64_t w : g->workers) {
+            SamplerBenchSettings s;
+            s.data = g->base;
+            s.data.dataset = ds;
+            s.data.nodes = g->nodes.front();
+            s.data.edges = g->edges.front();
+            s.data.features = g->features.front();
+            s.data.model = m;
+            s.data.hidden = g->hidden.front();
+            s.data.heads = g->heads.front();
+            s.data.threads = g->threads.front();
+            s.fanouts = g->fanouts;
+            s.batch_size = g->batch_size;
+            s.workers = w;
+            s.batches = g->batches;
+            s.replace = g->replace;
+            s.train = train;
+            rows.push_back(to_json(run_sampler_bench(s)));
+            if (g->output == "json") print_rows({rows.back()}, "json");
+          }
         }
       }
-      if (g->output != "json") print_rows(rows, g->output, kSamplerColumns);
+      if (g->output != "json") print_rows(rows, g->output, train ? kMinibatchColumns : kSamplerColumns);
       return 0;
     }
     for (const std::string& m : g->models) {  // refuse a bad grid before running any of it

@@ -26,11 +26,15 @@ nn::GraphCache block_cache(const Block& block, const BlockContext& context) {
 
 }  // namespace
 
-BlockContext make_block_context(const Config& config, const Graph& graph) {
+BlockContext make_block_context(const std::string& model_name, bool normalize_features, const Graph& graph) {
   BlockContext c;
-  c.normalize_features = config.get_bool("dataset.normalize_features");
-  if (config.get_string("model.name") == "gcn") c.full_degree = nn::GraphCache::full_gcn_degree(graph);
+  c.normalize_features = normalize_features;
+  if (model_name == "gcn") c.full_degree = nn::GraphCache::full_gcn_degree(graph);
   return c;
+}
+
+BlockContext make_block_context(const Config& config, const Graph& graph) {
+  return make_block_context(config.get_string("model.name"), config.get_bool("dataset.normalize_features"), graph);
 }
 
 LoaderOptions loader_options(const Config& config, uint64_t seed) {

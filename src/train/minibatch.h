@@ -27,6 +27,7 @@ struct BlockContext {
 };
 
 BlockContext make_block_context(const Config& config, const Graph& graph);
+BlockContext make_block_context(const std::string& model_name, bool normalize_features, const Graph& graph);
 
 // Loader options from the sampler.* keys; `seed` keys the shuffles and samples.
 LoaderOptions loader_options(const Config& config, uint64_t seed);

@@ -100,7 +100,7 @@ TEST(NeighborLoader, WorkerErrorsReachTheConsumerAndStoppingEarlyDoesNotHang) {
 namespace ripple {
 namespace {
 
-TEST(SamplerBench, ReportsSeedsPerSecondAndRefusesWhatIsNotThere) {
+TEST(SamplerBench, ReportsSeedsPerSecondEpochTimesAndRefusesBadSettings) {
   auto r = testing::run_ripple("bench --dataset " + testing::source_path("data/cora") +
                                " --sampler --fanouts 10,5 --batch-size 32 --workers 1,2 --epochs 2 --warmup 0 --output json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -112,9 +112,19 @@ TEST(SamplerBench, ReportsSeedsPerSecondAndRefusesWhatIsNotThere) {
   }
   EXPECT_EQ(rows, 2) << r.output;
   EXPECT_NE(r.output.find("\"seeds\":140"), std::string::npos) << r.output;  // Cora's public training split
-  r = testing::run_ripple("bench --dataset " + testing::source_path("data/cora") + " --sampler --model sage");
+  r = testing::run_ripple("bench --dataset " + testing::source_path("data/cora") +
+                          " --sampler --model sage,gcn --fanouts 10,5 --batch-size 32 --epochs 2 --warmup 0 --output json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  rows = 0;
+  for (size_t pos = 0; (pos = r.output.find("\"epoch_ms_median\":", pos)) != std::string::npos; ++pos) {
+    EXPECT_GT(std::stod(r.output.substr(pos + 18)), 0.0) << r.output;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 2) << r.output;
+  EXPECT_NE(r.output.find("\"model\":\"gcn\""), std::string::npos) << r.output;
+  r = testing::run_ripple("bench --dataset " + testing::source_path("data/cora") + " --sampler --model appnp");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("not implemented yet"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("mini-batch training supports"), std::string::npos) << r.output;
   r = testing::run_ripple("bench --dataset " + testing::source_path("data/cora") + " --sampler --fanouts 10,0");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("sampler.fanouts[1]"), std::string::npos) << r.output;
