@@ -66,14 +66,14 @@ double accuracy(const at::Tensor& logits, const at::Tensor& labels, const at::Te
   return logits.index_select(0, idx).argmax(1).eq(labels.index_select(0, idx)).to(at::kDouble).mean().item<double>();
 }
 
-// Full-batch forward, or for mini-batch runs layer-wise inference over the whole graph.
-Evaluation evaluate(const Config& c, NodeModel& model, NodeData& d, uint64_t seed) {
+// Full-batch forward, or for mini-batch runs layer-wise inference over the whole graph
+// (`blocks` built once per run by make_block_context).
+Evaluation evaluate(const Config& c, NodeModel& model, NodeData& d, const train::BlockContext& blocks, uint64_t seed) {
   torch::NoGradGuard no_grad;
   model->eval();
   at::Tensor logits;
   if (d.minibatch) {
-    logits = train::layerwise_inference(model, d.dataset.graph, d.dataset.features,
-                                        train::make_block_context(c, d.dataset.graph),
+    logits = train::layerwise_inference(model, d.dataset.graph, d.dataset.features, blocks,
                                         c.get_int("sampler.eval_batch_size"));
   } else {
     nn::ForwardContext ctx{false, seed, 0, 0};
@@ -177,7 +177,7 @@ SeedResult train_seed(const Config& c, NodeData& d, int64_t seed, int64_t seed_i
       loss_value = loss.item<double>();
     }
     const double step_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    const Evaluation ev = evaluate(c, model, d, static_cast<uint64_t>(seed));
+    const Evaluation ev = evaluate(c, model, d, blocks, static_cast<uint64_t>(seed));
 
     EpochRecord rec{epoch, loss_value, ev.train_acc, ev.valid_acc, ev.valid_loss, ev.test_acc, lr, step_ms};
     st.epoch = epoch;
@@ -299,6 +299,7 @@ std::vector<SeedResult> evaluate_run(const fs::path& run_dir) {
   }
   const Config c = Config::from_file((run_dir / "config.toml").string());
   NodeData d = train::prepare_node_data(c, run_dir);
+  const train::BlockContext blocks = d.minibatch ? train::make_block_context(c, d.dataset.graph) : train::BlockContext{};
   std::vector<SeedResult> out;
   for (int64_t i = 0; i < c.get_int("train.seeds"); ++i) {
     const fs::path best = run_dir / fmt::format("seed-{}", i) / "best.pt";
@@ -306,7 +307,7 @@ std::vector<SeedResult> evaluate_run(const fs::path& run_dir) {
     const int64_t seed = c.get_int("train.seed") + i;
     NodeModel model = build_model(c, d, static_cast<uint64_t>(seed));
     train::restore_parameters(*model, train::load_parameters(best));
-    const Evaluation ev = evaluate(c, model, d, static_cast<uint64_t>(seed));
+    const Evaluation ev = evaluate(c, model, d, blocks, static_cast<uint64_t>(seed));
     SeedResult r;
     r.seed = seed;
     r.train_acc = ev.train_acc;
