@@ -3,6 +3,8 @@
 #   make        build Release into build/ (binary: build/ripple)
 #   make demo   train GCN on the embedded Cora dataset
 #   make test   build and run the whole test suite through ctest
+#   make fuzz  build the libFuzzer targets (clang) into build-fuzz/; make test runs them briefly
+#   make fuzz-long  fuzz each reader for FUZZ_SECONDS (default 600) from a fresh seed corpus
 #   make sanitize  build with ASan+UBSan into build-asan/ and run the unit tests there (not the
 #                  multi-epoch training runs: accuracy, resume, mini-batch and csbm learning)
 #   make bench  build and run the benchmarks, report in bench/results/latest (not part of make test)
@@ -12,7 +14,7 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_MAXSIZE ?= 5G
 
-.PHONY: all deps build demo test sanitize bench clean
+.PHONY: all deps build demo test fuzz fuzz-long sanitize bench clean
 
 all: build
 
@@ -26,8 +28,20 @@ build: deps
 demo: build
 	./$(BUILD_DIR)/ripple train --config examples/cora_gcn.toml
 
-test: build
+test: build fuzz
 	cd $(BUILD_DIR) && OMP_NUM_THREADS=1 ctest --output-on-failure -j$(JOBS) --timeout 1200
+	cd build-fuzz && ctest --output-on-failure -j$(JOBS)
+
+fuzz: build
+	@cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DRIPPLE_BUILD_DIR=$(abspath $(BUILD_DIR)) > /dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+
+FUZZ_SECONDS ?= 600
+fuzz-long: fuzz
+	for kind in native csv; do \
+	  ASAN_OPTIONS=detect_leaks=0 OMP_NUM_THREADS=1 bash fuzz/run_fuzzer.sh build-fuzz/fuzz_$${kind}_reader $$kind \
+	    $(abspath $(BUILD_DIR))/ripple build-fuzz/long_$$kind -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
 
 sanitize: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRIPPLE_SANITIZE=ON > /dev/null
@@ -41,4 +55,4 @@ bench: deps
 	BUILD_DIR=$(BUILD_DIR) bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Ripple builds against. libopenblas0-openmp replaces the
 # reference BLAS that Debian's LibTorch otherwise calls for dense products (about 1.3-1.5x
-# faster epochs on Cora/CiteSeer) and shares LibTorch's OpenMP thread pool. Idempotent: does nothing when
-# every package is already present, so `make` stays fast on a prepared machine.
+# faster epochs on Cora/CiteSeer) and shares LibTorch's OpenMP thread pool. clang and its
+# runtime (libclang-rt-14-dev) build the libFuzzer targets (fuzz/, run by make test).
+# Idempotent: does nothing when every package is already present, so `make` stays fast on
+# a prepared machine.
 set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
@@ -11,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch
   libopenblas0-openmp
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

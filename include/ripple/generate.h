@@ -34,6 +34,7 @@ struct GenerateOptions {
   std::string feature_dtype = "float32";  // native only: float32, float16 or bfloat16
   double p_in = 0.8;                      // csbm: probability that an edge stays within its block
   double signal = 0.1;                    // csbm: weight of the class mean in the features
+  double train_fraction = 0.6;            // csbm: share of nodes in train; valid and test halve the rest
 };
 
 void write_generated_dataset(const GenerateOptions& options, const std::string& out_dir);

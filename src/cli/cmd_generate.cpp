@@ -14,6 +14,8 @@ Action add_generate_command(CLI::App& app) {
   cmd->add_option("--feature-dtype", o->feature_dtype, "native: float32, float16 or bfloat16")->capture_default_str();
   cmd->add_option("--p-in", o->p_in, "csbm: probability that an edge stays in its block")->capture_default_str();
   cmd->add_option("--signal", o->signal, "csbm: weight of the class mean in the features")->capture_default_str();
+  cmd->add_option("--train-fraction", o->train_fraction, "csbm: share of nodes in the train split (valid and test halve the rest)")
+      ->capture_default_str();
   cmd->add_option("--nodes", o->nodes, "Number of nodes")->capture_default_str();
   cmd->add_option("--edges", o->edges, "Number of directed edges")->capture_default_str();
   cmd->add_option("--features", o->features, "Features per node (standard normal)")->capture_default_str();

@@ -50,6 +50,7 @@ void generate_csbm(const GenerateOptions& o, const std::function<void(const Csbm
   }
   const int64_t base_degree = o.edges / n;
   const double extra_probability = static_cast<double>(o.edges % n) / static_cast<double>(n);
+  const double train_end = o.train_fraction, valid_end = train_end + 0.5 * (1.0 - train_end);
 
   CsbmChunk chunk;
   std::vector<std::vector<int64_t>> rows(kChunkNodes);
@@ -66,7 +67,7 @@ void generate_csbm(const GenerateOptions& o, const std::function<void(const Csbm
       const int64_t label = label_of(v);
       NodeRandom r{mix64(node_key + static_cast<uint64_t>(v))};
       const double split = r.unit();
-      chunk.split_parts[k] = split <= 0.6 ? 0 : split <= 0.8 ? 1 : 2;
+      chunk.split_parts[k] = split <= train_end ? 0 : split <= valid_end ? 1 : 2;
       chunk.labels[k] = label;
       const int64_t degree = base_degree + (r.unit() <= extra_probability ? 1 : 0);
       std::vector<int64_t>& row = rows[k];

@@ -8,7 +8,7 @@
 // loops are dropped, so rows are sorted and de-duplicated. Features are
 // signal * mu[label] + N(0, 1) with class means mu[c] ~ N(0, 1)^F, so one node's features
 // say little about its class and the mean over its neighbours says much more. Each node
-// goes to train, valid or test with probabilities 0.6, 0.2, 0.2. All randomness is a
+// goes to train with probability train_fraction (0.6), else to valid or test evenly. All randomness is a
 // pure function of (seed, node), so the output does not depend on the thread count.
 #pragma once
 

@@ -73,6 +73,10 @@ void check_options(const GenerateOptions& o) {
   }
   if (!(o.p_in >= 0.0 && o.p_in <= 1.0)) throw InputError("--p-in must be in [0, 1]");
   if (!(o.signal >= 0.0 && std::isfinite(o.signal))) throw InputError("--signal must be finite and non-negative");
+  if (!(o.train_fraction > 0.0 && o.train_fraction <= 1.0)) throw InputError("--train-fraction must be in (0, 1]");
+  if (o.kind != "csbm" && o.train_fraction != GenerateOptions{}.train_fraction) {
+    throw InputError("--train-fraction applies to --kind csbm only (rmat and uniform split 60/20/20)");
+  }
   if (o.nodes < 1) throw InputError("--nodes must be at least 1");
   if (o.edges < 0) throw InputError("--edges must be non-negative");
   if (o.features < 1) throw InputError("--features must be at least 1");

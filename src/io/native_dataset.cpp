@@ -10,7 +10,6 @@
 #include <zlib.h>
 
 #include <array>
-#include <bit>
 #include <limits>
 #include <cerrno>
 #include <cstdio>
@@ -30,7 +29,8 @@ using json = nlohmann::json;
 namespace ripple {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "the native format stores little-endian arrays");
+// The byte-order macro rather than C++20 std::endian: the fuzz build compiles this file as C++17.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the native format stores little-endian arrays");
 
 constexpr const char* kFormatName = "ripple-node-dataset";
 constexpr const char* kHeaderFile = "header.json";
@@ -464,7 +464,7 @@ NativeHeader read_native_header(const std::string& dir) {
   json root;
   try {
     root = json::parse(text.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // syntax errors, and numbers too large to hold (out_of_range)
     throw InputError(fmt::format("{}: not valid JSON ({})", path, e.what()));
   }
   if (!root.is_object()) throw InputError(fmt::format("{}: expected a JSON object", path));

@@ -86,6 +86,31 @@ TEST(Generate, CsbmIsTheSameGraphInBothFormatsAndStreamsFloat16) {
   EXPECT_LT(homophily, 0.9);
 }
 
+// --train-fraction moves nodes between the splits and nothing else.
+TEST(Generate, CsbmTrainFractionOnlyResizesTheSplit) {
+  const fs::path tmp = testing::fresh_temp_dir("generate-csbm-fraction");
+  const std::string args = "generate --kind csbm --nodes 4000 --edges 20000 --features 4 --classes 3 --seed 5 --format native";
+  ASSERT_EQ(testing::run_ripple(args + " --out " + (tmp / "default").string()).exit_code, 0);
+  ASSERT_EQ(testing::run_ripple(args + " --train-fraction 0.1 --out " + (tmp / "small").string()).exit_code, 0);
+  const NodeDataset d = load_node_dataset((tmp / "default").string());
+  const NodeDataset s = load_node_dataset((tmp / "small").string());
+  EXPECT_TRUE(at::equal(d.graph.csc_indices(), s.graph.csc_indices()));
+  EXPECT_TRUE(at::equal(d.labels, s.labels));
+  EXPECT_TRUE(at::equal(d.features, s.features));
+  const double n = 4000;
+  EXPECT_NEAR(d.train_idx.numel() / n, 0.6, 0.03);
+  EXPECT_NEAR(s.train_idx.numel() / n, 0.1, 0.02);
+  EXPECT_NEAR(s.valid_idx.numel() / n, 0.45, 0.03);
+  EXPECT_NEAR(s.test_idx.numel() / n, 0.45, 0.03);
+  // Same per-node draw: the small train split is a subset of the default one.
+  const at::Tensor in_default = at::isin(s.train_idx, d.train_idx);
+  EXPECT_TRUE(in_default.all().item<bool>());
+  EXPECT_EQ(testing::run_ripple(args + " --train-fraction 0 --out " + (tmp / "zero").string()).exit_code, 2);
+  EXPECT_EQ(testing::run_ripple("generate --kind rmat --train-fraction 0.3 --out " + (tmp / "rmat").string()).exit_code, 2);
+  EXPECT_FALSE(fs::exists(tmp / "zero"));
+  EXPECT_FALSE(fs::exists(tmp / "rmat"));
+}
+
 // The learnable graph must separate a model that reads edges from one that cannot.
 TEST(Generate, CsbmNeedsTheGraphToBeLearned) {
   const fs::path tmp = testing::fresh_temp_dir("generate-csbm-learn");

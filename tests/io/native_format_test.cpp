@@ -155,6 +155,11 @@ TEST(NativeFormat, HeaderDefectsNameTheField) {
   std::ofstream(dir / "header.json") << "{\"format\": \"ripple-node-dataset\", ";  // cut short
   const std::string err = error_of([&] { load_node_dataset(dir.string()); });
   EXPECT_NE(err.find("header.json: not valid JSON"), std::string::npos) << err;
+  // A number too large for any type (found by fuzz/fuzz_native_reader): nlohmann's
+  // out_of_range, not a parse_error, and still an InputError naming the file.
+  std::ofstream(dir / "header.json") << "{\"version\": 6E000014336}";
+  const std::string huge = error_of([&] { load_node_dataset(dir.string()); });
+  EXPECT_NE(huge.find("header.json: not valid JSON"), std::string::npos) << huge;
   write_json(dir / "header.json", good);
   const std::string split_err = error_of([&] { load_node_dataset(dir.string(), "random"); });
   EXPECT_NE(split_err.find("no split 'random'"), std::string::npos) << split_err;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Graph larger than the memory it may use: generate the learnable csbm graph straight into
+# the native format, then sample it and train one epoch of mini-batch GraphSAGE, every step
+# inside a memory cgroup limited to MEMORY_LIMIT (6 GiB). The dataset is memory-mapped;
+# page cache counts against the limit but is reclaimable, so it is the anonymous memory
+# (peak RSS, printed by /usr/bin/time) that must fit.
+#
+#   sudo-less root shell:  bench/large_graph_cgroup.sh [OUT_DIR]
+#   knobs (environment):   NODES=10000000 EDGES=200000000 FEATURES=128 CLASSES=16
+#                          FANOUTS=15,10,5 BATCH=1024 WORKERS=2 HIDDEN=256 BATCHES=0
+#
+# Needs a writable cgroup-v1 memory hierarchy (/sys/fs/cgroup/memory) or systemd-run with
+# cgroup v2; refuses to run unbounded. Not part of `make test` (tens of minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-/tmp/ripple-large}
+RIPPLE=${RIPPLE:-build/ripple}
+MEMORY_LIMIT=${MEMORY_LIMIT:-6G}
+NODES=${NODES:-10000000}
+EDGES=${EDGES:-200000000}
+FEATURES=${FEATURES:-128}
+CLASSES=${CLASSES:-16}
+FANOUTS=${FANOUTS:-15,10,5}
+BATCH=${BATCH:-1024}
+WORKERS=${WORKERS:-2}
+HIDDEN=${HIDDEN:-256}
+BATCHES=${BATCHES:-0}
+
+bytes_of() {  # 6G -> 6442450944
+  numfmt --from=iec "$1"
+}
+
+# Runs "$@" inside a fresh memory cgroup capped at MEMORY_LIMIT, with /usr/bin/time -v;
+# prints the cgroup's peak usage (page cache included) after the command.
+limited() {
+  local v1=/sys/fs/cgroup/memory
+  if [[ -w $v1 ]]; then
+    local cg=$v1/ripple-bench-$$
+    mkdir -p "$cg"
+    bytes_of "$MEMORY_LIMIT" >"$cg/memory.limit_in_bytes"
+    [[ -e $cg/memory.memsw.limit_in_bytes ]] && bytes_of "$MEMORY_LIMIT" >"$cg/memory.memsw.limit_in_bytes" || true
+    local status=0
+    bash -c 'echo $$ > "$1/cgroup.procs"; shift; exec /usr/bin/time -v "$@"' _ "$cg" "$@" || status=$?
+    echo "cgroup limit_bytes=$(cat "$cg/memory.limit_in_bytes") max_usage_bytes=$(cat "$cg/memory.max_usage_in_bytes") failcnt=$(cat "$cg/memory.failcnt")" >&2
+    grep -E '^(total_rss|total_cache|total_mapped_file) ' "$cg/memory.stat" >&2 || true
+    rmdir "$cg"
+    return $status
+  elif command -v systemd-run >/dev/null && [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    systemd-run --scope --quiet -p MemoryMax="$MEMORY_LIMIT" -p MemorySwapMax=0 /usr/bin/time -v "$@"
+  else
+    echo "large_graph_cgroup.sh: no writable memory cgroup (v1 /sys/fs/cgroup/memory or systemd-run on v2)" >&2
+    return 2
+  fi
+}
+
+mkdir -p "$(dirname "$OUT")"
+echo "== generate csbm ${NODES} nodes / ${EDGES} edges / ${FEATURES} features (float16) into $OUT" >&2
+if [[ ! -f $OUT/header.json ]]; then
+  limited "$RIPPLE" generate --kind csbm --nodes "$NODES" --edges "$EDGES" --features "$FEATURES" \
+    --classes "$CLASSES" --format native --feature-dtype float16 --out "$OUT"
+fi
+du -sh --apparent-size "$OUT" >&2
+echo "== sample (one pass) and train one epoch of GraphSAGE ($FANOUTS, batch $BATCH, $WORKERS workers)" >&2
+limited "$RIPPLE" bench --dataset "$OUT" --sampler --fanouts "$FANOUTS" --batch-size "$BATCH" --workers "$WORKERS" \
+  --batches "$BATCHES" --model sage --hidden "$HIDDEN" --threads 2 --epochs 1 --warmup 0 --output json

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One fuzz target's run, as ctest calls it (short, seeded) and as `make fuzz-long` does.
+#   run_fuzzer.sh FUZZER native|csv RIPPLE WORK_DIR [libFuzzer options...]
+# Builds seed inputs from tiny generated datasets (RIPPLE generate, packed by
+# pack_corpus.py), then fuzzes from them; a crash leaves its input in WORK_DIR/artifacts
+# and fails the run.
+set -euo pipefail
+fuzzer=$1 kind=$2 ripple=$3 work=$4
+shift 4
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work/seeds" "$work/gen" "$work/corpus"
+mkdir -p "$work/seeds" "$work/corpus" "$work/artifacts" "$work/gen"
+tiny=(--kind csbm --nodes 24 --edges 80 --features 3 --classes 3 --seed 7)
+if [[ $kind == native ]]; then
+  "$ripple" generate "${tiny[@]}" --format native --out "$work/gen/f32" >/dev/null
+  "$ripple" generate "${tiny[@]}" --format native --feature-dtype float16 --out "$work/gen/f16" >/dev/null
+  python3 "$here/pack_corpus.py" "$work/seeds/f32" "$work/gen/f32" --first header.json
+  python3 "$here/pack_corpus.py" "$work/seeds/f16" "$work/gen/f16" --first header.json
+else
+  "$ripple" generate "${tiny[@]}" --format ogb --out "$work/gen/ogb" >/dev/null
+  for first in raw/edge.csv raw/node-feat.csv raw/node-label.csv; do
+    python3 "$here/pack_corpus.py" "$work/seeds/$(basename "$first")" "$work/gen/ogb" --gunzip --first "$first"
+  done
+fi
+exec "$fuzzer" -artifact_prefix="$work/artifacts/" -max_len=65536 "$@" "$work/corpus" "$work/seeds"
