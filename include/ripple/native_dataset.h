@@ -68,7 +68,7 @@ void write_native_node_dataset(const NodeDataset& data, const std::string& out_d
 // generators and converters that must not hold the graph in memory: memory stays at a few
 // buffers whatever the size. Nodes come in id order; each gives its incoming neighbours
 // (its CSC row, ascending when `flags.sorted`), its feature row, its label, and its part
-// of the one split (0 train, 1 valid, 2 test). finish() writes header.json and renames the
+// of the one split (0 train, 1 valid, 2 test, -1 none). finish() writes header.json and renames the
 // directory into place; a writer destroyed before finish() (an exception, a full disk)
 // removes its partial output, and a killed process leaves only a staging directory
 // without a header, which never loads. Errors throw InputError naming the file.
@@ -82,6 +82,7 @@ class NativeNodeStreamWriter {
     std::string feature_dtype = "float32";  // float32, float16 or bfloat16
     std::string split_name = "random";
     GraphFlags flags;                       // what the caller guarantees about the rows
+    int64_t num_input_edges = -1;           // edges read before de-duplication (-1: as written)
   };
   NativeNodeStreamWriter(const std::string& out_dir, Options options);
   ~NativeNodeStreamWriter();
@@ -90,6 +91,8 @@ class NativeNodeStreamWriter {
 
   void add_node(const int64_t* sources, int64_t degree, const float* features, int64_t label, int split_part);
   int64_t num_edges() const;
+  // Replaces Options::flags (for callers that learn them while streaming, before finish()).
+  void set_flags(const GraphFlags& flags);
   void finish();
 
  private:

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "io/gz_writer.h"
+#include "ripple/convert.h"
 #include "ripple/dataset.h"
 #include "ripple/error.h"
 #include "ripple/native_dataset.h"
@@ -14,7 +15,7 @@ namespace ripple::cli {
 namespace {
 
 struct ConvertOptions {
-  std::string in, out, split, reorder = "none", format = "native", feature_dtype = "float32";
+  std::string in, out, split, reorder = "none", format = "native", feature_dtype = "float32", memory_budget = "1G";
   uint64_t seed = 1;
 };
 
@@ -37,13 +38,36 @@ Action add_convert_command(CLI::App& app) {
   cmd->add_option("--reorder", o->reorder, "none, degree, rcm (reverse Cuthill-McKee) or random")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of --reorder random")->capture_default_str();
-  return [o] {
+  cmd->add_option("--memory-budget", o->memory_budget,
+                  "Bytes for the streaming conversion's buffers (OGB input to native output without --reorder or "
+                  "edge features: external sort, features streamed), e.g. 512M, 4G")
+      ->capture_default_str();
+  return [o, cmd] {
     const auto start = std::chrono::steady_clock::now();
     if (std::filesystem::exists(o->out)) {  // before the (possibly long) load
       throw InputError(fmt::format("{}: already exists; choose a new --out", o->out));
     }
     if (o->format == "ogb" && o->feature_dtype != "float32") {
       throw InputError("--feature-dtype: the OGB layout stores float32 text; use --format native");
+    }
+    const int64_t budget = parse_byte_size(o->memory_budget, "--memory-budget");
+    if (o->format == "native" && o->reorder == "none" && can_stream_convert(o->in)) {
+      StreamingConvertOptions so;
+      so.split = o->split;
+      so.feature_dtype = o->feature_dtype;
+      so.memory_budget = budget;
+      const StreamingConvertReport r = stream_convert_ogb_to_native(o->in, o->out, so);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print("wrote {} (native format, {} nodes, {} edges from {} input edges) in {:.1f} s, streaming: {} sorted "
+                 "run(s) of up to {} edges (--memory-budget {})\n",
+                 o->out, r.nodes, r.edges, r.input_edges, seconds, r.runs, r.run_capacity, o->memory_budget);
+      return 0;
+    }
+    if (cmd->count("--memory-budget") > 0) {
+      fmt::print(stderr,
+                 "note: --memory-budget bounds the streaming conversion only (OGB input, native output, no --reorder, "
+                 "no edge features); this one loads {} in memory\n",
+                 o->in);
     }
     const NodeDataset data = load_node_dataset(o->in, o->split);
     const at::Tensor new_id = reorder_permutation(data.graph, o->reorder, o->seed);

@@ -402,12 +402,14 @@ NativeNodeStreamWriter::~NativeNodeStreamWriter() = default;
 
 int64_t NativeNodeStreamWriter::num_edges() const { return state_->edges; }
 
+void NativeNodeStreamWriter::set_flags(const GraphFlags& flags) { state_->options.flags = flags; }
+
 void NativeNodeStreamWriter::add_node(const int64_t* sources, int64_t degree, const float* features, int64_t label,
                                       int split_part) {
   State& s = *state_;
   const Options& o = s.options;
   if (s.next_node >= o.num_nodes) throw InputError("native stream writer: more nodes than announced");
-  if (label < 0 || label >= o.num_classes || split_part < 0 || split_part > 2) {
+  if (label < 0 || label >= o.num_classes || split_part < -1 || split_part > 2) {
     throw InputError(fmt::format("native stream writer: node {}: label or split part out of range", s.next_node));
   }
   for (int64_t i = 0; i < degree; ++i) {
@@ -430,7 +432,7 @@ void NativeNodeStreamWriter::add_node(const int64_t* sources, int64_t degree, co
     s.features.append(features, f);
   }
   s.labels.append(&label, 1);
-  s.parts[split_part].append(&s.next_node, 1);
+  if (split_part >= 0) s.parts[split_part].append(&s.next_node, 1);
   ++s.next_node;
 }
 
@@ -450,7 +452,9 @@ void NativeNodeStreamWriter::finish() {
   for (int k = 0; k < 3; ++k) {
     arrays["split/" + split + "/" + part_names[k]] = s.parts[k].close({s.parts[k].count()});
   }
-  const json header = header_json(o.num_nodes, s.edges, o.num_features, o.num_classes, s.edges, o.flags, split, arrays);
+  const int64_t input_edges = o.num_input_edges < 0 ? s.edges : o.num_input_edges;
+  const json header =
+      header_json(o.num_nodes, s.edges, o.num_features, o.num_classes, input_edges, o.flags, split, arrays);
   write_text_file(s.staged.path() / kHeaderFile, header.dump(2) + "\n");
   s.staged.commit();
 }

@@ -6,15 +6,16 @@
 #include <sstream>
 
 #include "io/gz_csv.h"
+#include "io/ogb_files.h"
 #include "ripple/dataset.h"
 #include "ripple/error.h"
 
 namespace fs = std::filesystem;
 
 namespace ripple {
-namespace {
+namespace io {
 
-std::string locate(const fs::path& dir, const std::string& stem, bool required) {
+std::string locate_ogb_file(const fs::path& dir, const std::string& stem, bool required) {
   const fs::path gz = dir / (stem + ".csv.gz");
   if (fs::is_regular_file(gz)) return gz.string();
   const fs::path plain = dir / (stem + ".csv");
@@ -23,7 +24,7 @@ std::string locate(const fs::path& dir, const std::string& stem, bool required) 
   return {};
 }
 
-int64_t read_count(const std::string& path) {
+int64_t read_ogb_count(const std::string& path) {
   const std::vector<int64_t> v = io::read_int_column(path);
   if (v.size() != 1) {
     throw InputError(fmt::format("{}: expected one line with a count, got {} lines (multi-graph files "
@@ -32,6 +33,13 @@ int64_t read_count(const std::string& path) {
   if (v[0] < 0) throw InputError(fmt::format("{}:1: count must be non-negative, got {}", path, v[0]));
   return v[0];
 }
+
+}  // namespace io
+
+namespace {
+
+using io::locate_ogb_file;
+using io::read_ogb_count;
 
 at::Tensor read_matrix(const std::string& path, int64_t rows, const char* what) {
   io::CsvReader r(path);
@@ -59,7 +67,7 @@ at::Tensor read_matrix(const std::string& path, int64_t rows, const char* what) 
 }
 
 at::Tensor read_split(const fs::path& dir, const std::string& name, int64_t num_nodes) {
-  const std::string path = locate(dir, name, true);
+  const std::string path = locate_ogb_file(dir, name, true);
   const std::vector<int64_t> ids = io::read_int_column(path);
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= num_nodes) {
@@ -81,10 +89,10 @@ NodeDataset load_ogb_node_dataset(const std::string& dir_in, const std::string& 
   NodeDataset d;
   d.path = dir_in;
   d.split_name = split;
-  const int64_t n = read_count(locate(raw, "num-node-list", true));
-  const int64_t m = read_count(locate(raw, "num-edge-list", true));
+  const int64_t n = read_ogb_count(locate_ogb_file(raw, "num-node-list", true));
+  const int64_t m = read_ogb_count(locate_ogb_file(raw, "num-edge-list", true));
 
-  const std::string edge_path = locate(raw, "edge", true);
+  const std::string edge_path = locate_ogb_file(raw, "edge", true);
   std::vector<int64_t> src, dst, row;
   src.reserve(m);
   dst.reserve(m);
@@ -109,8 +117,8 @@ NodeDataset load_ogb_node_dataset(const std::string& dir_in, const std::string& 
   d.num_input_edges = m;
   d.graph = Graph::from_edges(n, at::tensor(src, at::kLong), at::tensor(dst, at::kLong));
 
-  d.features = read_matrix(locate(raw, "node-feat", true), n, "node");
-  const std::string label_path = locate(raw, "node-label", true);
+  d.features = read_matrix(locate_ogb_file(raw, "node-feat", true), n, "node");
+  const std::string label_path = locate_ogb_file(raw, "node-label", true);
   const std::vector<int64_t> labels = io::read_int_column(label_path, n);
   int64_t max_label = -1;
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -122,7 +130,7 @@ NodeDataset load_ogb_node_dataset(const std::string& dir_in, const std::string& 
   d.labels = at::tensor(labels, at::kLong);
   d.num_classes = max_label + 1;
 
-  const std::string edge_feat = locate(raw, "edge-feat", false);
+  const std::string edge_feat = locate_ogb_file(raw, "edge-feat", false);
   if (!edge_feat.empty()) {
     const at::Tensor ef = read_matrix(edge_feat, m, "edge");
     d.edge_features = ef.index_select(0, d.graph.input_edge_ids());
