@@ -6,10 +6,10 @@
 #
 #   bench/sampler_side_by_side.sh [DATA_DIR]
 #   knobs: NODES EDGES FEATURES FANOUTS=15,10,5 BATCH=1024 HIDDEN=256 THREADS=2
-#          BATCHES=100 (batches per sampling pass and per timed training run; 0: every
+#          BATCHES=20 (batches per sampling pass and per timed training run; 0: every
 #          training seed) PYG_WORKERS=0 (NeighborLoader processes)
 #
-# Ripple prints seeds_per_second for 1 and 2 workers and epoch_ms_median over BATCHES
+# Ripple prints seeds_per_second for 0 (in the training thread), 1 and 2 workers and epoch_ms_median over BATCHES
 # training batches; PyG prints seeds_per_second and train_ms over the same number of
 # batches. Needs the PyG venv of ../shared/tools/pyg-baseline (PYG_VENV, from its
 # setup.sh); PyG is a yardstick here, never a dependency. Not part of `make test`.
@@ -26,7 +26,7 @@ FANOUTS=${FANOUTS:-15,10,5}
 BATCH=${BATCH:-1024}
 HIDDEN=${HIDDEN:-256}
 THREADS=${THREADS:-2}
-BATCHES=${BATCHES:-100}
+BATCHES=${BATCHES:-20}
 PYG_WORKERS=${PYG_WORKERS:-0}
 
 if [[ ! -f $DATA/header.json ]]; then
@@ -35,7 +35,7 @@ if [[ ! -f $DATA/header.json ]]; then
     --format native --feature-dtype float16 --out "$DATA" >&2
 fi
 uptime >&2
-"$RIPPLE" bench --dataset "$DATA" --sampler --fanouts "$FANOUTS" --batch-size "$BATCH" --workers 1,2 \
+"$RIPPLE" bench --dataset "$DATA" --sampler --fanouts "$FANOUTS" --batch-size "$BATCH" --workers 0,1,2 \
   --batches "$BATCHES" --model sage --hidden "$HIDDEN" --dropout 0.5 --threads "$THREADS" --epochs 1 --warmup 0 \
   --output json
 "$PYG_VENV/bin/python" bench/pyg_minibatch.py --dataset "$DATA" --pyg-tools "$PYG_TOOLS" --fanouts "$FANOUTS" \

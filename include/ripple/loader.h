@@ -3,7 +3,10 @@
 // them into batches, and has worker threads sample each batch's blocks and gather its
 // input features (converted to float32; from a memory map they are read on demand) and
 // seed labels, up to `prefetch` batches ahead of the consumer. Batches come out in order
-// and are identical whatever the number of workers.
+// and are identical whatever the number of workers. With workers = 0 there are no worker
+// threads: next() samples and gathers the batch itself, in parallel on the intra-op
+// (OpenMP) pool - on a machine with few cores a busy worker thread would otherwise
+// compete with the model's parallel regions for the same cores.
 //
 // A worker's exception (for example InputError from bad weights) is rethrown by next().
 // Destroying the loader mid-epoch stops and joins the workers.
@@ -22,7 +25,7 @@ namespace ripple {
 struct LoaderOptions {
   SamplerOptions sampler;
   int64_t batch_size = 1024;
-  int64_t workers = 1;    // threads sampling and gathering ahead of the consumer
+  int64_t workers = 1;    // threads sampling and gathering ahead of the consumer (0: in next())
   int64_t prefetch = 4;   // batches prepared ahead at most (bounds memory)
   bool shuffle = true;
   at::Tensor edge_weights;  // optional, see sample_neighbors
@@ -54,7 +57,8 @@ class NeighborLoader {
   std::unique_ptr<State> state_;
 };
 
-// Rows `nodes` of `features` (any floating dtype, possibly memory-mapped) as float32.
-at::Tensor gather_rows(const at::Tensor& features, const at::Tensor& nodes);
+// Rows `nodes` of `features` (any floating dtype, possibly memory-mapped) as float32;
+// `parallel` splits the rows over the intra-op pool.
+at::Tensor gather_rows(const at::Tensor& features, const at::Tensor& nodes, bool parallel = false);
 
 }  // namespace ripple

@@ -11,8 +11,9 @@
 // plain pages are used.
 //
 // Freed large buffers are kept, up to `cache_bytes` in all, and handed out again to a
-// request of the same rounded size: a training loop allocates the same shapes every step,
-// and reuse skips the unmap, the page faults and the zeroing. Cached buffers stay resident
+// request of the same rounded size or up to a quarter smaller (the smallest that fits): a
+// training loop allocates the same shapes every step, mini-batches nearly the same, and
+// reuse skips the unmap, the page faults and the zeroing. Cached buffers stay resident
 // (they count in RSS); the oldest are unmapped first when the cache is full, and
 // release_cached_memory() unmaps all of them (benchmarks call it before measuring peak
 // memory). The environment variable RIPPLE_CACHED_MEMORY_MB overrides `cache_bytes`

@@ -60,16 +60,18 @@ class MappingRegistry {
     return old;
   }
 
-  // A cached mapping of exactly `length` bytes, or nullptr.
+  // The smallest cached mapping of `length` bytes up to a quarter more (mini-batches ask for
+  // slightly different sizes every step), or nullptr.
   void* take_cached(size_t length) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = free_by_length_.find(length);
-    if (it == free_by_length_.end()) return nullptr;
+    auto it = free_by_length_.lower_bound(length);
+    if (it == free_by_length_.end() || it->first > length + length / 4) return nullptr;
+    const size_t mapped = it->first;
     void* data = it->second->first;
     free_in_order_.erase(it->second);
     free_by_length_.erase(it);
-    cached_bytes_ -= length;
-    live_[data] = length;
+    cached_bytes_ -= mapped;
+    live_[data] = mapped;
     return data;
   }
 

@@ -4,12 +4,17 @@
 #include <c10/util/Half.h>
 #include <fmt/format.h>
 
+#ifdef __F16C__
+#include <immintrin.h>
+#endif
+
 #include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "ripple/error.h"
@@ -19,30 +24,54 @@
 namespace ripple {
 namespace {
 
+// Rows are visited in sampled order, scattered over the (memory-mapped) feature array:
+// the rows a few places ahead are prefetched so that their cache misses overlap.
+constexpr int64_t kPrefetchRows = 8;
+
+template <class T>
+void prefetch_row(const T* row, int64_t width) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (int64_t b = 0; b < width * static_cast<int64_t>(sizeof(T)); b += 64) __builtin_prefetch(p + b);
+}
+
 template <class T>
 void copy_rows(const T* src, int64_t width, const int64_t* nodes, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) {
+    if (i + kPrefetchRows < n) prefetch_row(src + nodes[i + kPrefetchRows] * width, width);
     const T* row = src + nodes[i] * width;
     float* o = out + i * width;
-    for (int64_t k = 0; k < width; ++k) o[k] = static_cast<float>(row[k]);
+    int64_t k = 0;
+#ifdef __F16C__
+    if constexpr (std::is_same_v<T, c10::Half>) {  // 8 halves at a time in hardware
+      for (; k + 8 <= width; k += 8) {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + k));
+        _mm256_storeu_ps(o + k, _mm256_cvtph_ps(h));
+      }
+    }
+#endif
+    for (; k < width; ++k) o[k] = static_cast<float>(row[k]);
   }
 }
 
 }  // namespace
 
-at::Tensor gather_rows(const at::Tensor& features, const at::Tensor& nodes) {
+at::Tensor gather_rows(const at::Tensor& features, const at::Tensor& nodes, bool parallel) {
   if (features.dim() != 2 || !features.is_contiguous()) throw InputError("gather_rows: features must be 2-D, contiguous");
   const int64_t n = nodes.numel(), width = features.size(1);
   at::Tensor out = at::empty({n, width}, at::kFloat);
   const at::Tensor ids = nodes.to(at::kLong).contiguous();
   const int64_t* p = ids.data_ptr<int64_t>();
   float* o = out.data_ptr<float>();
+  auto copy = [&](auto* src) {
+    if (!parallel) return copy_rows(src, width, p, n, o);
+    at::parallel_for(0, n, 2048, [&](int64_t begin, int64_t end) {
+      copy_rows(src, width, p + begin, end - begin, o + begin * width);
+    });
+  };
   switch (features.scalar_type()) {
-    case at::kFloat:
-      for (int64_t i = 0; i < n; ++i) std::memcpy(o + i * width, features.data_ptr<float>() + p[i] * width, width * 4);
-      break;
-    case at::kHalf: copy_rows(features.data_ptr<c10::Half>(), width, p, n, o); break;
-    case at::kBFloat16: copy_rows(features.data_ptr<c10::BFloat16>(), width, p, n, o); break;
+    case at::kFloat: copy(features.data_ptr<float>()); break;
+    case at::kHalf: copy(features.data_ptr<c10::Half>()); break;
+    case at::kBFloat16: copy(features.data_ptr<c10::BFloat16>()); break;
     default: throw InputError(fmt::format("gather_rows: unsupported feature dtype {}", c10::toString(features.scalar_type())));
   }
   return out;
@@ -68,14 +97,15 @@ struct NeighborLoader::State {
 
   int64_t num_batches() const { return (seeds.numel() + options.batch_size - 1) / options.batch_size; }
 
-  LoadedBatch prepare(int64_t index) const {
+  // `parallel`: in the consumer's thread (workers = 0), on the intra-op pool.
+  LoadedBatch prepare(int64_t index, bool parallel) const {
     const int64_t begin = index * options.batch_size, end = std::min(seeds.numel(), begin + options.batch_size);
     LoadedBatch b;
     b.index = index;
     SamplerOptions so = options.sampler;
-    so.parallel = false;  // the workers are the parallelism; the consumer keeps the OpenMP pool
+    so.parallel = parallel;  // workers are the parallelism themselves; the consumer keeps the OpenMP pool
     b.sample = sample_neighbors(graph, order.slice(0, begin, end), so, epoch, options.edge_weights);
-    b.features = gather_rows(features, b.sample.input_nodes());
+    b.features = gather_rows(features, b.sample.input_nodes(), parallel);
     if (labels.defined()) b.labels = labels.index_select(0, b.sample.seeds);
     return b;
   }
@@ -92,7 +122,7 @@ struct NeighborLoader::State {
         index = next_to_take++;
       }
       try {
-        LoadedBatch b = prepare(index);
+        LoadedBatch b = prepare(index, false);
         std::lock_guard<std::mutex> lock(mutex);
         ready.emplace(index, std::move(b));
       } catch (...) {
@@ -118,7 +148,7 @@ struct NeighborLoader::State {
 NeighborLoader::NeighborLoader(const Graph& graph, at::Tensor features, at::Tensor labels, at::Tensor seeds,
                                LoaderOptions options) {
   if (options.batch_size < 1) throw InputError(fmt::format("sampler.batch_size: expected >= 1, got {}", options.batch_size));
-  if (options.workers < 1) throw InputError(fmt::format("sampler.workers: expected >= 1, got {}", options.workers));
+  if (options.workers < 0) throw InputError(fmt::format("sampler.workers: expected >= 0, got {}", options.workers));
   if (options.prefetch < 1) throw InputError(fmt::format("sampler.prefetch: expected >= 1, got {}", options.prefetch));
   if (features.dim() != 2 || features.size(0) != graph.num_nodes()) {
     throw InputError(fmt::format("loader: features must have one row per node ({}), got shape [{}]", graph.num_nodes(),
@@ -157,6 +187,10 @@ void NeighborLoader::start_epoch(int64_t epoch) {
 
 std::optional<LoadedBatch> NeighborLoader::next() {
   State& s = *state_;
+  if (s.options.workers == 0) {  // synchronous: this thread samples and gathers
+    if (s.next_to_deliver >= s.num_batches()) return std::nullopt;
+    return s.prepare(s.next_to_deliver++, true);
+  }
   std::unique_lock<std::mutex> lock(s.mutex);
   if (s.next_to_deliver >= s.num_batches()) return std::nullopt;
   s.changed.wait(lock, [&] { return s.error || s.ready.count(s.next_to_deliver) > 0; });

@@ -183,7 +183,10 @@ const std::vector<ConfigKey>& config_schema() {
       key("train.log_every", int64_t{10}, "Epochs between progress lines when output is not a terminal.", {}, 1),
       key("sampler.fanouts", std::vector<int64_t>{}, "Neighbours sampled per layer for mini-batch training, from the seeds inward (PyG's num_neighbors: [15, 10, 5] keeps 15 per seed, 10 per neighbour, 5 per neighbour's neighbour); -1 keeps every neighbour; one entry per layer; empty trains full-batch.", {}, -1, 1e9),
       key("sampler.batch_size", int64_t{1024}, "Seed (training) nodes per mini-batch.", {}, 1),
-      key("sampler.workers", int64_t{1}, "Threads sampling and gathering features ahead of training.", {}, 1, 256),
+      key("sampler.workers", int64_t{1},
+          "Threads sampling and gathering features ahead of training (0: none, each batch is prepared when needed, "
+          "in parallel on the training threads).",
+          {}, 0, 256),
       key("sampler.replace", false, "Sample neighbours with replacement."),
       key("sampler.eval_batch_size", int64_t{4096}, "Destination nodes per batch of the layer-wise full-graph inference that evaluates mini-batch runs.", {}, 1),
   };

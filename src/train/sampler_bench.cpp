@@ -48,7 +48,7 @@ SamplerBenchResult run_sampler_bench(const SamplerBenchSettings& s) {
   o.sampler.seed = s.data.seed;
   o.batch_size = s.batch_size;
   o.workers = s.workers;
-  o.prefetch = 2 * s.workers;
+  o.prefetch = std::max<int64_t>(1, 2 * s.workers);
   NeighborLoader loader(data.graph, data.features, data.labels, seeds, o);
   r.batches = loader.num_batches();
   r.seeds = seeds.numel();

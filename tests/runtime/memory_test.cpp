@@ -72,5 +72,34 @@ TEST(HugePageAllocator, ReusesFreedBuffersOfTheSameSizeWithinTheCacheLimit) {
   EXPECT_EQ(cached_memory_bytes(), 0u);
 }
 
+// Mini-batches ask for nearly the same sizes each step: a cached buffer up to a quarter
+// larger than the request is reused (the smallest that fits), a larger one is not.
+TEST(HugePageAllocator, ReusesASlightlyLargerFreedBuffer) {
+  install_huge_page_allocator();
+  set_cached_memory_limit(size_t{64} << 20);
+  release_cached_memory();
+  void* twelve = nullptr;
+  void* sixteen = nullptr;
+  {
+    at::Tensor a = at::empty({3 << 20});  // 12 MiB
+    at::Tensor b = at::empty({4 << 20});  // 16 MiB
+    twelve = a.data_ptr();
+    sixteen = b.data_ptr();
+  }
+  EXPECT_EQ(cached_memory_bytes(), size_t{28} << 20);
+  {
+    at::Tensor c = at::empty({(5 << 20) / 2});  // 10 MiB: the 12 MiB buffer (<= 12.5), not the 16
+    EXPECT_EQ(c.data_ptr(), twelve);
+    EXPECT_EQ(cached_memory_bytes(), size_t{16} << 20);
+    at::Tensor d = at::empty({2 << 20});  // 8 MiB: 16 is more than a quarter over, a fresh mapping
+    EXPECT_NE(d.data_ptr(), sixteen);
+    d.fill_(1.0f);
+    EXPECT_EQ(d.sum().item<double>(), 2 << 20);
+  }
+  // The reused buffer goes back to the cache at its mapped size (12 MiB, not 10).
+  EXPECT_EQ(cached_memory_bytes(), size_t{36} << 20);
+  release_cached_memory();
+}
+
 }  // namespace
 }  // namespace ripple

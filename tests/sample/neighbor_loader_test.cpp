@@ -57,13 +57,19 @@ TEST(NeighborLoader, BatchesDoNotDependOnTheNumberOfWorkers) {
   const NodeDataset& d = cora();
   NeighborLoader one(d.graph, d.features, d.labels, d.test_idx, loader_options(1));
   NeighborLoader three(d.graph, d.features, d.labels, d.test_idx, loader_options(3));
+  NeighborLoader inline_batches(d.graph, d.features, d.labels, d.test_idx, loader_options(0));  // in next()
   for (int64_t epoch : {0, 1}) {
-    const auto a = run_epoch(one, epoch), b = run_epoch(three, epoch);
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-      EXPECT_TRUE(at::equal(a[i].sample.seeds, b[i].sample.seeds));
-      EXPECT_TRUE(at::equal(a[i].sample.input_nodes(), b[i].sample.input_nodes()));
-      EXPECT_TRUE(at::equal(a[i].features, b[i].features));
+    const auto a = run_epoch(one, epoch);
+    for (NeighborLoader* other : {&three, &inline_batches}) {
+      const auto b = run_epoch(*other, epoch);
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(b[i].index, static_cast<int64_t>(i));
+        EXPECT_TRUE(at::equal(a[i].sample.seeds, b[i].sample.seeds));
+        EXPECT_TRUE(at::equal(a[i].sample.input_nodes(), b[i].sample.input_nodes()));
+        EXPECT_TRUE(at::equal(a[i].features, b[i].features));
+        EXPECT_TRUE(at::equal(a[i].labels, b[i].labels));
+      }
     }
   }
   const auto e0 = run_epoch(one, 0), e1 = run_epoch(one, 1);
@@ -77,6 +83,17 @@ TEST(NeighborLoader, ReducedPrecisionFeaturesAreGatheredAsFloat32) {
   EXPECT_TRUE(at::equal(gather_rows(half, nodes), half.index_select(0, nodes).to(at::kFloat)));
   EXPECT_TRUE(at::equal(gather_rows(d.features.to(at::kBFloat16), nodes),
                         d.features.to(at::kBFloat16).index_select(0, nodes).to(at::kFloat)));
+  // Many rows, split over the intra-op pool; 1433 columns also exercise the tail after
+  // the 8-wide float16 conversion. Values beyond the 0/1 of Cora's bag of words too.
+  const at::Tensor many = at::remainder(at::arange(0, 9000, at::kLong) * 7919, 2708);
+  const at::Tensor wide = (d.features * 3.7f - 1.3f).to(at::kHalf);
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);  // ctest runs with one thread: split the rows for real
+  for (bool parallel : {false, true}) {
+    EXPECT_TRUE(at::equal(gather_rows(wide, many, parallel), wide.index_select(0, many).to(at::kFloat)));
+    EXPECT_TRUE(at::equal(gather_rows(d.features, many, parallel), d.features.index_select(0, many)));
+  }
+  at::set_num_threads(threads);
 }
 
 TEST(NeighborLoader, WorkerErrorsReachTheConsumerAndStoppingEarlyDoesNotHang) {
@@ -91,7 +108,7 @@ TEST(NeighborLoader, WorkerErrorsReachTheConsumerAndStoppingEarlyDoesNotHang) {
     early.start_epoch(0);
     ASSERT_TRUE(early.next().has_value());
   }  // destroyed with batches still being prepared
-  EXPECT_THROW(NeighborLoader(d.graph, d.features, d.labels, d.test_idx, loader_options(0)), InputError);
+  EXPECT_THROW(NeighborLoader(d.graph, d.features, d.labels, d.test_idx, loader_options(-1)), InputError);
 }
 
 }  // namespace

@@ -123,7 +123,7 @@ double summary_metric(const fs::path& run, const std::string& metric) {
 TEST(MinibatchTraining, IsIndependentOfTheWorkerCountAndLearns) {
   const fs::path tmp = testing::fresh_temp_dir("minibatch-workers");
   std::vector<std::string> logs;
-  for (int workers : {1, 2}) {
+  for (int workers : {1, 2, 0}) {  // 0: each batch prepared in next(), no worker thread
     const fs::path run = tmp / fmt::format("w{}", workers);
     const auto r = testing::run_ripple(fmt::format(
         "train --config {} --set dataset.path={} --set 'sampler.fanouts=[10, 5]' --set sampler.batch_size=32 "
@@ -139,6 +139,7 @@ TEST(MinibatchTraining, IsIndependentOfTheWorkerCountAndLearns) {
     }
   }
   EXPECT_EQ(logs[0], logs[1]);
+  EXPECT_EQ(logs[0], logs[2]);
   EXPECT_GT(summary_metric(tmp / "w1", "test_acc"), 0.7);  // 15 epochs of 5 batches
 }
 
