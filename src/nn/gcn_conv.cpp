@@ -13,7 +13,7 @@ at::Tensor GCNConvImpl::forward(GraphCache& g, const Features& x, ForwardContext
   const Graph& graph = g.with_self_loops();
   const at::Tensor w = g.gcn_weights().to(lin->weight.scalar_type());
   const int64_t in = lin->weight.size(1), out = lin->weight.size(0);
-  if (out <= in || x.is_sparse()) {
+  if (transform_first(graph, x.is_sparse(), in, out)) {
     return propagate(graph, "sum", lin->forward(x), {}, w) + bias;
   }
   return lin->forward(propagate(graph, "sum", x.dense(), {}, w)) + bias;

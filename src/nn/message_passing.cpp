@@ -17,6 +17,14 @@ at::Tensor MessagePassing::message(const at::Tensor& x_j, const at::Tensor& x_i,
   return x_j / edge;
 }
 
+bool MessagePassing::transform_first(const Graph& graph, bool sparse_input, int64_t in, int64_t out) {
+  if (sparse_input) return true;
+  const double e = static_cast<double>(graph.num_edges());
+  const double src = static_cast<double>(graph.num_src()), dst = static_cast<double>(graph.num_dst());
+  const double ins = static_cast<double>(in), outs = static_cast<double>(out);
+  return src * ins * outs + e * outs <= e * ins + dst * ins * outs;
+}
+
 at::Tensor MessagePassing::propagate(const Graph& graph, const std::string& reduce, const at::Tensor& x_src,
                                      const at::Tensor& x_dst, const at::Tensor& edge) {
   const std::string op = fused_op();

@@ -14,11 +14,12 @@ SAGEConvImpl::SAGEConvImpl(int64_t in, int64_t out, std::string aggr_name) : agg
 at::Tensor SAGEConvImpl::forward(GraphCache& g, const Features& x, ForwardContext&) {
   const Graph& graph = g.base();
   at::Tensor neighbours;
-  if (aggr == "max") {
-    neighbours = lin_l->forward(propagate(graph, "max", x.dense()));
-  } else {
-    // W (sum/mean of x_u) = sum/mean of (W x_u): transform first, then aggregate the narrower rows.
+  const int64_t in = lin_l->weight.size(1), out = lin_l->weight.size(0);
+  if (aggr != "max" && transform_first(graph, x.is_sparse(), in, out)) {
+    // W (sum/mean of x_u) = sum/mean of (W x_u): transform first when that is cheaper.
     neighbours = propagate(graph, aggr, x.linear(lin_l->weight, {})) + lin_l->bias;
+  } else {
+    neighbours = lin_l->forward(propagate(graph, aggr, x.dense()));
   }
   return neighbours + lin_r->forward(x.head(graph.num_dst()));  // a block's destinations lead its sources
 }

@@ -183,5 +183,22 @@ TEST(Dropout, CounterBasedDeterministicAndUnbiased) {
   EXPECT_TRUE(at::equal(nn::dropout(x, 0.3, eval), x));
 }
 
+TEST(Dropout, GradientIsMaskedLikeTheForward) {
+  // The backward regenerates the mask from the key: the gradient must equal the forward's
+  // mask (0 or 1/(1-p)) element for element, for float and double, and match x * mask.
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    ForwardContext a{true, 5, 2, 0}, b{true, 5, 2, 0};
+    const at::Tensor x = at::randn({300, 7}, at::TensorOptions().dtype(dtype)).requires_grad_(true);
+    const at::Tensor y = nn::dropout(x, 0.4, a);
+    const at::Tensor upstream = at::randn({300, 7}, at::TensorOptions().dtype(dtype));
+    y.backward(upstream);
+    const at::Tensor mask = nn::dropout(at::ones({300, 7}, at::TensorOptions().dtype(dtype)), 0.4, b);
+    EXPECT_TRUE(at::allclose(y, x.detach() * mask));
+    EXPECT_TRUE(at::allclose(x.grad(), upstream * mask));
+    const double kept = (mask != 0).to(at::kDouble).mean().item<double>();
+    EXPECT_NEAR(kept, 0.6, 0.05);
+  }
+}
+
 }  // namespace
 }  // namespace ripple

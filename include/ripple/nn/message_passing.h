@@ -25,6 +25,14 @@ class MessagePassing : public torch::nn::Module {
                        const at::Tensor& x_dst = {}, const at::Tensor& edge = {});
   void set_materialize(bool on) { materialize_ = on; }
 
+  // For a linear map W (in -> out) next to a linear aggregation (sum, mean, weighted sum):
+  // whether W x then aggregating costs fewer multiply-adds than aggregating then W, i.e.
+  // num_src*in*out + E*out <= E*in + num_dst*in*out. On a whole graph (num_src == num_dst)
+  // that is out <= in; on a sampled block, whose sources outnumber its destinations
+  // several times, aggregating first usually wins. Sparse inputs always transform first
+  // (their product is a cheap gspmm over the non-zeros).
+  static bool transform_first(const Graph& graph, bool sparse_input, int64_t in, int64_t out);
+
  protected:
   // The gspmm op equal to message(), or "" if there is none.
   virtual std::string fused_op() const { return ""; }
