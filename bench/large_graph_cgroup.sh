@@ -11,6 +11,7 @@
 #   bench/large_graph_cgroup.sh [WORK_DIR]          (as root, or with a delegated cgroup)
 #   knobs: NODES=10000000 EDGES=200000000 FEATURES=128 CLASSES=16 TRAIN_FRACTION=0.01
 #          BUDGET=2G (convert) FANOUTS=15,10,5 BATCH=1024 WORKERS=2 HIDDEN=256 BATCHES=0
+#          CONVERT=1 (0: keep an existing WORK_DIR/native and only train)
 #
 # TRAIN_FRACTION: the share of labelled training nodes (ogbn-papers100M labels about 1%);
 # one epoch visits each once. Needs a writable cgroup-v1 memory hierarchy
@@ -32,6 +33,7 @@ BATCH=${BATCH:-1024}
 WORKERS=${WORKERS:-2}
 HIDDEN=${HIDDEN:-256}
 BATCHES=${BATCHES:-0}
+CONVERT=${CONVERT:-1}
 
 bytes_of() {  # 6G -> 6442450944
   numfmt --from=iec "$1"
@@ -67,9 +69,11 @@ if [[ ! -f $WORK/ogb/raw/num-node-list.csv.gz ]]; then
     --classes "$CLASSES" --train-fraction "$TRAIN_FRACTION" --format ogb --out "$WORK/ogb"
 fi
 du -sh --apparent-size "$WORK/ogb" >&2
-echo "== convert to native float16, --memory-budget $BUDGET, inside $MEMORY_LIMIT" >&2
-rm -rf "$WORK/native"
-limited "$RIPPLE" convert --in "$WORK/ogb" --out "$WORK/native" --feature-dtype float16 --memory-budget "$BUDGET"
+if [[ $CONVERT != 0 || ! -f $WORK/native/header.json ]]; then
+  echo "== convert to native float16, --memory-budget $BUDGET, inside $MEMORY_LIMIT" >&2
+  rm -rf "$WORK/native"
+  limited "$RIPPLE" convert --in "$WORK/ogb" --out "$WORK/native" --feature-dtype float16 --memory-budget "$BUDGET"
+fi
 du -sh --apparent-size "$WORK/native" >&2
 echo "== sample (one pass) and train one epoch of GraphSAGE ($FANOUTS, batch $BATCH, $WORKERS workers) inside $MEMORY_LIMIT" >&2
 limited "$RIPPLE" bench --dataset "$WORK/native" --sampler --fanouts "$FANOUTS" --batch-size "$BATCH" \

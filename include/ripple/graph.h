@@ -78,7 +78,9 @@ class Graph {
   const CooView& coo() const;
   // For graphs built from an edge list: for each CSC position, the row of the input list it
   // came from (the first occurrence when duplicates were merged, -1 for an added self loop).
-  const at::Tensor& input_edge_ids() const { return input_edge_ids_; }
+  // A graph given in CSC form is its own input order: the identity, made on request (not
+  // stored: 8 bytes an edge would double a mapped int32 graph's footprint).
+  at::Tensor input_edge_ids() const;
 
   at::Tensor in_degrees() const;   // int64 [num_dst]
   at::Tensor out_degrees() const;  // int64 [num_src]

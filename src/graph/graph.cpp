@@ -34,14 +34,18 @@ at::Tensor to_int64_vector_tensor(const std::vector<int64_t>& values) {
   return t;
 }
 
-void check_ids(const at::Tensor& ids, int64_t bound, const char* what) {
-  const int64_t* p = ids.data_ptr<int64_t>();
-  for (int64_t i = 0; i < ids.numel(); ++i) {
-    if (p[i] < 0 || p[i] >= bound) {
+template <typename T>
+void check_ids(const T* p, int64_t n, int64_t bound, const char* what) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (p[i] < 0 || static_cast<int64_t>(p[i]) >= bound) {
       throw InputError(fmt::format("edge {}: {} node id {} is out of range [0, {})", i, what,
-                                   p[i], bound));
+                                   static_cast<int64_t>(p[i]), bound));
     }
   }
+}
+
+void check_ids(const at::Tensor& ids, int64_t bound, const char* what) {
+  check_ids(ids.data_ptr<int64_t>(), ids.numel(), bound, what);
 }
 
 // Sorts by (dst, src, input id): counting sort on dst, then a sort within each row.
@@ -158,21 +162,26 @@ Graph Graph::from_csc(int64_t num_src, at::Tensor indptr, at::Tensor indices, Gr
   g.num_dst_ = indptr.numel() - 1;
   g.indptr_ = indptr.contiguous();
   g.indices_ = indices.contiguous();
-  const at::Tensor ptr64 = g.indptr_.to(at::kLong);
-  const at::Tensor idx64 = g.indices_.to(at::kLong);
-  const int64_t* p = ptr64.data_ptr<int64_t>();
-  if (p[0] != 0 || p[g.num_dst_] != indices.numel()) {
-    throw InputError(fmt::format("graph: indptr must start at 0 and end at {} (the edge count)",
-                                 indices.numel()));
-  }
-  for (int64_t v = 0; v < g.num_dst_; ++v) {
-    if (p[v + 1] < p[v]) throw InputError(fmt::format("graph: indptr decreases at row {}", v));
-  }
-  check_ids(idx64, num_src, "source");
-  g.input_edge_ids_ = at::arange(indices.numel(), at::kLong);
+  // Checked in their stored type: a mapped int32 graph of 200M edges must not be widened
+  // (1.6 GB) just to be validated.
+  AT_DISPATCH_INDEX_TYPES(g.indices_.scalar_type(), "from_csc", [&] {
+    const index_t* p = g.indptr_.data_ptr<index_t>();
+    if (p[0] != 0 || static_cast<int64_t>(p[g.num_dst_]) != indices.numel()) {
+      throw InputError(fmt::format("graph: indptr must start at 0 and end at {} (the edge count)",
+                                   indices.numel()));
+    }
+    for (int64_t v = 0; v < g.num_dst_; ++v) {
+      if (p[v + 1] < p[v]) throw InputError(fmt::format("graph: indptr decreases at row {}", v));
+    }
+    check_ids(g.indices_.data_ptr<index_t>(), indices.numel(), num_src, "source");
+  });
   g.flags_ = flags;
   g.views_ = std::make_shared<Views>();
   return g;
+}
+
+at::Tensor Graph::input_edge_ids() const {
+  return input_edge_ids_.defined() ? input_edge_ids_ : at::arange(num_edges(), at::kLong);
 }
 
 int64_t Graph::num_edges() const { return indices_.defined() ? indices_.numel() : 0; }

@@ -31,11 +31,17 @@ inline CommandResult run_ripple(const std::string& args, const std::string& shel
 
 inline std::string source_path(const std::string& rel) { return std::string(RIPPLE_SOURCE_DIR) + "/" + rel; }
 
-// A fresh, empty directory under the system temp dir, unique per test.
+// Records `dir` for removal when the test program ends with every test passed (a failed
+// run keeps its directories to look into). Defined in temp_dirs.cpp.
+void remove_at_exit_if_passed(const std::filesystem::path& dir);
+
+// A fresh, empty directory under the system temp dir, unique per test, removed when the
+// test program ends with every test passed.
 inline std::filesystem::path fresh_temp_dir(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / ("ripple-test-" + name + "-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  remove_at_exit_if_passed(dir);
   return dir;
 }
 
