@@ -5,36 +5,21 @@
 // integers and, separately, as floats, and as a one-integer-per-line column; then the
 // whole directory is loaded as an OGB node dataset (raw/edge.csv, raw/node-feat.csv, ...,
 // plain text: the reader falls back from .csv.gz to .csv). The only acceptable failure is
-// ripple::InputError; a dataset that loads must have in-range edges, labels and split ids.
-#include <ATen/ATen.h>
-
+// ripple::InputError; a dataset that loads must keep the promises of dataset_checks.h.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <cstdio>
-#include <cstdlib>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "dataset_checks.h"
 #include "fuzz_files.h"
 #include "io/gz_csv.h"
 #include "ripple/dataset.h"
 #include "ripple/error.h"
 
 namespace {
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "CSV reader accepted input that breaks: %s\n", what);
-    std::abort();
-  }
-}
-
-void check_ids(const at::Tensor& ids, int64_t bound, const char* what) {
-  if (!ids.defined()) return;
-  const at::Tensor v = ids.to(at::kLong).contiguous();
-  const int64_t* p = v.data_ptr<int64_t>();
-  for (int64_t i = 0; i < v.numel(); ++i) require(p[i] >= 0 && p[i] < bound, what);
-}
 
 template <class Parse>
 void read_all_lines(const std::string& path, Parse parse) {
@@ -73,14 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     const ripple::NodeDataset d = ripple::load_ogb_node_dataset(scratch.path().string(), split);
-    const int64_t n = d.num_nodes();
-    check_ids(d.graph.csc_indices(), d.graph.num_src(), "edge endpoint in range");
-    require(d.labels.numel() == n, "one label per node");
-    check_ids(d.labels, d.num_classes, "label below num_classes");
-    require(d.features.dim() == 2 && d.features.size(0) == n, "one feature row per node");
-    check_ids(d.train_idx, n, "train id in range");
-    check_ids(d.valid_idx, n, "valid id in range");
-    check_ids(d.test_idx, n, "test id in range");
+    ripple::fuzz::require_dataset_invariants(d, "OGB CSV reader");
   } catch (const ripple::InputError&) {
   }
   return 0;
