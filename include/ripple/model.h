@@ -49,14 +49,17 @@ class NodeModelImpl : public torch::nn::Module {
   at::Tensor forward(nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
 
   // Mini-batch forward on sampled blocks, one per layer, input layer first (see
-  // ripple/sample.h): logits of the last block's destinations. Throws InputError for
-  // appnp/sgc (their propagation is not layer-local) and for a block count other than layers().
+  // ripple/sample.h): logits of the last block's destinations. Throws what require_blocks
+  // throws.
   at::Tensor forward_blocks(std::vector<nn::GraphCache>& blocks, const nn::Features& x, nn::ForwardContext& ctx);
   // Layer i alone (dropout on its input, the layer, and for hidden layers norm, activation
   // and residual): what forward runs per layer, and what layer-wise inference runs per batch.
   at::Tensor forward_layer(size_t i, nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
   int64_t layers() const { return static_cast<int64_t>(convs_->size()); }
-  bool supports_blocks() const;
+  // Throws InputError naming `field` (the setting that asked for blocks) unless this model
+  // runs on `hops` sampled blocks: not appnp/sgc (their propagation is not layer-local),
+  // and one block per layer.
+  void require_blocks(int64_t hops, const std::string& field) const;
   const ModelConfig& config() const { return config_; }
 
  private:

@@ -57,7 +57,16 @@ at::Tensor NodeModelImpl::run_layer(size_t i, nn::GraphCache& g, const Features&
   return m->as<nn::LinearImpl>()->forward(x.head(g.base().num_dst()));
 }
 
-bool NodeModelImpl::supports_blocks() const { return config_.name != "appnp" && config_.name != "sgc"; }
+void NodeModelImpl::require_blocks(int64_t hops, const std::string& field) const {
+  if (config_.name == "appnp" || config_.name == "sgc") {
+    throw InputError(field + ": model " + config_.name +
+                     " propagates over the whole graph; mini-batch training supports gcn, sage, gat, gatv2, gin and mlp");
+  }
+  if (hops != layers()) {
+    throw InputError(field + ": " + std::to_string(hops) + " hops for a model of " + std::to_string(layers()) +
+                     " layers (model.layers); give one fanout per layer");
+  }
+}
 
 at::Tensor NodeModelImpl::forward_layer(size_t i, nn::GraphCache& g, const Features& x, nn::ForwardContext& ctx) {
   const ModelConfig& c = config_;
@@ -74,14 +83,7 @@ at::Tensor NodeModelImpl::forward_layer(size_t i, nn::GraphCache& g, const Featu
 
 at::Tensor NodeModelImpl::forward_blocks(std::vector<nn::GraphCache>& blocks, const Features& x,
                                          nn::ForwardContext& ctx) {
-  if (!supports_blocks()) {
-    throw InputError("model.name: " + config_.name + " propagates over the whole graph; mini-batch training "
-                     "(sampler.fanouts) supports gcn, sage, gat, gatv2, gin and mlp");
-  }
-  if (static_cast<int64_t>(blocks.size()) != layers()) {
-    throw InputError("sampler.fanouts: " + std::to_string(blocks.size()) + " hops for a model of " +
-                     std::to_string(layers()) + " layers (model.layers); give one fanout per layer");
-  }
+  require_blocks(static_cast<int64_t>(blocks.size()), "sampler.fanouts");
   Features h = x;
   for (size_t i = 0; i < blocks.size(); ++i) h = Features(forward_layer(i, blocks[i], h, ctx));
   return h.dense();

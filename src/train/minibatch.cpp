@@ -49,15 +49,7 @@ LoaderOptions loader_options(const Config& config, uint64_t seed) {
 }
 
 void check_minibatch_model(const Config& config, const NodeModel& model) {
-  const auto& fanouts = config.get_int_list("sampler.fanouts");
-  if (!model->supports_blocks()) {
-    throw InputError("sampler.fanouts: model " + model->config().name +
-                     " propagates over the whole graph; mini-batch training supports gcn, sage, gat, gatv2, gin and mlp");
-  }
-  if (static_cast<int64_t>(fanouts.size()) != model->layers()) {
-    throw InputError("sampler.fanouts: " + std::to_string(fanouts.size()) + " entries for a model of " +
-                     std::to_string(model->layers()) + " layers (model.layers); give one fanout per layer");
-  }
+  model->require_blocks(static_cast<int64_t>(config.get_int_list("sampler.fanouts").size()), "sampler.fanouts");
 }
 
 MinibatchEpoch train_minibatch_epoch(NodeModel& model, torch::optim::Optimizer& optimizer, NeighborLoader& loader,

@@ -81,9 +81,7 @@ SamplerBenchResult run_sampler_bench(const SamplerBenchSettings& s) {
     mc.dropout = s.data.dropout;
     torch::manual_seed(s.data.seed);
     NodeModel model(mc, data.num_features(), data.num_classes);
-    if (!model->supports_blocks()) {
-      throw InputError(fmt::format("--model {}: mini-batch training supports gcn, sage, gat, gatv2, gin and mlp", mc.name));
-    }
+    model->require_blocks(mc.layers, "--model");
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.01));
     const train::BlockContext context = train::make_block_context(mc.name, false, data.graph);
     std::vector<double> epoch_ms;
