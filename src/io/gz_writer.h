@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ripple::io {
@@ -36,9 +37,15 @@ class GzWriter {
 // One integer per line.
 void write_column(const std::filesystem::path& path, const std::vector<int64_t>& values);
 
+// Removes what a killed writer left beside `final_path`: entries named NAME + tag + PID
+// (tag ".partial-" or ".runs-") whose process no longer exists. A live process's entries
+// (a concurrent writer's) are kept; errors are ignored (the leftovers are only litter).
+void remove_abandoned_siblings(const std::filesystem::path& final_path, std::string_view tag);
+
 // Output directory built beside its final name (NAME.partial-PID) and renamed into place by
 // commit(); destroyed without commit() (an exception), the partial directory is removed.
-// Refuses an existing final path.
+// A killed process's partial directory has no header, so it never loads as a dataset, and
+// the next StagedDirectory for the same name removes it. Refuses an existing final path.
 class StagedDirectory {
  public:
   explicit StagedDirectory(const std::filesystem::path& final_path);

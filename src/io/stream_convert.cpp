@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "io/gz_csv.h"
+#include "io/gz_writer.h"
 #include "io/ogb_files.h"
 #include "io/splits.h"
 #include "ripple/error.h"
@@ -43,10 +44,12 @@ uint64_t mix64(uint64_t x) {  // splitmix64's finaliser: a bijection with good a
 constexpr size_t kReadBufferEdges = size_t{1} << 17;  // 1 MiB per run while merging
 constexpr int64_t kFixedOverhead = int64_t{32} << 20;  // writer and reader buffers, rows
 
-// Temporary folder for the sorted runs, beside the output; removed with its contents.
+// Temporary folder for the sorted runs, beside the output (NAME.runs-PID); removed with
+// its contents, and a killed run's folder by the next conversion to the same name.
 class RunDirectory {
  public:
   explicit RunDirectory(const fs::path& out) {
+    io::remove_abandoned_siblings(out, ".runs-");
     path_ = out;
     path_ += fmt::format(".runs-{}", ::getpid());
   }

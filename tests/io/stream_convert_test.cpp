@@ -1,14 +1,23 @@
 // Streaming OGB -> native conversion (include/ripple/convert.h): the same dataset as the
 // in-memory path when everything fits in one run and when the edges are spilled in many
 // small sorted runs (duplicates and self loops across runs included), the budget checks,
-// and bad input that leaves neither an output nor temporary run files behind.
+// bad input that leaves neither an output nor temporary run files behind, and a killed
+// conversion.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "ripple/convert.h"
 #include "ripple/dataset.h"
@@ -171,6 +180,61 @@ TEST(StreamConvert, BadInputLeavesNoOutputAndNoRunFiles) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("edge.csv:2801"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(tmp / "cli"));
+}
+
+// SIGKILL part-way through a spilling conversion: no output appears (only NAME.partial-PID
+// or NAME.runs-PID litter beside it, and a partial directory has no header); the next
+// conversion to the same name succeeds and sweeps a dead process's litter, while a live
+// process's (a concurrent writer's) is kept.
+TEST(StreamConvert, KilledConversionLeavesNoOutputAndTheNextOneSweepsItsLitter) {
+  const fs::path tmp = testing::fresh_temp_dir("stream-kill");
+  const fs::path in = tmp / "in", out = tmp / "out";
+  ASSERT_EQ(testing::run_ripple("generate --kind uniform --nodes 50000 --edges 3000000 --features 4 --classes 3 "
+                                "--format ogb --out " + in.string()).exit_code, 0);
+  const std::string convert = "convert --in " + in.string() + " --out " + out.string() + " --memory-budget 41M";
+
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + std::string(RIPPLE_BINARY) + " " + convert + " > /dev/null 2>&1").c_str(),
+          nullptr);
+    _exit(127);
+  }
+  const fs::path runs = out.string() + ".runs-" + std::to_string(pid);
+  const fs::path partial = out.string() + ".partial-" + std::to_string(pid);
+  // Kill once the first sorted run is on disk (or give up waiting after a while).
+  for (int i = 0; i < 2000 && !fs::exists(runs / "run-0.bin"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!fs::exists(out)) {  // the kill landed mid-conversion (it all but always does)
+    EXPECT_TRUE(fs::exists(runs) || fs::exists(partial));
+    EXPECT_FALSE(fs::exists(partial / "header.json"));
+  }
+  fs::remove_all(out);
+
+  // Litter of a process that has exited, and of one that is alive (this test).
+  const pid_t gone = fork();
+  ASSERT_GE(gone, 0);
+  if (gone == 0) _exit(0);
+  waitpid(gone, &status, 0);
+  const std::string live = std::to_string(getpid());
+  for (const std::string& suffix : {".partial-" + std::to_string(gone), ".runs-" + std::to_string(gone),
+                                    ".partial-" + live, ".runs-" + live}) {
+    fs::create_directories(out.string() + suffix);
+    std::ofstream(out.string() + suffix + "/x.bin") << "litter";
+  }
+  const auto r = testing::run_ripple(convert);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("sorted run(s)"), std::string::npos) << r.output;  // spilled: more than one
+  EXPECT_EQ(r.output.find("streaming: 1 sorted"), std::string::npos) << r.output;
+  EXPECT_EQ(load_node_dataset(out.string()).graph.num_nodes(), 50000);
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(tmp)) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"in", "out", "out.partial-" + live, "out.runs-" + live}));
 }
 
 }  // namespace
