@@ -44,8 +44,9 @@ void remove_abandoned_siblings(const std::filesystem::path& final_path, std::str
 
 // Output directory built beside its final name (NAME.partial-PID) and renamed into place by
 // commit(); destroyed without commit() (an exception), the partial directory is removed.
-// A killed process's partial directory has no header, so it never loads as a dataset, and
-// the next StagedDirectory for the same name removes it. Refuses an existing final path.
+// A killed process's partial directory is not at the name asked for (and a native one has
+// no header until its last step), so it never loads in its place; the next
+// StagedDirectory for the same name removes it. Refuses an existing final path.
 class StagedDirectory {
  public:
   explicit StagedDirectory(const std::filesystem::path& final_path);
