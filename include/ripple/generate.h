@@ -3,13 +3,15 @@
 // make_graph: uniform random or RMAT (Graph500 parameters a=0.57, b=0.19, c=0.19, d=0.05, node
 // ids permuted so that hubs are spread out); duplicates and self loops are kept as drawn.
 // write_generated_dataset: the same graph with random features (standard normal) and labels,
-// and a random 60/20/20 split named "random", written in the OGB raw layout the loaders read
-// or in the native format (rmat and uniform are built in memory for it).
+// and a random split named "random" (each node train, valid or test with probability 0.6,
+// 0.2, 0.2), written in the OGB raw layout the loaders read or in the native format.
 // Kind "csbm" is a learnable graph instead (a contextual stochastic block model, see
 // src/io/csbm.h): labels are blocks, each node's incoming edges come from its own block
 // with probability `p_in`, and features are signal * mu[label] + N(0, 1) noise, so that
-// neighbours carry label information that a model without edges cannot see. csbm streams
-// into the native format with memory for one id per node, whatever the edge count.
+// neighbours carry label information that a model without edges cannot see.
+// Every kind is generated destination by destination (src/io/random_graph.h,
+// src/io/csbm.h) and streams to disk with memory for a chunk of nodes plus one or two ids
+// per node, whatever the edge count.
 // The output directory appears complete or not at all (written beside it, then renamed);
 // an existing directory is refused. Throws InputError for bad arguments and I/O failures.
 #pragma once

@@ -4,35 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-
-#include "ripple/nn/context.h"
+#include <vector>
 
 namespace ripple::io {
-namespace {
 
-using nn::mix64;
-
-constexpr uint64_t kOdd = 0xD1B54A32D192ED03ull;
-constexpr int64_t kChunkNodes = 8192;
-
-// Draw i of one node's stream is mix64(key + i * kOdd); `next` walks the stream.
-struct NodeRandom {
-  uint64_t key;
-  uint64_t i = 0;
-  uint64_t bits() { return mix64(key + (i++) * kOdd); }
-  double unit() { return static_cast<double>((bits() >> 11) + 1) * 0x1.0p-53; }  // (0, 1]
-  uint64_t below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(bits()) * n) >> 64); }
-  // Two standard normals (Box-Muller).
-  std::pair<float, float> normals() {
-    const double r = std::sqrt(-2.0 * std::log(unit()));
-    const double a = 2.0 * M_PI * unit();
-    return {static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a))};
-  }
-};
-
-}  // namespace
-
-void generate_csbm(const GenerateOptions& o, const std::function<void(const CsbmChunk&)>& sink) {
+void generate_csbm(const GenerateOptions& o, const NodeChunkSink& sink) {
+  using nn::mix64;
   const int64_t n = o.nodes, f = o.features, c = o.classes;
   const uint64_t label_key = mix64(o.seed ^ 0xC5B30001ull), node_key = mix64(o.seed ^ 0xC5B30002ull);
   auto label_of = [&](int64_t v) {
@@ -52,7 +29,7 @@ void generate_csbm(const GenerateOptions& o, const std::function<void(const Csbm
   const double extra_probability = static_cast<double>(o.edges % n) / static_cast<double>(n);
   const double train_end = o.train_fraction, valid_end = train_end + 0.5 * (1.0 - train_end);
 
-  CsbmChunk chunk;
+  NodeChunk chunk;
   std::vector<std::vector<int64_t>> rows(kChunkNodes);
   for (int64_t first = 0; first < n; first += kChunkNodes) {
     const int64_t count = std::min(kChunkNodes, n - first);

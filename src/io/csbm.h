@@ -12,25 +12,13 @@
 // pure function of (seed, node), so the output does not depend on the thread count.
 #pragma once
 
-#include <cstdint>
-#include <functional>
-#include <vector>
-
+#include "io/node_chunk.h"
 #include "ripple/generate.h"
 
 namespace ripple::io {
 
-struct CsbmChunk {
-  int64_t first_node = 0;
-  int64_t num_nodes = 0;
-  std::vector<int64_t> row_offsets;  // num_nodes + 1 offsets into sources
-  std::vector<int64_t> sources;      // incoming neighbours per node, ascending
-  std::vector<float> features;       // num_nodes x F, row-major
-  std::vector<int64_t> labels;
-  std::vector<int8_t> split_parts;   // 0 train, 1 valid, 2 test
-};
-
-// Calls `sink` once per chunk, in node order. Options are checked by the caller.
-void generate_csbm(const GenerateOptions& options, const std::function<void(const CsbmChunk&)>& sink);
+// Calls `sink` once per chunk, in node order; each row's sources ascending. Options are
+// checked by the caller.
+void generate_csbm(const GenerateOptions& options, const NodeChunkSink& sink);
 
 }  // namespace ripple::io

@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <random>
 #include <vector>
 
 #include "io/csbm.h"
 #include "io/gz_writer.h"
+#include "io/random_graph.h"
 #include "ripple/dataset.h"
 #include "ripple/error.h"
 #include "ripple/native_dataset.h"
@@ -23,40 +23,6 @@ namespace {
 
 using io::GzWriter;
 using io::write_column;
-
-void draw_edges(const std::string& kind, int64_t nodes, int64_t edges, std::mt19937_64& rng,
-                std::vector<int64_t>& src, std::vector<int64_t>& dst) {
-  src.resize(edges);
-  dst.resize(edges);
-  if (kind == "uniform") {
-    std::uniform_int_distribution<int64_t> pick(0, nodes - 1);
-    for (int64_t i = 0; i < edges; ++i) {
-      src[i] = pick(rng);
-      dst[i] = pick(rng);
-    }
-    return;
-  }
-  int scale = 0;
-  while ((int64_t{1} << scale) < nodes) ++scale;
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  std::vector<int64_t> perm(int64_t{1} << scale);
-  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);
-  std::shuffle(perm.begin(), perm.end(), rng);
-  for (int64_t i = 0; i < edges; ++i) {
-    int64_t r = 0, c = 0;
-    do {  // redraw the rare edges that land on ids past `nodes` (scale rounds up)
-      r = c = 0;
-      for (int bit = 0; bit < scale; ++bit) {
-        const double p = u(rng);
-        const int quadrant = p < 0.57 ? 0 : p < 0.76 ? 1 : p < 0.95 ? 2 : 3;
-        r = (r << 1) | (quadrant >> 1);
-        c = (c << 1) | (quadrant & 1);
-      }
-    } while (perm[r] >= nodes || perm[c] >= nodes);
-    src[i] = perm[r];
-    dst[i] = perm[c];
-  }
-}
 
 void check_options(const GenerateOptions& o) {
   if (o.kind != "uniform" && o.kind != "rmat" && o.kind != "csbm") {
@@ -93,9 +59,18 @@ Graph make_graph(const std::string& kind, int64_t nodes, int64_t edges, uint64_t
   checked.seed = seed;
   check_options(checked);
   if (kind == "csbm") throw InputError("make_graph: csbm graphs come from write_generated_dataset");
-  std::mt19937_64 rng(seed);
+  checked.features = 1;  // the graph does not depend on it; fewer draws
   std::vector<int64_t> src, dst;
-  draw_edges(kind, nodes, edges, rng, src, dst);
+  src.reserve(edges);
+  dst.reserve(edges);
+  io::generate_random_graph(checked, [&](const io::NodeChunk& c) {
+    for (int64_t k = 0; k < c.num_nodes; ++k) {
+      for (int64_t p = c.row_offsets[k]; p < c.row_offsets[k + 1]; ++p) {
+        src.push_back(c.sources[p]);
+        dst.push_back(c.first_node + k);
+      }
+    }
+  });
   GraphBuildOptions o;
   o.dedupe = false;
   return Graph::from_edges(nodes, at::tensor(src, at::kLong), at::tensor(dst, at::kLong), o);
@@ -103,99 +78,80 @@ Graph make_graph(const std::string& kind, int64_t nodes, int64_t edges, uint64_t
 
 namespace {
 
-// The split of node ids `order` (shuffled) into 60/20/20, each part sorted.
-std::vector<int64_t> sorted_slice(const std::vector<int64_t>& order, int64_t b, int64_t e) {
-  std::vector<int64_t> s(order.begin() + b, order.begin() + e);
-  std::sort(s.begin(), s.end());
-  return s;
-}
-
 at::Tensor long_tensor(const std::vector<int64_t>& v) { return at::tensor(v, at::kLong); }
 
-// rmat/uniform in the OGB raw layout: edges as drawn (duplicates kept), features with four
-// decimals, uniform labels.
+// rmat/uniform in the OGB raw layout, streamed: edges as drawn (duplicates and self loops
+// kept), destination by destination; features with four decimals.
 void write_random_ogb(const GenerateOptions& o, const std::string& out_dir) {
   io::StagedDirectory staged{fs::path(out_dir)};
   const fs::path tmp = staged.path();
   try {
     fs::create_directories(tmp / "raw");
     fs::create_directories(tmp / "split" / "random");
-    std::mt19937_64 rng(o.seed);
-    std::vector<int64_t> src, dst;
-    draw_edges(o.kind, o.nodes, o.edges, rng, src, dst);
     write_column(tmp / "raw" / "num-node-list.csv.gz", {o.nodes});
     write_column(tmp / "raw" / "num-edge-list.csv.gz", {o.edges});
-    {
-      GzWriter w(tmp / "raw" / "edge.csv.gz");
-      for (int64_t i = 0; i < o.edges; ++i) {
-        fmt::format_to(std::back_inserter(w.buffer()), "{},{}\n", src[i], dst[i]);
-        w.maybe_flush();
-      }
-      w.close();
-    }
-    {
-      GzWriter w(tmp / "raw" / "node-feat.csv.gz");
-      std::normal_distribution<float> normal(0.0f, 1.0f);
-      for (int64_t v = 0; v < o.nodes; ++v) {
-        for (int64_t f = 0; f < o.features; ++f) {
-          if (f) w.buffer() += ',';
-          fmt::format_to(std::back_inserter(w.buffer()), "{:.4f}", normal(rng));
+    GzWriter edges(tmp / "raw" / "edge.csv.gz"), features(tmp / "raw" / "node-feat.csv.gz"),
+        labels(tmp / "raw" / "node-label.csv.gz"), train(tmp / "split" / "random" / "train.csv.gz"),
+        valid(tmp / "split" / "random" / "valid.csv.gz"), test(tmp / "split" / "random" / "test.csv.gz");
+    GzWriter* parts[] = {&train, &valid, &test};
+    io::generate_random_graph(o, [&](const io::NodeChunk& c) {
+      for (int64_t k = 0; k < c.num_nodes; ++k) {
+        const int64_t v = c.first_node + k;
+        for (int64_t p = c.row_offsets[k]; p < c.row_offsets[k + 1]; ++p) {
+          fmt::format_to(std::back_inserter(edges.buffer()), "{},{}\n", c.sources[p], v);
         }
-        w.buffer() += '\n';
-        w.maybe_flush();
+        edges.maybe_flush();
+        const float* x = c.features.data() + k * o.features;
+        for (int64_t j = 0; j < o.features; ++j) {
+          if (j) features.buffer() += ',';
+          fmt::format_to(std::back_inserter(features.buffer()), "{:.4f}", x[j]);
+        }
+        features.buffer() += '\n';
+        features.maybe_flush();
+        fmt::format_to(std::back_inserter(labels.buffer()), "{}\n", c.labels[k]);
+        labels.maybe_flush();
+        GzWriter& part = *parts[c.split_parts[k]];
+        fmt::format_to(std::back_inserter(part.buffer()), "{}\n", v);
+        part.maybe_flush();
       }
-      w.close();
-    }
-    std::uniform_int_distribution<int64_t> label(0, o.classes - 1);
-    std::vector<int64_t> labels(o.nodes), order(o.nodes);
-    for (int64_t v = 0; v < o.nodes; ++v) {
-      labels[v] = label(rng);
-      order[v] = v;
-    }
-    write_column(tmp / "raw" / "node-label.csv.gz", labels);
-    std::shuffle(order.begin(), order.end(), rng);
-    const int64_t n_train = o.nodes * 6 / 10, n_valid = o.nodes * 2 / 10;
-    write_column(tmp / "split" / "random" / "train.csv.gz", sorted_slice(order, 0, n_train));
-    write_column(tmp / "split" / "random" / "valid.csv.gz", sorted_slice(order, n_train, n_train + n_valid));
-    write_column(tmp / "split" / "random" / "test.csv.gz", sorted_slice(order, n_train + n_valid, o.nodes));
+    });
+    for (GzWriter* w : {&edges, &features, &labels, &train, &valid, &test}) w->close();
     staged.commit();
   } catch (const fs::filesystem_error& e) {
     throw InputError(fmt::format("{}: {}", out_dir, e.what()));
   }
 }
 
-// rmat/uniform in the native format, built in memory (edges de-duplicated as the loaders
-// do). Same draws as the OGB layout, features at full precision.
+// rmat/uniform straight into the native format, a chunk of nodes at a time; each row
+// sorted and de-duplicated as the loaders build it (self loops kept).
 void write_random_native(const GenerateOptions& o, const std::string& out_dir) {
-  std::mt19937_64 rng(o.seed);
-  std::vector<int64_t> src, dst;
-  draw_edges(o.kind, o.nodes, o.edges, rng, src, dst);
-  NodeDataset d;
-  d.split_name = "random";
-  d.num_input_edges = o.edges;
-  d.graph = Graph::from_edges(o.nodes, long_tensor(src), long_tensor(dst));
-  src = {};
-  dst = {};
-  d.features = at::empty({o.nodes, o.features}, at::kFloat);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  float* x = d.features.data_ptr<float>();
-  for (int64_t i = 0; i < o.nodes * o.features; ++i) x[i] = normal(rng);
-  std::uniform_int_distribution<int64_t> label(0, o.classes - 1);
-  std::vector<int64_t> labels(o.nodes), order(o.nodes);
-  for (int64_t v = 0; v < o.nodes; ++v) {
-    labels[v] = label(rng);
-    order[v] = v;
-  }
-  d.labels = long_tensor(labels);
-  d.num_classes = o.classes;
-  std::shuffle(order.begin(), order.end(), rng);
-  const int64_t n_train = o.nodes * 6 / 10, n_valid = o.nodes * 2 / 10;
-  d.train_idx = long_tensor(sorted_slice(order, 0, n_train));
-  d.valid_idx = long_tensor(sorted_slice(order, n_train, n_train + n_valid));
-  d.test_idx = long_tensor(sorted_slice(order, n_train + n_valid, o.nodes));
-  NativeWriteOptions w;
+  NativeNodeStreamWriter::Options w;
+  w.num_nodes = o.nodes;
+  w.num_features = o.features;
+  w.num_classes = o.classes;
+  w.max_edges = o.edges;
+  w.num_input_edges = o.edges;
   w.feature_dtype = o.feature_dtype;
-  write_native_node_dataset(d, out_dir, w);
+  w.split_name = "random";
+  w.flags.sorted = true;
+  w.flags.deduplicated = true;
+  NativeNodeStreamWriter writer(out_dir, w);
+  std::vector<int64_t> row;
+  bool self_loops = false;
+  io::generate_random_graph(o, [&](const io::NodeChunk& c) {
+    for (int64_t k = 0; k < c.num_nodes; ++k) {
+      const int64_t v = c.first_node + k;
+      row.assign(c.sources.begin() + c.row_offsets[k], c.sources.begin() + c.row_offsets[k + 1]);
+      std::sort(row.begin(), row.end());
+      row.erase(std::unique(row.begin(), row.end()), row.end());
+      self_loops = self_loops || std::binary_search(row.begin(), row.end(), v);
+      writer.add_node(row.data(), static_cast<int64_t>(row.size()), c.features.data() + k * o.features, c.labels[k],
+                      c.split_parts[k]);
+    }
+  });
+  w.flags.has_self_loops = self_loops;
+  writer.set_flags(w.flags);
+  writer.finish();
 }
 
 // csbm straight into the native format, a chunk of nodes at a time.
@@ -210,7 +166,7 @@ void write_csbm_native(const GenerateOptions& o, const std::string& out_dir) {
   w.flags.sorted = true;
   w.flags.deduplicated = true;
   NativeNodeStreamWriter writer(out_dir, w);
-  io::generate_csbm(o, [&](const io::CsbmChunk& c) {
+  io::generate_csbm(o, [&](const io::NodeChunk& c) {
     for (int64_t k = 0; k < c.num_nodes; ++k) {
       writer.add_node(c.sources.data() + c.row_offsets[k], c.row_offsets[k + 1] - c.row_offsets[k],
                       c.features.data() + k * o.features, c.labels[k], c.split_parts[k]);
@@ -227,7 +183,7 @@ void write_csbm_ogb(const GenerateOptions& o, const std::string& out_dir) {
   d.split_name = "random";
   d.num_classes = o.classes;
   d.features = at::empty({o.nodes, o.features}, at::kFloat);
-  io::generate_csbm(o, [&](const io::CsbmChunk& c) {
+  io::generate_csbm(o, [&](const io::NodeChunk& c) {
     std::copy(c.features.begin(), c.features.end(), d.features.data_ptr<float>() + c.first_node * o.features);
     for (int64_t k = 0; k < c.num_nodes; ++k) {
       indices.insert(indices.end(), c.sources.begin() + c.row_offsets[k], c.sources.begin() + c.row_offsets[k + 1]);

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 
 #include "ripple/dataset.h"
@@ -49,6 +50,49 @@ TEST(Generate, WritesALoadableDatasetDeterministically) {
   const NodeDataset r = load_ogb_node_dataset((tmp / "rmat_a").string(), "random");
   const NodeDataset u = load_ogb_node_dataset((tmp / "uniform_a").string(), "random");
   EXPECT_GT(r.graph.in_degrees().max().item<int64_t>(), 2 * u.graph.in_degrees().max().item<int64_t>());
+}
+
+// R-MAT's Graph500 probabilities, destination by destination: on 2^10 nodes the hub (ids
+// 0 before the permutation) receives a = 0.76^10 of the edges as a destination, sends the
+// same share as a source, and 0.57^10 of all edges join it to itself. Binomial standard
+// deviations at 400k edges: 155 and 38 edges; the bounds are more than 3 of them.
+TEST(Generate, RmatFollowsTheGraph500Probabilities) {
+  const int64_t edges = 400000;
+  const Graph g = make_graph("rmat", 1024, edges, 11);
+  EXPECT_EQ(g.num_edges(), edges);  // duplicates and self loops kept as drawn
+  const at::Tensor in = g.in_degrees(), out = g.out_degrees();
+  const int64_t hub = in.argmax().item<int64_t>();
+  EXPECT_EQ(out.argmax().item<int64_t>(), hub);
+  const double share = std::pow(0.76, 10) * edges;
+  EXPECT_NEAR(in[hub].item<int64_t>(), share, 0.02 * share);
+  EXPECT_NEAR(out[hub].item<int64_t>(), share, 0.02 * share);
+  const at::Tensor row = g.csc_indices().to(at::kLong).slice(0, g.csc_indptr()[hub].item<int64_t>(),
+                                                              g.csc_indptr()[hub + 1].item<int64_t>());
+  const double loops = std::pow(0.57, 10) * edges;
+  EXPECT_NEAR((row == hub).sum().item<int64_t>(), loops, 0.1 * loops);
+  // Uniform: every node's in-degree near edges / nodes.
+  const Graph u = make_graph("uniform", 1024, edges, 11);
+  EXPECT_EQ(u.num_edges(), edges);
+  EXPECT_LT(u.in_degrees().max().item<int64_t>(), 1.2 * edges / 1024);
+  EXPECT_GT(u.in_degrees().min().item<int64_t>(), 0.8 * edges / 1024);
+}
+
+// The per-node draws run in parallel; the files do not depend on the thread count.
+TEST(Generate, OutputDoesNotDependOnTheThreadCount) {
+  const fs::path tmp = testing::fresh_temp_dir("generate-threads");
+  for (const char* kind : {"rmat", "csbm"}) {
+    const std::string args = fmt::format(
+        "generate --kind {} --nodes 20000 --edges 200000 --features 5 --classes 3 --format native --out ", kind);
+    ASSERT_EQ(testing::run_ripple(args + (tmp / (std::string(kind) + "1")).string(), "OMP_NUM_THREADS=1 ").exit_code, 0);
+    ASSERT_EQ(testing::run_ripple(args + (tmp / (std::string(kind) + "2")).string(), "OMP_NUM_THREADS=2 ").exit_code, 0);
+    const NativeHeader a = read_native_header((tmp / (std::string(kind) + "1")).string());
+    const NativeHeader b = read_native_header((tmp / (std::string(kind) + "2")).string());
+    ASSERT_EQ(a.arrays.size(), b.arrays.size());
+    for (size_t i = 0; i < a.arrays.size(); ++i) {
+      EXPECT_EQ(a.arrays[i].name, b.arrays[i].name);
+      EXPECT_EQ(a.arrays[i].crc32, b.arrays[i].crc32) << kind << " " << a.arrays[i].name;
+    }
+  }
 }
 
 TEST(Generate, CsbmIsTheSameGraphInBothFormatsAndStreamsFloat16) {
