@@ -122,15 +122,17 @@ void write_random_ogb(const GenerateOptions& o, const std::string& out_dir) {
   }
 }
 
-// rmat/uniform straight into the native format, a chunk of nodes at a time; each row
-// sorted and de-duplicated as the loaders build it (self loops kept).
-void write_random_native(const GenerateOptions& o, const std::string& out_dir) {
+// Streams a generator's chunks into the native format, each row sorted and de-duplicated
+// as the loaders build it (csbm's rows already are), self loops kept and flagged.
+// `num_input_edges`: the edges drawn before de-duplication (-1: as written).
+void write_native_streamed(const GenerateOptions& o, const std::string& out_dir,
+                           void (*generate)(const GenerateOptions&, const io::NodeChunkSink&), int64_t num_input_edges) {
   NativeNodeStreamWriter::Options w;
   w.num_nodes = o.nodes;
   w.num_features = o.features;
   w.num_classes = o.classes;
   w.max_edges = o.edges;
-  w.num_input_edges = o.edges;
+  w.num_input_edges = num_input_edges;
   w.feature_dtype = o.feature_dtype;
   w.split_name = "random";
   w.flags.sorted = true;
@@ -138,7 +140,7 @@ void write_random_native(const GenerateOptions& o, const std::string& out_dir) {
   NativeNodeStreamWriter writer(out_dir, w);
   std::vector<int64_t> row;
   bool self_loops = false;
-  io::generate_random_graph(o, [&](const io::NodeChunk& c) {
+  generate(o, [&](const io::NodeChunk& c) {
     for (int64_t k = 0; k < c.num_nodes; ++k) {
       const int64_t v = c.first_node + k;
       row.assign(c.sources.begin() + c.row_offsets[k], c.sources.begin() + c.row_offsets[k + 1]);
@@ -151,27 +153,6 @@ void write_random_native(const GenerateOptions& o, const std::string& out_dir) {
   });
   w.flags.has_self_loops = self_loops;
   writer.set_flags(w.flags);
-  writer.finish();
-}
-
-// csbm straight into the native format, a chunk of nodes at a time.
-void write_csbm_native(const GenerateOptions& o, const std::string& out_dir) {
-  NativeNodeStreamWriter::Options w;
-  w.num_nodes = o.nodes;
-  w.num_features = o.features;
-  w.num_classes = o.classes;
-  w.max_edges = o.edges;
-  w.feature_dtype = o.feature_dtype;
-  w.split_name = "random";
-  w.flags.sorted = true;
-  w.flags.deduplicated = true;
-  NativeNodeStreamWriter writer(out_dir, w);
-  io::generate_csbm(o, [&](const io::NodeChunk& c) {
-    for (int64_t k = 0; k < c.num_nodes; ++k) {
-      writer.add_node(c.sources.data() + c.row_offsets[k], c.row_offsets[k + 1] - c.row_offsets[k],
-                      c.features.data() + k * o.features, c.labels[k], c.split_parts[k]);
-    }
-  });
   writer.finish();
 }
 
@@ -209,9 +190,10 @@ void write_csbm_ogb(const GenerateOptions& o, const std::string& out_dir) {
 void write_generated_dataset(const GenerateOptions& o, const std::string& out_dir) {
   check_options(o);
   if (o.kind == "csbm") {
-    o.format == "native" ? write_csbm_native(o, out_dir) : write_csbm_ogb(o, out_dir);
+    o.format == "native" ? write_native_streamed(o, out_dir, io::generate_csbm, -1) : write_csbm_ogb(o, out_dir);
   } else {
-    o.format == "native" ? write_random_native(o, out_dir) : write_random_ogb(o, out_dir);
+    o.format == "native" ? write_native_streamed(o, out_dir, io::generate_random_graph, o.edges)
+                         : write_random_ogb(o, out_dir);
   }
 }
 
