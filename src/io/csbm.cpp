@@ -33,11 +33,7 @@ void generate_csbm(const GenerateOptions& o, const NodeChunkSink& sink) {
   std::vector<std::vector<int64_t>> rows(kChunkNodes);
   for (int64_t first = 0; first < n; first += kChunkNodes) {
     const int64_t count = std::min(kChunkNodes, n - first);
-    chunk.first_node = first;
-    chunk.num_nodes = count;
-    chunk.features.resize(count * f);
-    chunk.labels.resize(count);
-    chunk.split_parts.resize(count);
+    chunk.start(first, count, f);
 #pragma omp parallel for schedule(dynamic, 256)
     for (int64_t k = 0; k < count; ++k) {
       const int64_t v = first + k;

@@ -22,6 +22,15 @@ struct NodeChunk {
   std::vector<float> features;       // num_nodes x F, row-major
   std::vector<int64_t> labels;
   std::vector<int8_t> split_parts;   // 0 train, 1 valid, 2 test
+
+  // Nodes first .. first + count - 1 with `num_features` features each; rows left as they are.
+  void start(int64_t first, int64_t count, int64_t num_features) {
+    first_node = first;
+    num_nodes = count;
+    features.resize(count * num_features);
+    labels.resize(count);
+    split_parts.resize(count);
+  }
 };
 
 using NodeChunkSink = std::function<void(const NodeChunk&)>;

@@ -82,8 +82,7 @@ void generate_random_graph(const GenerateOptions& o, const NodeChunkSink& sink) 
   std::vector<int64_t> degree(kChunkNodes);
   for (int64_t first = 0; first < n; first += kChunkNodes) {
     const int64_t count = std::min(kChunkNodes, n - first);
-    chunk.first_node = first;
-    chunk.num_nodes = count;
+    chunk.start(first, count, f);
     chunk.row_offsets.assign(count + 1, 0);
     for (int64_t k = 0; k < count; ++k) {
       const int64_t v = first + k;
@@ -98,9 +97,6 @@ void generate_random_graph(const GenerateOptions& o, const NodeChunkSink& sink) 
       chunk.row_offsets[k + 1] = chunk.row_offsets[k] + d;
     }
     chunk.sources.resize(chunk.row_offsets[count]);
-    chunk.features.resize(count * f);
-    chunk.labels.resize(count);
-    chunk.split_parts.resize(count);
 #pragma omp parallel for schedule(dynamic, 256)
     for (int64_t k = 0; k < count; ++k) {
       const int64_t v = first + k;
