@@ -79,7 +79,6 @@ void generate_random_graph(const GenerateOptions& o, const NodeChunkSink& sink) 
   int64_t edges_left = o.edges;
 
   NodeChunk chunk;
-  std::vector<int64_t> degree(kChunkNodes);
   for (int64_t first = 0; first < n; first += kChunkNodes) {
     const int64_t count = std::min(kChunkNodes, n - first);
     chunk.start(first, count, f);
