@@ -16,7 +16,10 @@
 // reuse skips the unmap, the page faults and the zeroing. Cached buffers stay resident
 // (they count in RSS); the oldest are unmapped first when the cache is full, and
 // release_cached_memory() unmaps all of them (benchmarks call it before measuring peak
-// memory). The environment variable RIPPLE_CACHED_MEMORY_MB overrides `cache_bytes`
+// memory). By default the cache may hold an eighth of the memory the process may use
+// (default_cached_memory_bytes(): physical memory, or the memory cgroup's limit when that
+// is lower; at least 1 GiB): a GAT step on a 1M-node mini-batch frees and asks again for
+// about 2 GiB of buffers. The environment variable RIPPLE_CACHED_MEMORY_MB overrides it
 // (0 turns caching off).
 //
 // Call install once at start-up, before any tensor exists (the `ripple` binary does);
@@ -25,12 +28,23 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace ripple {
 
-inline constexpr size_t kDefaultCachedMemoryBytes = size_t{1} << 30;
+// Physical memory, or the limit of the memory cgroup this process runs in (v1 or v2) when
+// that is lower.
+size_t usable_memory_bytes();
 
-void install_huge_page_allocator(size_t cache_bytes = kDefaultCachedMemoryBytes);
+// The memory cgroup limit named by `proc_self_cgroup` (the text of /proc/self/cgroup) under
+// `cgroup_root` (/sys/fs/cgroup), or 0 when there is none or it cannot be read.
+size_t cgroup_memory_limit(const std::string& proc_self_cgroup, const std::string& cgroup_root);
+
+// max(1 GiB, usable_memory_bytes() / 8).
+size_t default_cached_memory_bytes();
+
+void install_huge_page_allocator();  // with default_cached_memory_bytes()
+void install_huge_page_allocator(size_t cache_bytes);
 
 // Sets the cache's capacity (unmapping the oldest buffers beyond it); returns the old one.
 size_t set_cached_memory_limit(size_t bytes);

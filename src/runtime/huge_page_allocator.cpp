@@ -6,12 +6,17 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <c10/util/Exception.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <list>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -189,7 +194,55 @@ size_t cache_limit_from_env(size_t default_bytes) {
   return static_cast<size_t>(mb) << 20;
 }
 
+// The first whole number in the file at `path`, or 0 ("max", missing, unreadable).
+size_t read_limit_file(const std::string& path) {
+  std::ifstream in(path);
+  unsigned long long value = 0;
+  if (!(in >> value)) return 0;
+  return static_cast<size_t>(value);
+}
+
 }  // namespace
+
+size_t cgroup_memory_limit(const std::string& proc_self_cgroup, const std::string& cgroup_root) {
+  // Lines "ID:CONTROLLERS:PATH": v1 names "memory" among the controllers, v2 has ID 0 and
+  // no controllers. The limit file sits at ROOT[/memory]/PATH.
+  std::istringstream lines(proc_self_cgroup);
+  std::string line;
+  size_t limit = 0;
+  while (std::getline(lines, line)) {
+    const size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    std::string path = line.substr(second + 1);
+    if (path == "/") path.clear();
+    size_t found = 0;
+    std::istringstream names(controllers);
+    bool memory = false;
+    for (std::string name; std::getline(names, name, ',');) memory = memory || name == "memory";
+    if (memory) {
+      found = read_limit_file(cgroup_root + "/memory" + path + "/memory.limit_in_bytes");
+    } else if (line.compare(0, 2, "0:") == 0 && controllers.empty()) {
+      found = read_limit_file(cgroup_root + path + "/memory.max");
+    }
+    if (found > 0 && (limit == 0 || found < limit)) limit = found;
+  }
+  return limit;
+}
+
+size_t usable_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  size_t usable = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : 0;
+  std::ifstream in("/proc/self/cgroup");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t cgroup = cgroup_memory_limit(text, "/sys/fs/cgroup");
+  if (cgroup > 0 && (usable == 0 || cgroup < usable)) usable = cgroup;
+  return usable;
+}
+
+size_t default_cached_memory_bytes() { return std::max(size_t{1} << 30, usable_memory_bytes() / 8); }
+
+void install_huge_page_allocator() { install_huge_page_allocator(default_cached_memory_bytes()); }
 
 void install_huge_page_allocator(size_t cache_bytes) {
   static std::once_flag once;

@@ -5,10 +5,14 @@
 #include <ATen/ATen.h>
 #include <c10/core/CPUAllocator.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "ripple/memory.h"
+#include "support/cli.h"
 
 namespace ripple {
 namespace {
@@ -99,6 +103,27 @@ TEST(HugePageAllocator, ReusesASlightlyLargerFreedBuffer) {
   // The reused buffer goes back to the cache at its mapped size (12 MiB, not 10).
   EXPECT_EQ(cached_memory_bytes(), size_t{36} << 20);
   release_cached_memory();
+}
+
+// The cgroup limit is found for v1 (the memory controller's line) and v2 (the "0::" line),
+// "max" and missing files mean no limit, and the default cache is an eighth of what the
+// process may use, at least 1 GiB.
+TEST(HugePageAllocator, CacheDefaultFollowsTheMemoryCgroupLimit) {
+  const std::filesystem::path root = testing::fresh_temp_dir("cgroup-root");
+  std::filesystem::create_directories(root / "memory" / "job");
+  std::ofstream(root / "memory" / "job" / "memory.limit_in_bytes") << "6442450944\n";
+  EXPECT_EQ(cgroup_memory_limit("12:pids:/\n4:cpu,memory:/job\n1:name=systemd:/\n", root.string()),
+            size_t{6} << 30);
+  std::filesystem::create_directories(root / "slice");
+  std::ofstream(root / "slice" / "memory.max") << "2147483648\n";
+  EXPECT_EQ(cgroup_memory_limit("0::/slice\n", root.string()), size_t{2} << 30);
+  std::ofstream(root / "memory.max") << "max\n";
+  EXPECT_EQ(cgroup_memory_limit("0::/\n", root.string()), 0u);
+  EXPECT_EQ(cgroup_memory_limit("0::/absent\n3:memory:/absent\n", root.string()), 0u);
+  EXPECT_EQ(cgroup_memory_limit("garbage", root.string()), 0u);
+  const size_t usable = usable_memory_bytes();
+  EXPECT_GT(usable, size_t{256} << 20);
+  EXPECT_EQ(default_cached_memory_bytes(), std::max(size_t{1} << 30, usable / 8));
 }
 
 }  // namespace
