@@ -228,13 +228,14 @@ const CooView& Graph::coo() const {
   return views_->coo;
 }
 
+// Both read the arrays in their own index type: converting a mapped int32 CSC to int64
+// first would copy the whole graph.
 at::Tensor Graph::in_degrees() const {
-  const at::Tensor ptr = indptr_.to(at::kLong);
-  return ptr.slice(0, 1) - ptr.slice(0, 0, num_dst_);
+  return (indptr_.slice(0, 1) - indptr_.slice(0, 0, num_dst_)).to(at::kLong);
 }
 
 at::Tensor Graph::out_degrees() const {
-  return at::bincount(indices_.to(at::kLong), {}, num_src_);
+  return at::bincount(indices_, {}, num_src_).to(at::kLong);
 }
 
 at::Tensor Graph::gcn_norm() const {
