@@ -227,7 +227,8 @@ class GSddmmFunction : public torch::autograd::Function<GSddmmFunction> {
     const at::Tensor eids = value_or_undefined(eids_opt), rev_eids = value_or_undefined(rev_eids_opt);
     const int64_t lhs_slot = 4 + eids.defined() + rev_eids.defined();
     ctx->saved_data["lhs_slot"] = lhs_slot;
-    at::Tensor out = dispatch::gsddmm_forward(indptr, indices, opt(eids), op, lhs, rhs, lhs_target, rhs_target);
+    at::Tensor out = dispatch::gsddmm_forward(indptr, indices, opt(eids), op, lhs, rhs, lhs_target, rhs_target,
+                                              rev_indptr.numel() - 1);
     save_graph(ctx, {indptr, indices, eids, rev_indptr, rev_indices, rev_eids});
     ctx->saved_data["op"] = op;
     ctx->saved_data["lt"] = lhs_target;

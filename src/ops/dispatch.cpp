@@ -31,11 +31,11 @@ std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_
 
 at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
                           const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
-                          const std::string& lhs_target, const std::string& rhs_target) {
+                          const std::string& lhs_target, const std::string& rhs_target, int64_t num_src) {
   static auto h = handle<at::Tensor(const at::Tensor&, const at::Tensor&, const OptTensor&,
                                     c10::string_view, const at::Tensor&, const at::Tensor&,
-                                    c10::string_view, c10::string_view)>("ripple::gsddmm_forward");
-  return h.call(indptr, indices, eids, op, lhs, rhs, lhs_target, rhs_target);
+                                    c10::string_view, c10::string_view, int64_t)>("ripple::gsddmm_forward");
+  return h.call(indptr, indices, eids, op, lhs, rhs, lhs_target, rhs_target, num_src);
 }
 
 at::Tensor edge_softmax_forward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x) {

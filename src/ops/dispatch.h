@@ -22,7 +22,7 @@ std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_
 
 at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
                           const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
-                          const std::string& lhs_target, const std::string& rhs_target);
+                          const std::string& lhs_target, const std::string& rhs_target, int64_t num_src);
 
 at::Tensor edge_softmax_forward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x);
 at::Tensor edge_softmax_backward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& y,

@@ -21,8 +21,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward_cpu(
 
 at::Tensor gsddmm_forward_cpu(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
                               c10::string_view op, const at::Tensor& lhs, const at::Tensor& rhs,
-                              c10::string_view lt, c10::string_view rt) {
-  return cpu::gsddmm_forward(indptr, indices, eids, std::string(op), lhs, rhs, std::string(lt), std::string(rt));
+                              c10::string_view lt, c10::string_view rt, int64_t num_src) {
+  return cpu::gsddmm_forward(indptr, indices, eids, std::string(op), lhs, rhs, std::string(lt), std::string(rt),
+                             num_src);
 }
 
 at::Tensor gspmm_cpu(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
@@ -34,10 +35,11 @@ at::Tensor gspmm_cpu(const at::Tensor& indptr, const at::Tensor& indices, const 
 }
 
 at::Tensor gsddmm_cpu(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
-                      const at::Tensor&, const at::Tensor&, const OptTensor&, c10::string_view op,
+                      const at::Tensor& rev_indptr, const at::Tensor&, const OptTensor&, c10::string_view op,
                       const at::Tensor& lhs, const at::Tensor& rhs, c10::string_view lt,
                       c10::string_view rt) {
-  return cpu::gsddmm_forward(indptr, indices, eids, std::string(op), lhs, rhs, std::string(lt), std::string(rt));
+  return cpu::gsddmm_forward(indptr, indices, eids, std::string(op), lhs, rhs, std::string(lt), std::string(rt),
+                             rev_indptr.numel() - 1);
 }
 
 }  // namespace
@@ -46,7 +48,7 @@ TORCH_LIBRARY(ripple, m) {
   m.def("gspmm_forward(Tensor indptr, Tensor indices, Tensor? eids, str op, str reduce, Tensor? lhs, "
         "Tensor? rhs, int num_src) -> (Tensor, Tensor, Tensor)");
   m.def("gsddmm_forward(Tensor indptr, Tensor indices, Tensor? eids, str op, Tensor lhs, Tensor rhs, "
-        "str lhs_target, str rhs_target) -> Tensor");
+        "str lhs_target, str rhs_target, int num_src) -> Tensor");
   m.def("gspmm_mul_sum_backward(Tensor rev_indptr, Tensor rev_indices, Tensor? rev_eids, Tensor grad, "
         "Tensor lhs, Tensor rhs) -> (Tensor, Tensor)");
   m.def("edge_softmax_forward(Tensor indptr, Tensor? eids, Tensor scores) -> Tensor");

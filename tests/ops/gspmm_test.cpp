@@ -162,7 +162,7 @@ TEST(GSpmm, RejectsWrongShapesWithClearMessages) {
     ops::gspmm(g, "mul", "sum", at::randn({3, 4}), at::randn({g.num_edges(), 4}));
     FAIL() << "expected an error";
   } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("lhs must have 7 rows"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("must have 7 rows"), std::string::npos) << e.what();
   }
   EXPECT_THROW(ops::gspmm(g, "mul", "sum", at::randn({7, 4}), at::randn({g.num_edges(), 3})), c10::Error);
   EXPECT_THROW(ops::gspmm(g, "pow", "sum", at::randn({7, 4}), at::randn({g.num_edges(), 4})), c10::Error);

@@ -75,5 +75,37 @@ check("edge_softmax backward",
 check("gradcheck gspmm", torch.autograd.gradcheck(
     lambda a, b: torch.ops.ripple.gspmm(*graph, "div", "mean", a, b), (x, w)))
 
+
+
+def raises(name, fn, words):
+    """The call must raise a RuntimeError whose message contains every one of `words`."""
+    try:
+        fn()
+    except RuntimeError as e:
+        missing = [w for w in words if w not in str(e)]
+        check(name, not missing)
+        if missing:
+            print("  message lacks", missing, ":", str(e).splitlines()[0])
+        return
+    check(name + " (no error raised)", False)
+
+
+# Regression: a src-targeted gsddmm operand with too few rows was read past its end.
+raises("gsddmm short src operand", lambda: torch.ops.ripple.gsddmm(*graph, "dot", q, x[:3], "dst", "src"),
+       ["rhs", "source operand", f"{N} rows"])
+bad_src = src.clone()
+bad_src[4] = N + 100
+raises("gsddmm index past the sources",
+       lambda: torch.ops.ripple.gsddmm(indptr, bad_src, None, *graph[3:], "dot", q, x, "dst", "src"),
+       ["indices[4]", str(N + 100)])
+raises("gspmm index past the sources",
+       lambda: torch.ops.ripple.gspmm(indptr, bad_src, None, *graph[3:], "copy_lhs", "sum", x, None),
+       ["indices[4]"])
+raises("edge_softmax eids past the edges",
+       lambda: torch.ops.ripple.edge_softmax(indptr, torch.full((E,), E, dtype=torch.long), s), ["eids[0]"])
+with torch.no_grad():
+    raises("inference gsddmm short dst operand",
+           lambda: torch.ops.ripple.gsddmm(*graph, "add", q[:2], x, "dst", "src"), ["lhs", "destination operand"])
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -8,33 +8,31 @@
 #include <vector>
 
 #include "ops/cpu/functors.h"
+#include "ops/cpu/graph_check.h"
 #include "ops/cpu/kernels.h"
 
 namespace ripple::ops::cpu {
 namespace {
 
-void check_args(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids, const at::Tensor& x,
-                const char* name) {
-  TORCH_CHECK(indptr.dim() == 1 && indptr.numel() >= 1, "edge_softmax: indptr must be 1-D");
-  TORCH_CHECK(x.dim() >= 1 && at::isFloatingType(x.scalar_type()), "edge_softmax: ", name,
-              " must be a floating tensor with an edge dimension, got ", x.sizes());
-  if (eids.has_value() && eids->defined()) {
-    TORCH_CHECK(eids->scalar_type() == indptr.scalar_type() && eids->numel() == x.size(0),
-                "edge_softmax: eids must match indptr's dtype and ", name, "'s rows");
-  }
+// Checks the graph arrays and that `x` has one row per edge; returns eids (or undefined).
+at::Tensor checked_eids(const char* op, const at::Tensor& indptr, const c10::optional<at::Tensor>& eids_opt,
+                        const at::Tensor& x, const char* name) {
+  at::Tensor eids;
+  if (eids_opt.has_value() && eids_opt->defined()) eids = eids_opt->contiguous();
+  const GraphExtent graph = check_graph(op, indptr, at::Tensor(), eids, -1);
+  check_operand(op, name, x, detail::Target::kEdge, graph);
+  TORCH_CHECK(at::isFloatingType(x.scalar_type()), op, ": ", name, " must be floating point, got ", x.scalar_type());
+  return eids;
 }
 
 }  // namespace
 
 at::Tensor edge_softmax_forward(const at::Tensor& indptr_in, const c10::optional<at::Tensor>& eids_opt,
                                 const at::Tensor& scores_in) {
-  check_args(indptr_in, eids_opt, scores_in, "scores");
+  const at::Tensor eids = checked_eids("edge_softmax", indptr_in, eids_opt, scores_in, "scores");
   const at::Tensor indptr = indptr_in.contiguous(), x = scores_in.contiguous();
-  const at::Tensor eids = eids_opt.has_value() && eids_opt->defined() ? eids_opt->contiguous() : at::Tensor();
   const int64_t num_dst = indptr.numel() - 1;
   const int64_t width = x.numel() / std::max<int64_t>(x.size(0), 1);
-  TORCH_CHECK(x.size(0) == 0 || x.size(0) == indptr[num_dst].item<int64_t>(),
-              "edge_softmax: scores must have one row per edge, got ", x.sizes());
   at::Tensor out = at::empty_like(x);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "edge_softmax", [&] {
     using T = scalar_t;
@@ -73,11 +71,10 @@ at::Tensor edge_softmax_forward(const at::Tensor& indptr_in, const c10::optional
 
 at::Tensor edge_softmax_backward(const at::Tensor& indptr_in, const c10::optional<at::Tensor>& eids_opt,
                                  const at::Tensor& out_in, const at::Tensor& grad_in) {
-  check_args(indptr_in, eids_opt, out_in, "out");
+  const at::Tensor eids = checked_eids("edge_softmax backward", indptr_in, eids_opt, out_in, "out");
   TORCH_CHECK(out_in.sizes() == grad_in.sizes(), "edge_softmax backward: grad shape ", grad_in.sizes(),
               " differs from output shape ", out_in.sizes());
   const at::Tensor indptr = indptr_in.contiguous(), y = out_in.contiguous(), g = grad_in.contiguous();
-  const at::Tensor eids = eids_opt.has_value() && eids_opt->defined() ? eids_opt->contiguous() : at::Tensor();
   const int64_t num_dst = indptr.numel() - 1;
   const int64_t width = y.numel() / std::max<int64_t>(y.size(0), 1);
   at::Tensor grad_x = at::empty_like(y);

@@ -7,6 +7,7 @@
 
 #include "ops/broadcast.h"
 #include "ops/cpu/functors.h"
+#include "ops/cpu/graph_check.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/memory_access.h"
 
@@ -64,37 +65,21 @@ void sddmm_rows(const I* indptr, const I* indices, const I* eids, int64_t num_ds
 at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices,
                           const c10::optional<at::Tensor>& eids_opt, const std::string& op_name,
                           const at::Tensor& lhs_in, const at::Tensor& rhs_in,
-                          const std::string& lhs_target, const std::string& rhs_target) {
+                          const std::string& lhs_target, const std::string& rhs_target, int64_t num_src) {
   const BinaryOp op = detail::parse_sddmm_op(op_name);
   const Target lt = detail::parse_target(lhs_target), rt = detail::parse_target(rhs_target);
-  TORCH_CHECK(indptr.dim() == 1 && indptr.numel() >= 1 && indices.dim() == 1 &&
-                  indptr.scalar_type() == indices.scalar_type(),
-              "gsddmm: indptr/indices must be 1-D of one integer dtype");
-  TORCH_CHECK(lhs_in.defined() && rhs_in.defined() && lhs_in.dim() >= 1 && rhs_in.dim() >= 1,
-              "gsddmm: lhs and rhs must be tensors with a row dimension");
+  TORCH_CHECK(lhs_in.defined() && rhs_in.defined(), "gsddmm: lhs and rhs must be tensors");
   TORCH_CHECK(lhs_in.scalar_type() == rhs_in.scalar_type() && at::isFloatingType(lhs_in.scalar_type()),
               "gsddmm: lhs (", lhs_in.scalar_type(), ") and rhs (", rhs_in.scalar_type(),
               ") must share a floating dtype");
-  const int64_t num_dst = indptr.numel() - 1, num_edges = indices.numel();
-  const at::Tensor lhs = lhs_in.contiguous(), rhs = rhs_in.contiguous();
-  if (lt == Target::kEdge) {
-    TORCH_CHECK(lhs.size(0) == num_edges, "gsddmm: edge-targeted lhs must have ", num_edges,
-                " rows, got shape ", lhs.sizes());
-  }
-  if (rt == Target::kEdge) {
-    TORCH_CHECK(rhs.size(0) == num_edges, "gsddmm: edge-targeted rhs must have ", num_edges,
-                " rows, got shape ", rhs.sizes());
-  }
-  if (lt == Target::kDst) {
-    TORCH_CHECK(lhs.size(0) == num_dst, "gsddmm: dst-targeted lhs must have ", num_dst,
-                " rows, got shape ", lhs.sizes());
-  }
-  if (rt == Target::kDst) {
-    TORCH_CHECK(rhs.size(0) == num_dst, "gsddmm: dst-targeted rhs must have ", num_dst,
-                " rows, got shape ", rhs.sizes());
-  }
   at::Tensor eids;
   if (eids_opt.has_value() && eids_opt->defined()) eids = eids_opt->contiguous();
+  const GraphExtent graph = check_graph("gsddmm", indptr, indices, eids, num_src);
+  // copy_lhs / copy_rhs read one side only; the other may be any placeholder.
+  if (op != BinaryOp::kCopyRhs) check_operand("gsddmm", "lhs", lhs_in, lt, graph);
+  if (op != BinaryOp::kCopyLhs) check_operand("gsddmm", "rhs", rhs_in, rt, graph);
+  const int64_t num_dst = graph.num_dst, num_edges = graph.num_edges;
+  const at::Tensor lhs = lhs_in.contiguous(), rhs = rhs_in.contiguous();
 
   // copy ops are sddmm with the other side ignored: express them as add with zero.
   const bool copy_lhs = op == BinaryOp::kCopyLhs, copy_rhs = op == BinaryOp::kCopyRhs;

@@ -9,6 +9,7 @@
 
 #include "ops/broadcast.h"
 #include "ops/cpu/functors.h"
+#include "ops/cpu/graph_check.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/memory_access.h"
 
@@ -179,13 +180,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
     int64_t num_src) {
   const BinaryOp op = detail::parse_spmm_op(op_name);
   const Reduce reduce = detail::parse_reduce(reduce_name);
-  TORCH_CHECK(indptr.dim() == 1 && indptr.numel() >= 1, "gspmm: indptr must be 1-D and non-empty, got ",
-              indptr.sizes());
-  TORCH_CHECK(indices.dim() == 1, "gspmm: indices must be 1-D, got ", indices.sizes());
-  TORCH_CHECK(indptr.scalar_type() == indices.scalar_type(),
-              "gspmm: indptr and indices must share a dtype");
-  const int64_t num_dst = indptr.numel() - 1;
-  const int64_t num_edges = indices.numel();
+  at::Tensor eids;
+  if (eids_opt.has_value() && eids_opt->defined()) eids = eids_opt->contiguous();
+  const GraphExtent graph = check_graph("gspmm", indptr, indices, eids, num_src);
+  const int64_t num_dst = graph.num_dst;
   const bool need_lhs = detail::uses_lhs(op), need_rhs = detail::uses_rhs(op);
   TORCH_CHECK(!need_lhs || (lhs_opt.has_value() && lhs_opt->defined()), "gspmm: op '", op_name,
               "' needs lhs (source node data)");
@@ -193,27 +191,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
               "' needs rhs (edge data)");
   at::Tensor lhs = need_lhs ? lhs_opt->contiguous() : at::Tensor();
   at::Tensor rhs = need_rhs ? rhs_opt->contiguous() : at::Tensor();
-  if (need_lhs) {
-    TORCH_CHECK(lhs.dim() >= 1 && lhs.size(0) == num_src, "gspmm: lhs must have ", num_src,
-                " rows (one per source node), got shape ", lhs.sizes());
-  }
-  if (need_rhs) {
-    TORCH_CHECK(rhs.dim() >= 1 && rhs.size(0) == num_edges, "gspmm: rhs must have ", num_edges,
-                " rows (one per edge), got shape ", rhs.sizes());
-  }
+  if (need_lhs) check_operand("gspmm", "lhs", lhs, detail::Target::kSrc, graph);
+  if (need_rhs) check_operand("gspmm", "rhs", rhs, detail::Target::kEdge, graph);
   if (need_lhs && need_rhs) {
     TORCH_CHECK(lhs.scalar_type() == rhs.scalar_type(), "gspmm: lhs dtype ", lhs.scalar_type(),
                 " differs from rhs dtype ", rhs.scalar_type());
   }
   const at::Tensor& any = need_lhs ? lhs : rhs;
   TORCH_CHECK(at::isFloatingType(any.scalar_type()), "gspmm: operands must be floating point");
-  at::Tensor eids;
-  if (eids_opt.has_value() && eids_opt->defined()) {
-    eids = eids_opt->contiguous();
-    TORCH_CHECK(eids.numel() == num_edges && eids.scalar_type() == indices.scalar_type(),
-                "gspmm: eids must match indices in length and dtype");
-  }
-
   const Broadcast bc = detail::compute_broadcast(need_lhs ? feature_shape(lhs) : feature_shape(rhs),
                                                  need_rhs ? feature_shape(rhs) : feature_shape(lhs),
                                                  false);

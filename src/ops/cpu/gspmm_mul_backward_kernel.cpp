@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ops/cpu/functors.h"
+#include "ops/cpu/graph_check.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/memory_access.h"
 
@@ -62,10 +63,12 @@ std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_
                                                           const c10::optional<at::Tensor>& rev_eids_opt,
                                                           const at::Tensor& grad_in, const at::Tensor& x_in,
                                                           const at::Tensor& w_in) {
-  TORCH_CHECK(rev_indptr.dim() == 1 && rev_indptr.numel() >= 1 && rev_indices.dim() == 1 &&
-                  rev_indptr.scalar_type() == rev_indices.scalar_type(),
-              "gspmm_mul_sum_backward: indptr/indices must be 1-D of one integer dtype");
-  const int64_t num_src = rev_indptr.numel() - 1, num_edges = rev_indices.numel();
+  // The reverse graph: rows are sources of the forward graph, indices its destinations.
+  at::Tensor eids;
+  if (rev_eids_opt.has_value() && rev_eids_opt->defined()) eids = rev_eids_opt->contiguous();
+  TORCH_CHECK(grad_in.dim() >= 1, "gspmm_mul_sum_backward: grad must have a row dimension");
+  const GraphExtent graph = check_graph("gspmm_mul_sum_backward", rev_indptr, rev_indices, eids, grad_in.size(0));
+  const int64_t num_src = graph.num_dst, num_edges = graph.num_edges;
   const at::Tensor grad = grad_in.contiguous(), x = x_in.contiguous(), w = w_in.contiguous();
   TORCH_CHECK(grad.dim() >= 2 && x.dim() == grad.dim() && x.sizes().slice(1) == grad.sizes().slice(1) &&
                   x.size(0) == num_src,
@@ -80,8 +83,6 @@ std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_
   const int64_t dim = grad.size(-1);
   const int64_t heads = w.numel() / std::max<int64_t>(num_edges, 1);
   at::Tensor grad_x = at::empty_like(x), grad_w = at::empty_like(w);
-  at::Tensor eids;
-  if (rev_eids_opt.has_value() && rev_eids_opt->defined()) eids = rev_eids_opt->contiguous();
   const at::Tensor ip = rev_indptr.contiguous(), ix = rev_indices.contiguous();
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "gspmm_mul_sum_backward", [&] {
     AT_DISPATCH_INDEX_TYPES(ip.scalar_type(), "gspmm_mul_sum_backward_index", [&] {

@@ -3,11 +3,11 @@
 // one accumulator.
 #pragma once
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+
+#include "runtime/simd.h"
 
 namespace ripple::ops::cpu {
 
@@ -33,23 +33,14 @@ constexpr int64_t kStreamingOutputBytes = int64_t{32} << 20;
 
 template <typename T>
 inline void store_row(T* __restrict__ out, const T* __restrict__ acc, int64_t len, bool streaming) {
-#if defined(__AVX__)
   if constexpr (std::is_same_v<T, float>) {
-    if (streaming && len % 8 == 0 && reinterpret_cast<uintptr_t>(out) % 32 == 0) {
-      for (int64_t k = 0; k < len; k += 8) _mm256_stream_ps(out + k, _mm256_loadu_ps(acc + k));
-      return;
-    }
+    simd::store_floats(out, acc, len, streaming);
+  } else {
+    std::copy(acc, acc + len, out);
   }
-#endif
-  (void)streaming;
-  std::copy(acc, acc + len, out);
 }
 
-inline void finish_streaming_stores() {
-#if defined(__AVX__)
-  _mm_sfence();  // make the non-temporal stores visible before the task ends
-#endif
-}
+inline void finish_streaming_stores() { simd::fence_streaming_stores(); }
 
 // Dot product of two contiguous vectors with 8 independent partial sums, so that the
 // compiler can keep them in one SIMD register and the loop is not bound by the latency of a

@@ -1,0 +1,97 @@
+// The kernels' boundary checks: every operand against its target's row count and every
+// index value against the rows it selects, through the dispatcher as Python reaches it.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <string>
+
+#include "ops/dispatch.h"
+#include "ops/reference.h"
+
+namespace ripple {
+namespace {
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const c10::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+struct RawGraph {
+  at::Tensor indptr, indices, rev_indptr, rev_indices, rev_eids;
+};
+
+RawGraph raw(const Graph& g) {
+  return {g.csc_indptr(), g.csc_indices(), g.csr().indptr, g.csr().indices, g.csr().eids};
+}
+
+// Regression: gsddmm never checked the rows of a src-targeted operand and read past it.
+TEST(OperandCheck, GsddmmShortSourceOperandIsAnError) {
+  const Graph g = testing::awkward_graph();
+  const RawGraph r = raw(g);
+  const at::Tensor dst_rows = at::randn({g.num_dst(), 4}), short_src = at::randn({2, 4});
+  const std::string m = error_of([&] {
+    ops::dispatch::gsddmm(r.indptr, r.indices, {}, r.rev_indptr, r.rev_indices, r.rev_eids, "dot", dst_rows,
+                          short_src, "dst", "src");
+  });
+  EXPECT_NE(m.find("rhs is a source operand and must have 7 rows"), std::string::npos) << m;
+  const std::string raw_kernel = error_of([&] {
+    ops::dispatch::gsddmm_forward(r.indptr, r.indices, {}, "add", short_src, dst_rows, "src", "dst", g.num_src());
+  });
+  EXPECT_NE(raw_kernel.find("lhs is a source operand"), std::string::npos) << raw_kernel;
+}
+
+TEST(OperandCheck, IndexValuesBeyondTheirOperandAreErrors) {
+  for (bool int32 : {false, true}) {
+    const Graph g = testing::awkward_graph(int32);
+    const RawGraph r = raw(g);
+    const at::Tensor x = at::randn({g.num_src(), 3}), w = at::randn({g.num_edges(), 3});
+    at::Tensor bad = r.indices.clone();
+    bad[3] = g.num_src();
+    std::string m = error_of([&] {
+      ops::dispatch::gspmm(r.indptr, bad, {}, r.rev_indptr, r.rev_indices, r.rev_eids, "copy_lhs", "sum", x, {});
+    });
+    EXPECT_NE(m.find("indices[3] = 7 is not a source node id in [0, 7)"), std::string::npos) << m;
+    bad = r.indices.clone();
+    bad[0] = -1;
+    m = error_of([&] { ops::dispatch::gsddmm_forward(r.indptr, bad, {}, "add", x, x, "src", "src", g.num_src()); });
+    EXPECT_NE(m.find("indices[0] = -1"), std::string::npos) << m;
+    at::Tensor eids = at::arange(g.num_edges(), r.indices.options());
+    eids[1] = g.num_edges() + 5;
+    m = error_of([&] { ops::dispatch::edge_softmax(r.indptr, eids, w); });
+    EXPECT_NE(m.find("eids[1]"), std::string::npos) << m;
+    m = error_of([&] {
+      ops::dispatch::gspmm_forward(r.indptr, r.indices, eids, "copy_rhs", "sum", {}, w, g.num_src());
+    });
+    EXPECT_NE(m.find("eids[1]"), std::string::npos) << m;
+    at::Tensor ptr = r.indptr.clone();
+    ptr[2] = ptr[3].item<int64_t>() + 1;
+    m = error_of([&] { ops::dispatch::edge_softmax(ptr, {}, w); });
+    EXPECT_NE(m.find("non-decreasing"), std::string::npos) << m;
+    at::Tensor rev_bad = r.rev_indices.clone();
+    rev_bad[0] = g.num_dst() + 1;
+    m = error_of([&] {
+      ops::dispatch::gspmm_mul_sum_backward(r.rev_indptr, rev_bad, r.rev_eids, at::randn({g.num_dst(), 2, 3}),
+                                            at::randn({g.num_src(), 2, 3}), at::randn({g.num_edges(), 2, 1}));
+    });
+    EXPECT_NE(m.find("indices[0]"), std::string::npos) << m;
+  }
+}
+
+TEST(OperandCheck, IndptrThatDisagreesWithIndicesIsAnError) {
+  const Graph g = testing::awkward_graph();
+  const RawGraph r = raw(g);
+  const at::Tensor x = at::randn({g.num_src(), 3});
+  const std::string m = error_of([&] {
+    ops::dispatch::gspmm_forward(r.indptr, r.indices.slice(0, 1), {}, "copy_lhs", "sum", x, {}, g.num_src());
+  });
+  EXPECT_NE(m.find("indptr ends at"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace ripple
