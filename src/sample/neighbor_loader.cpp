@@ -4,10 +4,6 @@
 #include <c10/util/Half.h>
 #include <fmt/format.h>
 
-#ifdef __F16C__
-#include <immintrin.h>
-#endif
-
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -20,6 +16,7 @@
 #include "ripple/error.h"
 #include "ripple/loader.h"
 #include "ripple/nn/context.h"
+#include "runtime/simd.h"
 
 namespace ripple {
 namespace {
@@ -40,16 +37,11 @@ void copy_rows(const T* src, int64_t width, const int64_t* nodes, int64_t n, flo
     if (i + kPrefetchRows < n) prefetch_row(src + nodes[i + kPrefetchRows] * width, width);
     const T* row = src + nodes[i] * width;
     float* o = out + i * width;
-    int64_t k = 0;
-#ifdef __F16C__
-    if constexpr (std::is_same_v<T, c10::Half>) {  // 8 halves at a time in hardware
-      for (; k + 8 <= width; k += 8) {
-        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + k));
-        _mm256_storeu_ps(o + k, _mm256_cvtph_ps(h));
-      }
+    if constexpr (std::is_same_v<T, c10::Half>) {  // 8 halves at a time in hardware where it can
+      simd::half_bits_to_floats(reinterpret_cast<const uint16_t*>(row), o, width);
+    } else {
+      for (int64_t k = 0; k < width; ++k) o[k] = static_cast<float>(row[k]);
     }
-#endif
-    for (; k < width; ++k) o[k] = static_cast<float>(row[k]);
   }
 }
 
