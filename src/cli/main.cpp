@@ -4,12 +4,14 @@
 #include <csignal>
 #include <cstdio>
 
+#include "cli/blas_kernels.h"
 #include "cli/commands.h"
 #include "ripple/error.h"
 #include "ripple/memory.h"
 #include "ripple/threads.h"
 
 int main(int argc, char** argv) {
+  ripple::cli::prefer_avx2_blas_kernels(argv);  // may re-execute this process once
   // Past a file-size limit a write then fails with EFBIG, reported like a full disk,
   // instead of the signal killing the process mid-write.
   std::signal(SIGXFSZ, SIG_IGN);
