@@ -8,6 +8,7 @@
 #include "ripple/config.h"
 #include "ripple/error.h"
 #include "ripple/trainer.h"
+#include "train/graph_run.h"
 
 namespace fs = std::filesystem;
 
@@ -29,6 +30,24 @@ std::string default_run_dir(const Config& c) {
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
   const std::string dataset = fs::path(c.get_string("dataset.path")).filename().string();
   return fmt::format("runs/{}_{}_{}", dataset, c.get_string("model.name"), stamp);
+}
+
+int run_graph_train(const Config& config, const fs::path& run_dir, const fs::path& config_dir) {
+  const int64_t log_every = config.get_int("train.log_every");
+  auto on_epoch = [&](const GraphEpochRecord& r) {
+    if (r.epoch % log_every == 0 || r.epoch == 1) {
+      fmt::print(stderr, "fold {} epoch {:4d}  loss {:.4f}  train {:.2f} %  valid {:.2f} %  test {:.2f} %  {:.0f} ms\n",
+                 r.fold, r.epoch, r.loss, 100 * r.train_acc, 100 * r.valid_acc, 100 * r.test_acc, r.epoch_ms);
+    }
+  };
+  const CrossValidationResult result = train::run_graph_experiment(config, run_dir, config_dir, on_epoch);
+  const bool gin = result.protocol == CvProtocol::kGinPaper;
+  fmt::print("model {} on {}: test accuracy {:.2f} ± {:.2f} % over {} fold(s), {} protocol{}\n",
+             config.get_string("model.name"), config.get_string("dataset.path"), 100 * result.mean,
+             100 * result.std, result.folds.size(), protocol_name(result.protocol),
+             gin ? fmt::format(" (epoch {} chosen on mean test accuracy: optimistic)", result.common_epoch) : "");
+  fmt::print("run directory: {}\n", run_dir.string());
+  return 0;
 }
 
 int run_train(const TrainOptions& o) {
@@ -55,6 +74,7 @@ int run_train(const TrainOptions& o) {
     if (o.seeds > 0) config.set("train.seeds", o.seeds, "--seeds");
     run_dir = o.run_dir.empty() ? fs::path(default_run_dir(config)) : fs::path(o.run_dir);
   }
+  if (config.get_string("task.kind") == "graph") return run_graph_train(config, run_dir, config_dir);
   Progress progress(config.get_int("train.seeds"), config.get_int("train.log_every"));
   TrainCallbacks cb;
   cb.on_epoch = [&](int64_t s, int64_t total, const EpochRecord& r) { progress.on_epoch(s, total, r); };
@@ -72,7 +92,7 @@ int run_train(const TrainOptions& o) {
 
 Action add_train_command(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a model (full-batch node classification)");
+  CLI::App* cmd = app.add_subcommand("train", "Train a model (node classification, or graph classification by cross-validation)");
   cmd->add_option("--config", o->config_path, "TOML configuration file (see docs/config.md)");
   cmd->add_option("--set", o->overrides, "Override a key: section.key=value (repeatable)");
   cmd->add_option("--seeds", o->seeds, "Number of seeds to run (report mean and std)")->check(CLI::PositiveNumber);

@@ -149,6 +149,12 @@ const std::vector<ConfigKey>& config_schema() {
       key("dataset.split", std::string("public"), "Split name (OGB: folder under DIR/split/; native: listed in header.json)."),
       key("dataset.normalize_features", false, "Divide each feature row by its sum (PyG's NormalizeFeatures)."),
       key("dataset.symmetrize", false, "Add the reverse of every edge before training."),
+      key("dataset.max_degree_feature", int64_t{64}, "Graph classification on a TU dataset with neither node labels nor attributes: nodes get one-hot in-degrees, degrees above this sharing the last column.", {}, 1, 100000),
+      key("task.kind", std::string("node"), "node (node classification on one graph) or graph (graph classification by cross-validation on a TU dataset, see docs/graph_classification.md).", {"node", "graph"}),
+      key("task.protocol", std::string("gin"), "Graph classification: gin (the GIN paper's: epoch with the best mean test accuracy over the folds, optimistic) or errica (Errica et al.: epoch chosen on a validation split of each training fold).", {"gin", "errica"}),
+      key("task.folds", int64_t{10}, "Graph classification: stratified cross-validation folds.", {}, 2, 1000),
+      key("task.run_folds", int64_t{0}, "Graph classification: train only the first this many folds (0: all of them); for short checks.", {}, 0, 1000),
+      key("task.valid_fraction", 0.1, "Graph classification, errica protocol: share of each training fold held out for validation.", {}, 0.0, 1.0, true),
       key("model.name", std::string("gcn"), "Model: gcn, sage, gat, gatv2, gin, appnp, sgc or mlp.",
           {"gcn", "sage", "gat", "gatv2", "gin", "appnp", "sgc", "mlp"}),
       key("model.hidden", int64_t{16}, "Hidden width (per head for GAT).", {}, 1),
@@ -167,6 +173,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("model.alpha", 0.1, "Teleport probability of APPNP.", {}, 0.0, 1.0),
       key("model.negative_slope", 0.2, "LeakyReLU slope inside GAT attention.", {}, 0.0, 1.0),
       key("model.train_eps", false, "Learn GIN's epsilon."),
+      key("model.readout", std::string("sum"), "Graph classification: how node rows become one row per graph (sum, mean or max).", {"sum", "mean", "max"}),
       key("train.optimizer", std::string("adam"), "adam (L2 weight decay, as PyTorch's Adam) or adamw (decoupled).", {"adam", "adamw"}),
       key("train.lr", 0.01, "Learning rate.", {}, 1e-12, 10.0),
       key("train.weight_decay", 5e-4, "Weight decay.", {}, 0.0, 1.0),
@@ -177,6 +184,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("train.lr_gamma", 0.5, "Decay factor of the step schedule.", {}, 0.0, 1.0),
       key("train.checkpoint_every", int64_t{10}, "Write a resumable checkpoint every this many epochs (0: only at the end).", {}, 0),
       key("train.seed", int64_t{0}, "Seed of the first run; run i uses seed + i.", {}, 0),
+      key("train.batch_size", int64_t{32}, "Graph classification: graphs per mini-batch.", {}, 1),
       key("train.seeds", int64_t{1}, "Number of seeds to run (the --seeds flag overrides).", {}, 1, 1000),
       key("train.sparse_feature_density", 0.1, "Keep input features as sparse rows when at most this fraction is non-zero.", {}, 0.0, 1.0),
       key("train.threads", int64_t{0}, "Intra-op threads; 0 uses OMP_NUM_THREADS if set, else every core this process may run on.", {}, 0, 4096),
@@ -300,6 +308,20 @@ ModelConfig Config::model() const {
 
 void Config::validate() const {
   if (get_string("dataset.path").empty()) throw InputError("dataset.path: must not be empty");
+  if (get_string("task.kind") == "graph") {
+    const std::string& m = get_string("model.name");
+    if (m != "gin" && m != "gcn" && m != "sage" && m != "mlp") {
+      throw InputError(fmt::format("model.name: \"{}\" has no graph-classification form; task.kind = \"graph\" takes "
+                                   "gin, gcn, sage or mlp", m));
+    }
+    if (!get_int_list("sampler.fanouts").empty()) {
+      throw InputError("sampler.fanouts: graph classification trains on whole graphs; leave it empty");
+    }
+    if (get_int("task.run_folds") > get_int("task.folds")) {
+      throw InputError(fmt::format("task.run_folds: {} is more than task.folds ({})", get_int("task.run_folds"),
+                                   get_int("task.folds")));
+    }
+  }
   for (const int64_t f : get_int_list("sampler.fanouts")) {
     if (f == 0) throw InputError("sampler.fanouts: 0 neighbours would cut the graph; use -1 (all) or a positive count");
   }
