@@ -5,7 +5,6 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <torch/nn/functional/loss.h>
-#include <torch/optim/adam.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +14,7 @@
 #include "ripple/error.h"
 #include "ripple/graph_batch.h"
 #include "ripple/nn/context.h"
+#include "train/flat_adam.h"
 
 namespace ripple {
 namespace {
@@ -100,7 +100,7 @@ FoldResult train_fold(const GraphDataset& data, const GraphTaskConfig& c, int64_
   const uint64_t fold_seed = c.seed + static_cast<uint64_t>(fold);
   torch::manual_seed(fold_seed);
   GraphModel model(c.model, data.num_features(), data.num_classes);
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
+  train::FlatAdam optimizer(model->parameters(), c.lr, c.weight_decay);
   FoldResult r;
   r.fold = fold;
   std::vector<double> times;
@@ -110,7 +110,7 @@ FoldResult train_fold(const GraphDataset& data, const GraphTaskConfig& c, int64_
     rec.fold = fold;
     rec.epoch = epoch;
     rec.lr = c.lr * std::pow(c.lr_gamma, static_cast<double>((epoch - 1) / c.lr_step_size));
-    for (auto& group : optimizer.param_groups()) group.options().set_lr(rec.lr);
+    optimizer.set_lr(rec.lr);
     model->train();
     const std::vector<int64_t> order =
         shuffled(split.train, mix64(fold_seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch)));

@@ -1,0 +1,39 @@
+// FlatAdam: PyTorch's Adam (L2 weight decay added to the gradient, bias-corrected moments,
+// no amsgrad) over all parameters of a model at once.
+//
+// The parameters are moved into one contiguous buffer (each parameter becomes a view of its
+// slice) and their gradients are set to views of a second buffer, which autograd then
+// accumulates into in place. A step is then eight whole-buffer operations instead of eight
+// per parameter tensor, which on small models (a GIN on batches of 32 molecules has 42
+// parameter tensors) was a sixth of the training step. The flat gradient is also the one
+// place a distributed strategy would synchronize.
+//
+// Same results as torch::optim::Adam with the same options up to float rounding of the
+// vectorized element-wise operations (tested). Not thread-safe. Construction throws
+// InputError when a parameter is not a float32 CPU tensor.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace ripple::train {
+
+class FlatAdam {
+ public:
+  FlatAdam(const std::vector<at::Tensor>& params, double lr, double weight_decay = 0.0, double beta1 = 0.9,
+           double beta2 = 0.999, double eps = 1e-8);
+  void zero_grad();  // one fill of the gradient buffer
+  void step();
+  void set_lr(double lr) { lr_ = lr; }
+  const at::Tensor& flat_params() const { return params_; }
+  const at::Tensor& flat_grads() const { return grads_; }
+
+ private:
+  at::Tensor params_, grads_, exp_avg_, exp_avg_sq_;
+  double lr_, weight_decay_, beta1_, beta2_, eps_;
+  int64_t steps_ = 0;
+};
+
+}  // namespace ripple::train
