@@ -39,7 +39,7 @@ fuzz: build
 
 FUZZ_SECONDS ?= 600
 fuzz-long: fuzz
-	for kind in native csv; do \
+	for kind in native csv tu; do \
 	  ASAN_OPTIONS=detect_leaks=0 OMP_NUM_THREADS=1 bash fuzz/run_fuzzer.sh build-fuzz/fuzz_$${kind}_reader $$kind \
 	    $(abspath $(BUILD_DIR))/ripple build-fuzz/long_$$kind -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One fuzz target's run, as ctest calls it (short, seeded) and as `make fuzz-long` does.
-#   run_fuzzer.sh FUZZER native|csv RIPPLE WORK_DIR [libFuzzer options...]
+#   run_fuzzer.sh FUZZER native|csv|tu RIPPLE WORK_DIR [libFuzzer options...]
 # Builds seed inputs from tiny generated datasets (RIPPLE generate, packed by
 # pack_corpus.py), then fuzzes from them; a crash leaves its input in WORK_DIR/artifacts
 # and fails the run.
@@ -16,6 +16,18 @@ if [[ $kind == native ]]; then
   "$ripple" generate "${tiny[@]}" --format native --feature-dtype float16 --out "$work/gen/f16" >/dev/null
   python3 "$here/pack_corpus.py" "$work/seeds/f32" "$work/gen/f32" --first header.json
   python3 "$here/pack_corpus.py" "$work/seeds/f16" "$work/gen/f16" --first header.json
+elif [[ $kind == tu ]]; then
+  # Three small graphs with every optional TU file (the layout of tests/io/tu_dataset_test.cpp).
+  mkdir -p "$work/gen/tu"
+  printf '1, 2\n2, 1\n2, 3\n3, 2\n4,5\n5,4\n' > "$work/gen/tu/T_A.txt"
+  printf '1\n1\n1\n2\n2\n3\n' > "$work/gen/tu/T_graph_indicator.txt"
+  printf -- '-1\n1\n1\n' > "$work/gen/tu/T_graph_labels.txt"
+  printf '3\n5\n3\n3\n5\n4\n' > "$work/gen/tu/T_node_labels.txt"
+  printf ' 1.5, 2\n0,0\n1,1\n2,2\n3,3\n 4.25 ,  -1\n' > "$work/gen/tu/T_node_attributes.txt"
+  printf '0\n0\n1\n1\n2\n2\n' > "$work/gen/tu/T_edge_labels.txt"
+  python3 "$here/pack_corpus.py" "$work/seeds/tu" "$work/gen/tu" --first T_A.txt
+  rm "$work/gen/tu/T_node_labels.txt" "$work/gen/tu/T_node_attributes.txt"  # degree features
+  python3 "$here/pack_corpus.py" "$work/seeds/tu_degrees" "$work/gen/tu" --first T_A.txt
 else
   "$ripple" generate "${tiny[@]}" --format ogb --out "$work/gen/ogb" >/dev/null
   for first in raw/edge.csv raw/node-feat.csv raw/node-label.csv; do
