@@ -68,7 +68,8 @@ at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices,
                           const std::string& lhs_target, const std::string& rhs_target, int64_t num_src) {
   const BinaryOp op = detail::parse_sddmm_op(op_name);
   const Target lt = detail::parse_target(lhs_target), rt = detail::parse_target(rhs_target);
-  TORCH_CHECK(lhs_in.defined() && rhs_in.defined(), "gsddmm: lhs and rhs must be tensors");
+  TORCH_CHECK(lhs_in.defined() && rhs_in.defined() && lhs_in.dim() >= 1 && rhs_in.dim() >= 1,
+              "gsddmm: lhs and rhs must be tensors with a row dimension");
   TORCH_CHECK(lhs_in.scalar_type() == rhs_in.scalar_type() && at::isFloatingType(lhs_in.scalar_type()),
               "gsddmm: lhs (", lhs_in.scalar_type(), ") and rhs (", rhs_in.scalar_type(),
               ") must share a floating dtype");
