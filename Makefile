@@ -8,7 +8,7 @@
 #   make sanitize  build with ASan+UBSan into build-asan/ and run the unit tests there (not the
 #                  multi-epoch training runs: accuracy, resume, mini-batch and csbm learning)
 #   make bench  build and run the benchmarks, report in bench/results/latest (not part of make test)
-#   make reproduce  the long accuracy reproductions (10-fold graph classification; ~20 min, not in make test)
+#   make reproduce  the long accuracy reproductions (10-fold graph classification; 30-45 min, not in make test)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(HOME)/.cache/ccache

@@ -2,7 +2,7 @@
 # The graph-classification reproductions behind `make reproduce` (not part of make test):
 # full 10-fold cross-validation, 350 epochs, of GIN-0 and of the structure-agnostic MLP
 # baseline on MUTAG and PROTEINS under the GIN paper's protocol, and GIN on PROTEINS under
-# Errica et al.'s. About 20 minutes on a 2-core machine. Prints one line per run and
+# Errica et al.'s. 30-45 minutes on a 2-core machine (mostly the two PROTEINS GIN runs). Prints one line per run and
 # writes the run directories under $OUT (default /tmp/ripple-reproduce).
 # Targets (issue "One training core"): MUTAG GIN >= 88.0, PROTEINS GIN >= 74.5 (GIN
 # protocol), PROTEINS GIN >= 72.0 (Errica protocol).
