@@ -10,8 +10,12 @@
 
 namespace ripple::cli {
 
-void prefer_avx2_blas_kernels(char** argv) {
+void prefer_avx2_blas_kernels(int argc, char** argv) {
 #if defined(__x86_64__)
+  // Only the commands that run dense products pay for loading the libraries twice.
+  if (argc < 2) return;
+  const char* command = argv[1];
+  if (std::strcmp(command, "train") != 0 && std::strcmp(command, "eval") != 0 && std::strcmp(command, "bench") != 0) return;
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr || std::getenv("RIPPLE_KEEP_BLAS_KERNELS") != nullptr) return;
   using CoreName = char* (*)();
   const auto corename = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
@@ -24,6 +28,7 @@ void prefer_avx2_blas_kernels(char** argv) {
   execv("/proc/self/exe", argv);
   unsetenv("OPENBLAS_CORETYPE");  // exec failed: carry on with the kernels already loaded
 #else
+  (void)argc;
   (void)argv;
 #endif
 }

@@ -9,13 +9,14 @@
 // is unset and the processor has AVX2 and FMA, the process re-executes itself once with
 // OPENBLAS_CORETYPE=Haswell (AVX2 kernels: the long-established ones; the AVX-512 kernels
 // of this release have had correctness bugs on these processors). A user who sets the
-// variable keeps their choice; RIPPLE_KEEP_BLAS_KERNELS=1 disables the switch. Any failure
+// variable keeps their choice; RIPPLE_KEEP_BLAS_KERNELS=1 disables the switch. Only `train`,
+// `eval` and `bench` switch (loading LibTorch twice costs about half a second); any failure
 // leaves the process as it was.
 #pragma once
 
 namespace ripple::cli {
 
 // Re-executes the process as described above, or returns (nothing to do, or exec failed).
-void prefer_avx2_blas_kernels(char** argv);
+void prefer_avx2_blas_kernels(int argc, char** argv);
 
 }  // namespace ripple::cli

@@ -11,7 +11,7 @@
 #include "ripple/threads.h"
 
 int main(int argc, char** argv) {
-  ripple::cli::prefer_avx2_blas_kernels(argv);  // may re-execute this process once
+  ripple::cli::prefer_avx2_blas_kernels(argc, argv);  // may re-execute this process once
   // Past a file-size limit a write then fails with EFBIG, reported like a full disk,
   // instead of the signal killing the process mid-write.
   std::signal(SIGXFSZ, SIG_IGN);
