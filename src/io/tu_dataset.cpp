@@ -40,8 +40,7 @@ std::string dataset_name(const fs::path& dir) {
 
 // Every line of `path` as `columns` integers (columns < 0: any count, at least one).
 std::vector<int64_t> read_int_rows(const fs::path& path, int64_t columns, int64_t& rows) {
-  if (!fs::is_regular_file(path)) throw InputError(fmt::format("{}: file not found", path.string()));
-  io::CsvReader r(path.string());
+  io::CsvReader r(path.string());  // throws "PATH: file not found"
   std::vector<int64_t> values, row;
   std::string_view line;
   rows = 0;

@@ -15,6 +15,7 @@
 #include "ripple/graph_batch.h"
 #include "ripple/nn/context.h"
 #include "train/flat_adam.h"
+#include "train/stats.h"
 
 namespace ripple {
 namespace {
@@ -88,13 +89,6 @@ Scores evaluate(GraphModel& model, const GraphDataset& data, const std::vector<i
   return {correct / n, loss / n};
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 FoldResult train_fold(const GraphDataset& data, const GraphTaskConfig& c, int64_t fold, const Split& split,
                       const std::function<void(const GraphEpochRecord&)>& on_epoch) {
   const uint64_t fold_seed = c.seed + static_cast<uint64_t>(fold);
@@ -141,7 +135,7 @@ FoldResult train_fold(const GraphDataset& data, const GraphTaskConfig& c, int64_
     r.epochs.push_back(rec);
     if (on_epoch) on_epoch(rec);
   }
-  r.epoch_ms_median = median(times);
+  r.epoch_ms_median = train::median(times);
   return r;
 }
 

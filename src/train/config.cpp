@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "ripple/error.h"
+#include "ripple/graph_model.h"
 #include "ripple/nn/functional.h"
 
 namespace ripple {
@@ -310,7 +311,7 @@ void Config::validate() const {
   if (get_string("dataset.path").empty()) throw InputError("dataset.path: must not be empty");
   if (get_string("task.kind") == "graph") {
     const std::string& m = get_string("model.name");
-    if (m != "gin" && m != "gcn" && m != "sage" && m != "mlp") {
+    if (!is_known_graph_model(m)) {
       throw InputError(fmt::format("model.name: \"{}\" has no graph-classification form; task.kind = \"graph\" takes "
                                    "gin, gcn, sage or mlp", m));
     }

@@ -8,6 +8,7 @@
 #include "ripple/threads.h"
 #include "train/files.h"
 #include "train/node_data.h"
+#include "train/stats.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -83,7 +84,6 @@ CrossValidationResult run_graph_experiment(const Config& c, const fs::path& run_
   }
   std::vector<double> ms;
   for (const FoldResult& f : result.folds) ms.push_back(f.epoch_ms_median);
-  std::sort(ms.begin(), ms.end());
   const json summary = {
       {"task", "graph_classification"},
       {"model", task.model.name},
@@ -97,7 +97,7 @@ CrossValidationResult run_graph_experiment(const Config& c, const fs::path& run_
       {"folds", task.folds},
       {"metrics",
        {{"test_acc", {{"mean", result.mean}, {"std", result.std}, {"per_fold", per_fold}}},
-        {"epoch_ms", {{"median", ms.empty() ? 0.0 : ms[ms.size() / 2]}}}}},
+        {"epoch_ms", {{"median", median(ms)}}}}},
       {"per_fold", folds}};
   write_file_atomic(run_dir / "summary.json", summary.dump(2) + "\n");
   return result;

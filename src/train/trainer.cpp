@@ -23,6 +23,7 @@
 #include "train/files.h"
 #include "train/minibatch.h"
 #include "train/node_data.h"
+#include "train/stats.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -89,13 +90,6 @@ Evaluation evaluate(const Config& c, NodeModel& model, NodeData& d, const train:
 NodeModel build_model(const Config& c, const NodeData& d, uint64_t seed) {
   torch::manual_seed(seed);
   return NodeModel(c.model(), d.dataset.num_features(), d.dataset.num_classes);
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 json result_json(const SeedResult& r) {
@@ -216,7 +210,7 @@ SeedResult train_seed(const Config& c, NodeData& d, int64_t seed, int64_t seed_i
   train::save_checkpoint(ckpt, *model, *optimizer, st);
   train::save_parameters(dir / "best.pt", st.best_parameters);
   SeedResult r{seed, st.best_epoch, st.epoch, st.best_train_acc, st.best_valid_acc, st.best_valid_loss,
-               st.best_test_acc, median(st.epoch_ms)};
+               st.best_test_acc, train::median(st.epoch_ms)};
   train::write_file_atomic(dir / "result.json", result_json(r).dump(2) + "\n");
   return r;
 }

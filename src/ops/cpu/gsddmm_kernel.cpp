@@ -76,7 +76,7 @@ at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices,
   at::Tensor eids;
   if (eids_opt.has_value() && eids_opt->defined()) eids = eids_opt->contiguous();
   const GraphExtent graph = check_graph("gsddmm", indptr, indices, eids, num_src);
-  // copy_lhs / copy_rhs read one side only; the other may be any placeholder.
+  // copy_lhs reads no row of rhs (copy_rhs none of lhs), so that side's row count is free.
   if (op != BinaryOp::kCopyRhs) check_operand("gsddmm", "lhs", lhs_in, lt, graph);
   if (op != BinaryOp::kCopyLhs) check_operand("gsddmm", "rhs", rhs_in, rt, graph);
   const int64_t num_dst = graph.num_dst, num_edges = graph.num_edges;
