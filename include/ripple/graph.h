@@ -76,6 +76,9 @@ class Graph {
   const at::Tensor& csc_indices() const { return indices_; }
   const CsrView& csr() const;
   const CooView& coo() const;
+  // Whether csr() has been built (diagnostics and tests; not synchronized with a build
+  // running concurrently in another thread).
+  bool has_csr_view() const;
   // For graphs built from an edge list: for each CSC position, the row of the input list it
   // came from (the first occurrence when duplicates were merged, -1 for an added self loop).
   // A graph given in CSC form is its own input order: the identity, made on request (not

@@ -190,6 +190,8 @@ at::ScalarType Graph::index_type() const {
   return indptr_.defined() ? indptr_.scalar_type() : at::kLong;
 }
 
+bool Graph::has_csr_view() const { return views_ && views_->csr.indptr.defined(); }
+
 const CsrView& Graph::csr() const {
   std::call_once(views_->csr_once, [this] {
     const at::Tensor ptr = indptr_.to(at::kLong);

@@ -1,4 +1,5 @@
-// Autograd for ripple::gspmm, ripple::gsddmm and ripple::edge_softmax.
+// Autograd for ripple::gspmm, ripple::gsddmm and ripple::edge_softmax, and for the
+// graph-handle forms ripple::gspmm_graph and ripple::gsddmm_graph.
 //
 // Backward passes are written in the same algebra: the gradient towards sources is a gspmm
 // on the reverse graph, the gradient towards edges a gsddmm, so they stay free of edge-sized
@@ -139,7 +140,14 @@ class GSpmmFunction : public torch::autograd::Function<GSpmmFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const GraphArgs g = load_graph(ctx);
+    const auto [grad_lhs, grad_rhs] = operand_grads(ctx, load_graph(ctx), grads);
+    return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(), at::Tensor(), grad_lhs, grad_rhs};
+  }
+
+  // The gradients of lhs and rhs; shared with the graph-handle form (GSpmmGraphFunction).
+  static std::pair<at::Tensor, at::Tensor> operand_grads(AutogradContext* ctx, const GraphArgs& g,
+                                                         const variable_list& grads) {
     const std::string op_name = ctx->saved_data["op"].toStringRef();
     const BinaryOp op = detail::parse_spmm_op(op_name);
     const Reduce reduce = detail::parse_reduce(ctx->saved_data["reduce"].toStringRef());
@@ -211,8 +219,7 @@ class GSpmmFunction : public torch::autograd::Function<GSpmmFunction> {
         grad_rhs = reduce_to(scatter_rows_per_element(c, arg_edge, g.num_edges()), rhs);
       }
     }
-    return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
-            at::Tensor(), at::Tensor(), grad_lhs, grad_rhs};
+    return {grad_lhs, grad_rhs};
   }
 };
 
@@ -274,7 +281,14 @@ class GSddmmFunction : public torch::autograd::Function<GSddmmFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const GraphArgs g = load_graph(ctx);
+    const auto [grad_lhs, grad_rhs] = operand_grads(ctx, load_graph(ctx), grads);
+    return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(), grad_lhs, grad_rhs, at::Tensor(), at::Tensor()};
+  }
+
+  // The gradients of lhs and rhs; shared with the graph-handle form (GSddmmGraphFunction).
+  static std::pair<at::Tensor, at::Tensor> operand_grads(AutogradContext* ctx, const GraphArgs& g,
+                                                         const variable_list& grads) {
     const BinaryOp op = detail::parse_sddmm_op(ctx->saved_data["op"].toStringRef());
     const Target lt = detail::parse_target(ctx->saved_data["lt"].toStringRef());
     const Target rt = detail::parse_target(ctx->saved_data["rt"].toStringRef());
@@ -304,8 +318,63 @@ class GSddmmFunction : public torch::autograd::Function<GSddmmFunction> {
       }
       grad_rhs = operand_grad(g, grad, rt, lt, rhs, lhs, rf, lhs_edges);
     }
-    return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
-            at::Tensor(), grad_lhs, grad_rhs, at::Tensor(), at::Tensor()};
+    return {grad_lhs, grad_rhs};
+  }
+};
+
+// The graph-handle forms: the graph crosses as one object and its reverse view is asked
+// for in backward only (src/ops/graph_handle.h).
+GraphArgs graph_args(const GraphRef& handle) {
+  const Graph& g = handle->graph();
+  const CsrView& r = g.csr();  // cached in the graph: built once, on the first backward
+  return {g.csc_indptr(), g.csc_indices(), at::Tensor(), r.indptr, r.indices, r.eids};
+}
+
+class GSpmmGraphFunction : public torch::autograd::Function<GSpmmGraphFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, GraphRef graph, std::string op, std::string reduce,
+                            const c10::optional<at::Tensor>& lhs_opt, const c10::optional<at::Tensor>& rhs_opt) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    const at::Tensor lhs = value_or_undefined(lhs_opt), rhs = value_or_undefined(rhs_opt);
+    ctx->saved_data["lhs_slot"] = int64_t{0};  // the graph is not a tensor input
+    ctx->saved_data["rhs_slot"] = int64_t{lhs.defined() ? 1 : 0};
+    const Graph& g = graph->graph();
+    auto [out, arg_src, arg_edge] =
+        dispatch::gspmm_forward(g.csc_indptr(), g.csc_indices(), c10::nullopt, op, reduce, lhs_opt, rhs_opt,
+                                g.num_src());
+    ctx->saved_data["graph"] = graph;
+    ctx->saved_data["op"] = op;
+    ctx->saved_data["reduce"] = reduce;
+    ctx->save_for_backward({lhs, rhs, arg_src, arg_edge, out});
+    return out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const GraphArgs g = graph_args(ctx->saved_data["graph"].toCustomClass<GraphHandle>());
+    const auto [grad_lhs, grad_rhs] = GSpmmFunction::operand_grads(ctx, g, grads);
+    return {at::Tensor(), at::Tensor(), at::Tensor(), grad_lhs, grad_rhs};
+  }
+};
+
+class GSddmmGraphFunction : public torch::autograd::Function<GSddmmGraphFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, GraphRef graph, std::string op, const at::Tensor& lhs,
+                            const at::Tensor& rhs, std::string lhs_target, std::string rhs_target) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    ctx->saved_data["lhs_slot"] = int64_t{0};
+    const Graph& g = graph->graph();
+    at::Tensor out = dispatch::gsddmm_forward(g.csc_indptr(), g.csc_indices(), c10::nullopt, op, lhs, rhs,
+                                              lhs_target, rhs_target, g.num_src());
+    ctx->saved_data["graph"] = graph;
+    ctx->saved_data["op"] = op;
+    ctx->saved_data["lt"] = lhs_target;
+    ctx->saved_data["rt"] = rhs_target;
+    ctx->save_for_backward({lhs, rhs});
+    return out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const GraphArgs g = graph_args(ctx->saved_data["graph"].toCustomClass<GraphHandle>());
+    const auto [grad_lhs, grad_rhs] = GSddmmFunction::operand_grads(ctx, g, grads);
+    return {at::Tensor(), at::Tensor(), grad_lhs, grad_rhs, at::Tensor(), at::Tensor()};
   }
 };
 
@@ -354,6 +423,17 @@ at::Tensor gsddmm_autograd(const at::Tensor& indptr, const at::Tensor& indices,
 at::Tensor edge_softmax_autograd(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids,
                                  const at::Tensor& x) {
   return EdgeSoftmaxFunction::apply(indptr, eids, x);
+}
+
+at::Tensor gspmm_graph_autograd(GraphRef graph, c10::string_view op, c10::string_view reduce,
+                                const c10::optional<at::Tensor>& lhs, const c10::optional<at::Tensor>& rhs) {
+  return GSpmmGraphFunction::apply(std::move(graph), std::string(op), std::string(reduce), lhs, rhs);
+}
+
+at::Tensor gsddmm_graph_autograd(GraphRef graph, c10::string_view op, const at::Tensor& lhs, const at::Tensor& rhs,
+                                 c10::string_view lhs_target, c10::string_view rhs_target) {
+  return GSddmmGraphFunction::apply(std::move(graph), std::string(op), lhs, rhs, std::string(lhs_target),
+                                    std::string(rhs_target));
 }
 
 }  // namespace ripple::ops

@@ -80,4 +80,18 @@ at::Tensor edge_softmax(const at::Tensor& indptr, const OptTensor& eids, const a
   return h.call(indptr, eids, x);
 }
 
+at::Tensor gspmm_graph(const GraphRef& graph, const std::string& op, const std::string& reduce, const OptTensor& lhs,
+                       const OptTensor& rhs) {
+  static auto h = handle<at::Tensor(GraphRef, c10::string_view, c10::string_view, const OptTensor&, const OptTensor&)>(
+      "ripple::gspmm_graph");
+  return h.call(graph, op, reduce, lhs, rhs);
+}
+
+at::Tensor gsddmm_graph(const GraphRef& graph, const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
+                        const std::string& lhs_target, const std::string& rhs_target) {
+  static auto h = handle<at::Tensor(GraphRef, c10::string_view, const at::Tensor&, const at::Tensor&,
+                                    c10::string_view, c10::string_view)>("ripple::gsddmm_graph");
+  return h.call(graph, op, lhs, rhs, lhs_target, rhs_target);
+}
+
 }  // namespace ripple::ops::dispatch

@@ -7,6 +7,8 @@
 #include <string>
 #include <tuple>
 
+#include "ops/graph_handle.h"
+
 namespace ripple::ops::dispatch {
 
 using OptTensor = c10::optional<at::Tensor>;
@@ -41,5 +43,11 @@ at::Tensor gsddmm(const at::Tensor& indptr, const at::Tensor& indices, const Opt
                   const std::string& lhs_target, const std::string& rhs_target);
 
 at::Tensor edge_softmax(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x);
+
+// The graph-handle forms: the graph crosses as one object (ops/graph_handle.h).
+at::Tensor gspmm_graph(const GraphRef& graph, const std::string& op, const std::string& reduce, const OptTensor& lhs,
+                       const OptTensor& rhs);
+at::Tensor gsddmm_graph(const GraphRef& graph, const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
+                        const std::string& lhs_target, const std::string& rhs_target);
 
 }  // namespace ripple::ops::dispatch

@@ -5,19 +5,17 @@
 
 namespace ripple::ops {
 
+// The graph crosses the dispatcher once, as a handle (ops/graph_handle.h): its reverse view
+// is built only if a backward pass needs it, and then once (Graph caches it; copies share).
 at::Tensor gspmm(const Graph& graph, const std::string& op, const std::string& reduce,
                  const at::Tensor& lhs, const at::Tensor& rhs) {
-  const CsrView& r = graph.csr();
   auto o = [](const at::Tensor& t) { return t.defined() ? c10::optional<at::Tensor>(t) : c10::nullopt; };
-  return dispatch::gspmm(graph.csc_indptr(), graph.csc_indices(), c10::nullopt, r.indptr, r.indices,
-                         r.eids, op, reduce, o(lhs), o(rhs));
+  return dispatch::gspmm_graph(c10::make_intrusive<GraphHandle>(graph), op, reduce, o(lhs), o(rhs));
 }
 
 at::Tensor gsddmm(const Graph& graph, const std::string& op, const at::Tensor& lhs,
                   const at::Tensor& rhs, const std::string& lhs_target, const std::string& rhs_target) {
-  const CsrView& r = graph.csr();
-  return dispatch::gsddmm(graph.csc_indptr(), graph.csc_indices(), c10::nullopt, r.indptr, r.indices,
-                          r.eids, op, lhs, rhs, lhs_target, rhs_target);
+  return dispatch::gsddmm_graph(c10::make_intrusive<GraphHandle>(graph), op, lhs, rhs, lhs_target, rhs_target);
 }
 
 at::Tensor edge_softmax(const Graph& graph, const at::Tensor& scores) {

@@ -2,7 +2,10 @@
 //
 // The *_forward / *_backward ops are the raw kernels (CPU here; CUDA registers the same
 // names). gspmm, gsddmm and edge_softmax are the user-facing, differentiable ops: their
-// Autograd kernel records the backward, their CPU kernel serves inference mode.
+// Autograd kernel records the backward, their CPU kernel serves inference mode. The graph
+// crosses them as six tensors (for Python callers with raw arrays); gspmm_graph and
+// gsddmm_graph take the ripple.Graph custom class instead (ops/graph_handle.h), which the
+// C++ API uses.
 #include <torch/library.h>
 
 #include "ops/autograd.h"
@@ -42,9 +45,29 @@ at::Tensor gsddmm_cpu(const at::Tensor& indptr, const at::Tensor& indices, const
                              rev_indptr.numel() - 1);
 }
 
+// Inference (no autograd): the forward kernel on the graph's CSC; no reverse view.
+at::Tensor gspmm_graph_cpu(GraphRef graph, c10::string_view op, c10::string_view reduce, const OptTensor& lhs,
+                           const OptTensor& rhs) {
+  const Graph& g = graph->graph();
+  return std::get<0>(cpu::gspmm_forward(g.csc_indptr(), g.csc_indices(), c10::nullopt, std::string(op),
+                                        std::string(reduce), lhs, rhs, g.num_src()));
+}
+
+at::Tensor gsddmm_graph_cpu(GraphRef graph, c10::string_view op, const at::Tensor& lhs, const at::Tensor& rhs,
+                            c10::string_view lt, c10::string_view rt) {
+  const Graph& g = graph->graph();
+  return cpu::gsddmm_forward(g.csc_indptr(), g.csc_indices(), c10::nullopt, std::string(op), lhs, rhs,
+                             std::string(lt), std::string(rt), g.num_src());
+}
+
 }  // namespace
 
 TORCH_LIBRARY(ripple, m) {
+  m.class_<GraphHandle>("Graph")
+      .def(torch::init<at::Tensor, at::Tensor, int64_t>())
+      .def("num_src", [](const GraphRef& self) { return self->graph().num_src(); })
+      .def("num_dst", [](const GraphRef& self) { return self->graph().num_dst(); })
+      .def("num_edges", [](const GraphRef& self) { return self->graph().num_edges(); });
   m.def("gspmm_forward(Tensor indptr, Tensor indices, Tensor? eids, str op, str reduce, Tensor? lhs, "
         "Tensor? rhs, int num_src) -> (Tensor, Tensor, Tensor)");
   m.def("gsddmm_forward(Tensor indptr, Tensor indices, Tensor? eids, str op, Tensor lhs, Tensor rhs, "
@@ -58,6 +81,10 @@ TORCH_LIBRARY(ripple, m) {
   m.def("gsddmm(Tensor indptr, Tensor indices, Tensor? eids, Tensor rev_indptr, Tensor rev_indices, "
         "Tensor? rev_eids, str op, Tensor lhs, Tensor rhs, str lhs_target, str rhs_target) -> Tensor");
   m.def("edge_softmax(Tensor indptr, Tensor? eids, Tensor scores) -> Tensor");
+  m.def("gspmm_graph(__torch__.torch.classes.ripple.Graph graph, str op, str reduce, Tensor? lhs, Tensor? rhs) "
+        "-> Tensor");
+  m.def("gsddmm_graph(__torch__.torch.classes.ripple.Graph graph, str op, Tensor lhs, Tensor rhs, str lhs_target, "
+        "str rhs_target) -> Tensor");
 }
 
 TORCH_LIBRARY_IMPL(ripple, CPU, m) {
@@ -69,12 +96,16 @@ TORCH_LIBRARY_IMPL(ripple, CPU, m) {
   m.impl("gspmm", gspmm_cpu);
   m.impl("gsddmm", gsddmm_cpu);
   m.impl("edge_softmax", cpu::edge_softmax_forward);
+  m.impl("gspmm_graph", gspmm_graph_cpu);
+  m.impl("gsddmm_graph", gsddmm_graph_cpu);
 }
 
 TORCH_LIBRARY_IMPL(ripple, Autograd, m) {
   m.impl("gspmm", gspmm_autograd);
   m.impl("gsddmm", gsddmm_autograd);
   m.impl("edge_softmax", edge_softmax_autograd);
+  m.impl("gspmm_graph", gspmm_graph_autograd);
+  m.impl("gsddmm_graph", gsddmm_graph_autograd);
 }
 
 }  // namespace ripple::ops

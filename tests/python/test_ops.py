@@ -107,5 +107,27 @@ with torch.no_grad():
     raises("inference gsddmm short dst operand",
            lambda: torch.ops.ripple.gsddmm(*graph, "add", q[:2], x, "dst", "src"), ["lhs", "destination operand"])
 
+# The graph as one object: torch.classes.ripple.Graph and the *_graph ops give what the
+# six-tensor forms give, forward and backward; bad arrays are refused at construction.
+handle = torch.classes.ripple.Graph(indptr, src, N)
+check("graph handle sizes", (handle.num_src(), handle.num_dst(), handle.num_edges()) == (N, N, E))
+x2 = x.detach().clone().requires_grad_()
+w2 = w.detach().clone().requires_grad_()
+out = torch.ops.ripple.gspmm_graph(handle, "mul", "sum", x2, w2)
+ref = torch.ops.ripple.gspmm(*graph, "mul", "sum", x, w)
+check("gspmm_graph forward", torch.allclose(out, ref))
+g = torch.randn_like(out)
+hx, hw = torch.autograd.grad((out * g).sum(), (x2, w2))
+rx, rw = torch.autograd.grad((ref * g).sum(), (x, w))
+check("gspmm_graph backward", torch.allclose(hx, rx) and torch.allclose(hw, rw))
+out = torch.ops.ripple.gsddmm_graph(handle, "dot", x2, x2, "dst", "src")
+ref = torch.ops.ripple.gsddmm(*graph, "dot", x, x, "dst", "src")
+check("gsddmm_graph forward", torch.allclose(out, ref))
+hx, = torch.autograd.grad(out.sum(), (x2,))
+rx, = torch.autograd.grad(ref.sum(), (x,))
+check("gsddmm_graph backward", torch.allclose(hx, rx))
+raises("graph handle with an index past the sources", lambda: torch.classes.ripple.Graph(indptr, bad_src, N),
+       ["source"])
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
