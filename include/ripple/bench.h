@@ -1,7 +1,9 @@
-// End-to-end training benchmark behind `ripple bench`: times full-batch training epochs
-// (forward with loss, backward, optimizer step) of one model on a dataset or on a graph
-// generated in memory, after warm-up epochs, and reports the median and spread with the
-// process's peak resident memory. Bad settings and unreadable datasets throw InputError.
+// End-to-end training benchmark behind `ripple bench`: times full-batch training epochs of
+// one model on a dataset or on a graph generated in memory, after warm-up epochs, and
+// reports the median and spread with the process's peak resident memory. An epoch is the
+// training loop's own (the node task's batch through forward with loss, backward and the
+// optimizer step), so a benchmark times exactly what `ripple train` runs. Bad settings throw
+// SettingError naming the field; unreadable datasets throw InputError.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "ripple/dataset.h"
+#include "ripple/settings.h"
 
 namespace ripple {
 
@@ -23,6 +26,9 @@ struct TrainingBenchSettings {
   double dropout = 0.5;
   int64_t threads = 0;         // 0: as set_intra_op_threads chooses
   int64_t epochs = 10, warmup = 2;
+  // "section.key=value" overrides of the run settings, as `ripple train --set` takes them,
+  // applied after the fields above: a benchmark can time anything training runs.
+  std::vector<std::string> overrides;
 };
 
 struct TrainingBenchResult {
@@ -33,9 +39,31 @@ struct TrainingBenchResult {
   double forward_ms_median = 0, backward_ms_median = 0, step_ms_median = 0;
   double load_s = 0;           // loading or generating the data
   double peak_rss_mb = 0;      // the process's peak resident set, data included
+  // Roofline: the bound this machine allows for an epoch's work, and how close it came.
+  // dense_gflop: the layers' matrix products (forward and backward); graph_gb: the bytes the
+  // graph kernels move under a no-reuse model (runtime/work_counter.h). bound_ms = dense at
+  // the measured GEMM peak + graph bytes at the measured copy bandwidth (elementwise work
+  // uncounted, so it is a lower bound); of_bound = bound_ms / epoch_ms_median.
+  double dense_gflop = 0, graph_gb = 0;
+  double gemm_gflops = 0, copy_gbps = 0;
+  double bound_ms = 0, of_bound = 0;
 };
 
+// This machine's yardsticks, measured once per process on the current thread count: the
+// best float32 GEMM throughput (GFLOP/s, best of 3 of a square and a tall-skinny product) and the copy
+// bandwidth (GB/s, bytes read plus written by a 256 MiB copy).
+struct MachineBounds {
+  double gemm_gflops = 0, copy_gbps = 0;
+};
+MachineBounds measure_machine_bounds();
+
 TrainingBenchResult run_training_bench(const TrainingBenchSettings& settings);
+
+// The run settings a benchmark trains with: the model fields from `settings`, then its
+// overrides; everything else (optimizer, learning rate, weight decay) at the defaults
+// `ripple train` uses.
+// Throws SettingError naming the field (model.layers; epochs, features: the bench's own).
+RunConfig bench_run_config(const TrainingBenchSettings& settings);
 
 // The dataset a benchmark runs on: `settings.dataset` loaded (native or OGB), or a graph
 // generated in memory from kind/nodes/edges/features/classes/seed (every node a training

@@ -10,7 +10,8 @@
 //   mlp:  the structure-agnostic baseline: the readout of the raw node features (no edges),
 //         then an MLP of `layers` - 1 hidden ReLU layers and a linear output.
 // Readouts are `readout` in {sum, mean, max}: segment reductions on the kernel algebra.
-// Construction throws InputError for an unknown name or a bad size.
+// Takes the `model.*` settings (ripple/settings.h; heads, norm and the like do not apply).
+// Construction throws SettingError for an unknown name or a bad size.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -21,17 +22,10 @@
 #include "ripple/graph.h"
 #include "ripple/nn/context.h"
 #include "ripple/nn/graph_cache.h"
+#include "ripple/settings.h"
 
 namespace ripple {
 
-struct GraphModelConfig {
-  std::string name = "gin";
-  int64_t hidden = 64;
-  int64_t layers = 5;
-  double dropout = 0.5;
-  bool train_eps = false;
-  std::string readout = "sum";
-};
 
 namespace nn {
 // out[b] = REDUCE over the nodes of graph b of x[node]: gspmm(copy_lhs) on the pooling graph.
@@ -40,14 +34,14 @@ at::Tensor readout(const Graph& pool, const at::Tensor& x, const std::string& re
 
 class GraphModelImpl : public torch::nn::Module {
  public:
-  GraphModelImpl(const GraphModelConfig& config, int64_t in_features, int64_t num_classes);
+  GraphModelImpl(const ModelConfig& config, int64_t in_features, int64_t num_classes);
   // Class scores [num graphs, num_classes] for a batch: `graph` over its nodes, `pool` from
   // nodes to graphs (see ripple/graph_batch.h).
   at::Tensor forward(nn::GraphCache& graph, const Graph& pool, const at::Tensor& x, nn::ForwardContext& ctx);
-  const GraphModelConfig& config() const { return config_; }
+  const ModelConfig& config() const { return config_; }
 
  private:
-  GraphModelConfig config_;
+  ModelConfig config_;
   torch::nn::ModuleList convs_, norms_, heads_;
 };
 TORCH_MODULE(GraphModel);

@@ -7,7 +7,7 @@
 //   appnp: an MLP of `layers` linear layers, then `k` steps of personalized PageRank (`alpha`).
 //   sgc:   one linear layer on A_hat^k X (propagated once and cached).
 //   mlp:   `layers` linear layers, no edges (the baseline every GNN should beat).
-// Construction throws InputError for an unknown name or invalid combination.
+// Construction throws SettingError for an unknown name or invalid combination.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -20,27 +20,10 @@
 #include "ripple/nn/features.h"
 #include "ripple/nn/graph_cache.h"
 #include "ripple/nn/layers.h"
+#include "ripple/settings.h"
 
 namespace ripple {
 
-struct ModelConfig {
-  std::string name = "gcn";
-  int64_t hidden = 16;
-  int64_t layers = 2;
-  int64_t heads = 8;
-  int64_t out_heads = 1;
-  double dropout = 0.5;
-  double input_dropout = -1;  // < 0: same as dropout
-  double attn_dropout = 0.6;
-  std::string norm = "none";
-  bool residual = false;
-  std::string activation = "relu";
-  std::string aggr = "mean";
-  int64_t k = 10;
-  double alpha = 0.1;
-  double negative_slope = 0.2;
-  bool train_eps = false;
-};
 
 class NodeModelImpl : public torch::nn::Module {
  public:
@@ -49,17 +32,14 @@ class NodeModelImpl : public torch::nn::Module {
   at::Tensor forward(nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
 
   // Mini-batch forward on sampled blocks, one per layer, input layer first (see
-  // ripple/sample.h): logits of the last block's destinations. Throws what require_blocks
-  // throws.
+  // ripple/sample.h): logits of the last block's destinations. The block count must equal
+  // layers() and the model must be layer-local (not appnp or sgc): validate_run_config
+  // checks both for sampled runs.
   at::Tensor forward_blocks(std::vector<nn::GraphCache>& blocks, const nn::Features& x, nn::ForwardContext& ctx);
   // Layer i alone (dropout on its input, the layer, and for hidden layers norm, activation
   // and residual): what forward runs per layer, and what layer-wise inference runs per batch.
   at::Tensor forward_layer(size_t i, nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
   int64_t layers() const { return static_cast<int64_t>(convs_->size()); }
-  // Throws InputError naming `field` (the setting that asked for blocks) unless this model
-  // runs on `hops` sampled blocks: not appnp/sgc (their propagation is not layer-local),
-  // and one block per layer.
-  void require_blocks(int64_t hops, const std::string& field) const;
   const ModelConfig& config() const { return config_; }
 
  private:

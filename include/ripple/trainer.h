@@ -1,60 +1,75 @@
-// Full-batch node-classification training.
+// Training runs and their run directories, for every task (task.kind).
 //
-// run_experiment() trains `seeds` models (seed, seed+1, ...) and writes the run directory:
-//   config.toml      the resolved configuration (what --resume reads back)
-//   seed-<i>/metrics.jsonl   one JSON object per epoch
-//   seed-<i>/checkpoint.pt   full state (model, optimizer, best model, epoch, early-stopping
-//                            counters); written atomically every train.checkpoint_every epochs
-//   seed-<i>/best.pt         parameters of the best-validation epoch
-//   seed-<i>/result.json     the seed's final metrics (its presence marks the seed done)
-//   summary.json             mean, std and per-seed values of every final metric; written
-//                            last and atomically, so a directory without it is not complete.
-// Resuming continues every unfinished seed from its last checkpoint; because dropout draws
-// from a counter-based stream keyed by (seed, epoch), the result equals an uninterrupted run.
-// Throws InputError for bad data or configuration, before anything is written.
+// run_experiment() validates the settings, loads the data, and trains the task's units
+// (node task: `train.seeds` seeds, seed, seed+1, ...; graph task: the cross-validation
+// folds) through the one training loop, writing:
+//   config.toml              the resolved configuration (what --resume reads back)
+//   <unit>/metrics.jsonl     one JSON object per epoch (<unit> is seed-<i> or fold-<i>)
+//   <unit>/checkpoint.pt     resumable state by name, versioned; every train.checkpoint_every epochs
+//   <unit>/best.pt           parameters and buffers, by name, of the selected epoch
+//   <unit>/result.json       the unit's selected metrics (its presence marks the unit done)
+//   summary.json             metrics.NAME {mean, std, per_seed | per_fold}; written last and
+//                            atomically, so a directory without it is not complete.
+// Resuming continues every unfinished unit from its last checkpoint; random streams are
+// counter-based, keyed by (seed, epoch, batch), so the result equals an uninterrupted run.
+// Errors: SettingError/InputError for bad settings or data, before anything is written;
+// FileSystemError when the run directory cannot be written.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
-#include "ripple/config.h"
+#include "ripple/settings.h"
 
 namespace ripple {
 
+// Named values of one evaluation ("train_acc", "valid_acc", "valid_loss", "test_acc", ...).
+using Metrics = std::map<std::string, double>;
+
 struct EpochRecord {
-  int64_t epoch = 0;
-  double loss = 0, train_acc = 0, valid_acc = 0, valid_loss = 0, test_acc = 0, lr = 0, epoch_ms = 0;
+  int64_t unit = 0, epoch = 0;
+  double loss = 0, lr = 0, epoch_ms = 0;  // epoch_ms: the training step, without evaluation
+  Metrics metrics;
+  double metric(const std::string& name) const;  // 0 when the task does not report it
 };
 
-struct SeedResult {
-  int64_t seed = 0;
-  int64_t best_epoch = 0, epochs_run = 0;
-  double train_acc = 0, valid_acc = 0, valid_loss = 0, test_acc = 0, epoch_ms_median = 0;
+// One trained unit (a seed of the node task, a fold of the graph task).
+struct UnitResult {
+  int64_t unit = 0, seed = 0;
+  int64_t best_epoch = 0, epochs_run = 0;  // best_epoch: the selected epoch
+  double epoch_ms_median = 0;
+  Metrics metrics;                         // at best_epoch
+  std::vector<EpochRecord> history;        // every epoch, also those of earlier processes
+  double metric(const std::string& name) const;
 };
 
 struct RunSummary {
-  std::vector<SeedResult> seeds;
-  double mean(double SeedResult::*field) const;
-  double std(double SeedResult::*field) const;  // sample standard deviation (0 for one seed)
+  std::string task;      // "node_classification" or "graph_classification"
+  std::string protocol;  // graph task: gin or errica
+  int64_t selected_epoch = 0;  // graph task, gin protocol: the one epoch chosen for every fold
+  std::vector<UnitResult> units;
+  double mean(const std::string& metric) const;
+  // Sample standard deviation over the units (0 for one); population for the graph task,
+  // as the GIN paper reports it.
+  double std(const std::string& metric) const;
 };
 
 struct TrainCallbacks {
-  // Called after each epoch; `seed_index` counts from 0.
-  std::function<void(int64_t seed_index, int64_t total_epochs, const EpochRecord&)> on_epoch;
-  std::function<void(int64_t seed_index, const SeedResult&)> on_seed_done;
+  std::function<void(const EpochRecord&)> on_epoch;
+  std::function<void(const UnitResult&)> on_unit_done;
   // Test hook: stop (throwing std::runtime_error) after this many epochs in this process.
   int64_t interrupt_after_epochs = -1;
 };
 
-// `config_dir` resolves a relative dataset.path that does not exist from the working directory.
-RunSummary run_experiment(const Config& config, const std::filesystem::path& run_dir, bool resume,
-                          const TrainCallbacks& callbacks = {},
-                          const std::filesystem::path& config_dir = {});
+// `config.dataset.path` must already be resolved (see resolve_dataset_path in the CLI).
+RunSummary run_experiment(const RunConfig& config, const std::filesystem::path& run_dir, bool resume,
+                          const TrainCallbacks& callbacks = {});
 
-// Evaluates the best checkpoint of every finished seed of a run directory.
-std::vector<SeedResult> evaluate_run(const std::filesystem::path& run_dir);
+// Node task: evaluates best.pt of every finished seed of a run directory.
+std::vector<UnitResult> evaluate_run(const std::filesystem::path& run_dir);
 
 }  // namespace ripple

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ using json = nlohmann::ordered_json;
 struct BenchGrid {
   std::vector<std::string> datasets, models;
   std::vector<int64_t> nodes{100000}, edges{2000000}, features{128}, layers{2}, hidden{64}, heads{1}, threads{0};
+  std::vector<std::string> overrides;  // --set key=v1,v2: one grid axis each
   TrainingBenchSettings base;
   std::string output = "md";
   bool in_process = false;
@@ -71,12 +73,15 @@ json to_json(const TrainingBenchResult& r) {
           {"epoch_ms_median", r.epoch_ms_median}, {"epoch_ms_min", r.epoch_ms_min},
           {"epoch_ms_max", r.epoch_ms_max}, {"forward_ms_median", r.forward_ms_median},
           {"backward_ms_median", r.backward_ms_median}, {"step_ms_median", r.step_ms_median},
-          {"load_s", r.load_s}, {"peak_rss_mb", r.peak_rss_mb}};
+          {"load_s", r.load_s}, {"peak_rss_mb", r.peak_rss_mb}, {"dense_gflop", r.dense_gflop},
+          {"graph_gb", r.graph_gb}, {"gemm_gflops", r.gemm_gflops}, {"copy_gbps", r.copy_gbps},
+          {"bound_ms", r.bound_ms}, {"of_bound", r.of_bound}, {"set", fmt::format("{}", fmt::join(s.overrides, " "))}};
 }
 
 const std::vector<std::string> kColumns = {"model", "dataset", "nodes", "edges", "features", "layers", "hidden",
                                            "heads", "threads", "epoch_ms_median", "epoch_ms_min", "epoch_ms_max",
-                                           "forward_ms_median", "backward_ms_median", "step_ms_median", "peak_rss_mb"};
+                                           "forward_ms_median", "backward_ms_median", "step_ms_median", "peak_rss_mb",
+                                           "dense_gflop", "graph_gb", "bound_ms", "of_bound", "set"};
 
 std::string cell(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -144,6 +149,7 @@ std::vector<std::string> child_args(const TrainingBenchSettings& s) {
                              "--heads", std::to_string(s.heads), "--threads", std::to_string(s.threads),
                              "--epochs", std::to_string(s.epochs), "--warmup", std::to_string(s.warmup),
                              "--dropout", fmt::format("{}", s.dropout), "--seed", std::to_string(s.seed)};
+  for (const std::string& o : s.overrides) a.insert(a.end(), {"--set", o});
   if (s.dataset.empty()) {
     for (const std::string& x : {std::string("--kind"), s.kind, std::string("--nodes"), std::to_string(s.nodes),
                                  std::string("--edges"), std::to_string(s.edges), std::string("--features"),
@@ -155,6 +161,47 @@ std::vector<std::string> child_args(const TrainingBenchSettings& s) {
     if (!s.split.empty()) a.insert(a.end(), {"--split", s.split});
   }
   return a;
+}
+
+// "key=v1,v2,[1,2]" -> {"key=v1", "key=v2", "key=[1,2]"}: commas inside brackets or quotes
+// belong to one value (a list such as sampler.fanouts).
+std::vector<std::string> override_values(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos) return {assignment};  // Config::set_override names the error
+  const std::string key = assignment.substr(0, eq + 1);
+  std::vector<std::string> out;
+  std::string value;
+  int depth = 0;
+  bool quoted = false;
+  for (const char ch : assignment.substr(eq + 1)) {
+    if (ch == '"') quoted = !quoted;
+    if (!quoted && ch == '[') ++depth;
+    if (!quoted && ch == ']') --depth;
+    if (ch == ',' && depth == 0 && !quoted) {
+      out.push_back(key + value);
+      value.clear();
+    } else {
+      value += ch;
+    }
+  }
+  out.push_back(key + value);
+  return out;
+}
+
+// Every combination of the --set axes (one list of overrides per grid point).
+std::vector<std::vector<std::string>> override_grid(const std::vector<std::string>& axes) {
+  std::vector<std::vector<std::string>> grid{{}};
+  for (const std::string& axis : axes) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& point : grid) {
+      for (const std::string& v : override_values(axis)) {
+        next.push_back(point);
+        next.back().push_back(v);
+      }
+    }
+    grid = std::move(next);
+  }
+  return grid;
 }
 
 std::vector<TrainingBenchSettings> expand(const BenchGrid& g) {
@@ -169,22 +216,101 @@ std::vector<TrainingBenchSettings> expand(const BenchGrid& g) {
             for (int64_t l : g.layers)
               for (int64_t h : g.hidden)
                 for (int64_t k : g.heads)
-                  for (int64_t t : g.threads) {
-                    TrainingBenchSettings s = g.base;
-                    s.dataset = ds;
-                    if (generated) {
-                      s.nodes = n;
-                      s.edges = e;
-                      s.features = f;
+                  for (int64_t t : g.threads)
+                    for (const std::vector<std::string>& overrides : override_grid(g.overrides)) {
+                      TrainingBenchSettings s = g.base;
+                      s.overrides = overrides;
+                      s.dataset = ds;
+                      if (generated) {
+                        s.nodes = n;
+                        s.edges = e;
+                        s.features = f;
+                      }
+                      s.model = m;
+                      s.layers = l;
+                      s.hidden = h;
+                      s.heads = k;
+                      s.threads = t;
+                      out.push_back(s);
                     }
-                    s.model = m;
-                    s.layers = l;
-                    s.hidden = h;
-                    s.heads = k;
-                    s.threads = t;
-                    out.push_back(s);
-                  }
   return out;
+}
+
+// The flag of `ripple bench` that sets a settings field ("model.layers" -> --layers); a
+// field without a flag of its own was set with --set and keeps its name.
+std::string bench_flag(const std::string& field) {
+  static const std::map<std::string, std::string> flags = {
+      {"model.name", "--model"},     {"model.layers", "--layers"},   {"model.hidden", "--hidden"},
+      {"model.heads", "--heads"},    {"model.dropout", "--dropout"}, {"train.threads", "--threads"},
+      {"train.seed", "--seed"},      {"sampler.fanouts", "--fanouts"}, {"sampler.batch_size", "--batch-size"},
+      {"sampler.workers", "--workers"}, {"epochs", "--epochs"},    {"warmup", "--warmup"},
+      {"features", "--features"},    {"classes", "--classes"},       {"batches", "--batches"}};
+  const auto it = flags.find(field);
+  return it == flags.end() ? "--set " + field : it->second;
+}
+
+// Runs the grid; `train`: --model was given (the sampler bench then also trains).
+int run_bench(const BenchGrid& g, bool train) {
+  if (g.sampler) {
+    for (const std::string& m : g.models) {
+      if (!is_known_model(m)) throw InputError(fmt::format("--model: unknown model '{}'", m));
+    }
+    std::vector<json> rows;
+    const std::vector<std::string> datasets = g.datasets.empty() ? std::vector<std::string>{""} : g.datasets;
+    const std::vector<std::string> models = train ? g.models : std::vector<std::string>{""};
+    for (const std::string& ds : datasets) {
+      for (const std::string& m : models) {
+        for (int64_t w : g.workers) {
+          SamplerBenchSettings s;
+          s.data = g.base;
+          s.data.dataset = ds;
+          s.data.nodes = g.nodes.front();
+          s.data.edges = g.edges.front();
+          s.data.features = g.features.front();
+          s.data.model = m;
+          s.data.hidden = g.hidden.front();
+          s.data.heads = g.heads.front();
+          s.data.threads = g.threads.front();
+          s.fanouts = g.fanouts;
+          s.batch_size = g.batch_size;
+          s.workers = w;
+          s.batches = g.batches;
+          s.replace = g.replace;
+          s.train = train;
+          rows.push_back(to_json(run_sampler_bench(s)));
+          if (g.output == "json") print_rows({rows.back()}, "json");
+        }
+      }
+    }
+    if (g.output != "json") print_rows(rows, g.output, train ? kMinibatchColumns : kSamplerColumns);
+    return 0;
+  }
+  for (const std::string& m : g.models) {  // refuse a bad grid before running any of it
+    if (!is_known_model(m)) throw InputError(fmt::format("--model: unknown model '{}'", m));
+  }
+  const std::vector<TrainingBenchSettings> grid = expand(g);
+  std::vector<json> rows;
+  if (grid.size() == 1 || g.in_process) {
+    for (const TrainingBenchSettings& s : grid) {
+      rows.push_back(to_json(run_training_bench(s)));
+      if (g.output == "json") {  // stream lines as they finish
+        print_rows({rows.back()}, "json");
+      }
+    }
+    if (g.output != "json") print_rows(rows, g.output);
+    return 0;
+  }
+  for (const TrainingBenchSettings& s : grid) {
+    const auto [status, out] = run_self(child_args(s));
+    if (status != 0) {
+      if (status == 2) throw InputError("a benchmark configuration was refused (see the message above)");
+      throw std::runtime_error(fmt::format("benchmark child exited with status {}", status));
+    }
+    rows.push_back(json::parse(out));
+    if (g.output == "json") print_rows({rows.back()}, "json");
+  }
+  if (g.output != "json") print_rows(rows, g.output);
+  return 0;
 }
 
 }  // namespace
@@ -209,6 +335,9 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("--heads", g->heads, "GAT heads")->delimiter(',')->capture_default_str();
   cmd->add_option("--threads", g->threads, "Intra-op threads (0: all cores)")->delimiter(',')->capture_default_str();
   cmd->add_option("--dropout", g->base.dropout, "Dropout probability")->capture_default_str();
+  cmd->add_option("--set", g->overrides,
+                  "Override a run setting as `ripple train --set` does: section.key=value; comma-separated values "
+                  "(outside brackets) form a grid axis, e.g. --set model.aggr=mean,max (repeatable)");
   cmd->add_option("--epochs", g->base.epochs, "Timed epochs")->capture_default_str();
   cmd->add_option("--warmup", g->base.warmup, "Untimed epochs first")->capture_default_str();
   cmd->add_option("--seed", g->base.seed, "Seed (graph, features, weights)")->capture_default_str();
@@ -228,67 +357,11 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("--batches", g->batches, "Sampler: batches per pass (0: all training seeds)")->capture_default_str();
   cmd->add_flag("--replace", g->replace, "Sampler: sample with replacement");
   return [g, cmd] {
-    if (g->sampler) {
-      const bool train = cmd->count("--model") > 0;
-      for (const std::string& m : g->models) {
-        if (!is_known_model(m)) throw InputError(fmt::format("--model: unknown model '{}'", m));
-      }
-      std::vector<json> rows;
-      const std::vector<std::string> datasets = g->datasets.empty() ? std::vector<std::string>{""} : g->datasets;
-      const std::vector<std::string> models = train ? g->models : std::vector<std::string>{""};
-      for (const std::string& ds : datasets) {
-        for (const std::string& m : models) {
-          for (int64_t w : g->workers) {
-            SamplerBenchSettings s;
-            s.data = g->base;
-            s.data.dataset = ds;
-            s.data.nodes = g->nodes.front();
-            s.data.edges = g->edges.front();
-            s.data.features = g->features.front();
-            s.data.model = m;
-            s.data.hidden = g->hidden.front();
-            s.data.heads = g->heads.front();
-            s.data.threads = g->threads.front();
-            s.fanouts = g->fanouts;
-            s.batch_size = g->batch_size;
-            s.workers = w;
-            s.batches = g->batches;
-            s.replace = g->replace;
-            s.train = train;
-            rows.push_back(to_json(run_sampler_bench(s)));
-            if (g->output == "json") print_rows({rows.back()}, "json");
-          }
-        }
-      }
-      if (g->output != "json") print_rows(rows, g->output, train ? kMinibatchColumns : kSamplerColumns);
-      return 0;
+    try {
+      return run_bench(*g, cmd->count("--model") > 0);
+    } catch (const SettingError& e) {  // the library names the field; the user wrote a flag
+      throw InputError(fmt::format("{}: {}", bench_flag(e.field()), e.detail()));
     }
-    for (const std::string& m : g->models) {  // refuse a bad grid before running any of it
-      if (!is_known_model(m)) throw InputError(fmt::format("--model: unknown model '{}'", m));
-    }
-    const std::vector<TrainingBenchSettings> grid = expand(*g);
-    std::vector<json> rows;
-    if (grid.size() == 1 || g->in_process) {
-      for (const TrainingBenchSettings& s : grid) {
-        rows.push_back(to_json(run_training_bench(s)));
-        if (g->output == "json") {  // stream lines as they finish
-          print_rows({rows.back()}, "json");
-        }
-      }
-      if (g->output != "json") print_rows(rows, g->output);
-      return 0;
-    }
-    for (const TrainingBenchSettings& s : grid) {
-      const auto [status, out] = run_self(child_args(s));
-      if (status != 0) {
-        if (status == 2) throw InputError("a benchmark configuration was refused (see the message above)");
-        throw std::runtime_error(fmt::format("benchmark child exited with status {}", status));
-      }
-      rows.push_back(json::parse(out));
-      if (g->output == "json") print_rows({rows.back()}, "json");
-    }
-    if (g->output != "json") print_rows(rows, g->output);
-    return 0;
   };
 }
 

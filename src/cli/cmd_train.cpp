@@ -8,7 +8,7 @@
 #include "ripple/config.h"
 #include "ripple/error.h"
 #include "ripple/trainer.h"
-#include "train/graph_run.h"
+#include "train/node_data.h"
 
 namespace fs = std::filesystem;
 
@@ -23,36 +23,31 @@ struct TrainOptions {
   std::string resume_dir;
 };
 
-std::string default_run_dir(const Config& c) {
+std::string default_run_dir(const RunConfig& c) {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
-  const std::string dataset = fs::path(c.get_string("dataset.path")).filename().string();
-  return fmt::format("runs/{}_{}_{}", dataset, c.get_string("model.name"), stamp);
+  const std::string dataset = fs::path(c.dataset.path).filename().string();
+  return fmt::format("runs/{}_{}_{}", dataset, c.model.name, stamp);
 }
 
-int run_graph_train(const Config& config, const fs::path& run_dir, const fs::path& config_dir) {
-  const int64_t log_every = config.get_int("train.log_every");
-  auto on_epoch = [&](const GraphEpochRecord& r) {
-    if (r.epoch % log_every == 0 || r.epoch == 1) {
-      fmt::print(stderr, "fold {} epoch {:4d}  loss {:.4f}  train {:.2f} %  valid {:.2f} %  test {:.2f} %  {:.0f} ms\n",
-                 r.fold, r.epoch, r.loss, 100 * r.train_acc, 100 * r.valid_acc, 100 * r.test_acc, r.epoch_ms);
-    }
-  };
-  const CrossValidationResult result = train::run_graph_experiment(config, run_dir, config_dir, on_epoch);
-  const bool gin = result.protocol == CvProtocol::kGinPaper;
-  fmt::print("model {} on {}: test accuracy {:.2f} ± {:.2f} % over {} fold(s), {} protocol{}\n",
-             config.get_string("model.name"), config.get_string("dataset.path"), 100 * result.mean,
-             100 * result.std, result.folds.size(), protocol_name(result.protocol),
-             gin ? fmt::format(" (epoch {} chosen on mean test accuracy: optimistic)", result.common_epoch) : "");
+void print_result(const RunConfig& c, const RunSummary& s, const fs::path& run_dir) {
+  if (s.task == "graph_classification") {
+    fmt::print("model {} on {}: test accuracy {:.2f} ± {:.2f} % over {} fold(s), {} protocol{}\n", c.model.name,
+               c.dataset.path, 100 * s.mean("test_acc"), 100 * s.std("test_acc"), s.units.size(), s.protocol,
+               s.protocol == "gin" ? fmt::format(" (epoch {} chosen on mean test accuracy: optimistic)", s.selected_epoch)
+                                   : "");
+  } else {
+    fmt::print("model {} on {}: test accuracy {:.2f} ± {:.2f} % over {} seed(s) (valid {:.2f} %)\n", c.model.name,
+               c.dataset.path, 100 * s.mean("test_acc"), 100 * s.std("test_acc"), s.units.size(),
+               100 * s.mean("valid_acc"));
+  }
   fmt::print("run directory: {}\n", run_dir.string());
-  return 0;
 }
 
 int run_train(const TrainOptions& o) {
   Config config;
-  fs::path config_dir;
   fs::path run_dir;
   const bool resume = !o.resume_dir.empty();
   if (resume) {
@@ -64,27 +59,35 @@ int run_train(const TrainOptions& o) {
       throw InputError("--resume takes the run's own configuration; drop --config, --set and --seeds");
     }
     config = Config::from_file((run_dir / "config.toml").string());
-    config_dir = run_dir;
   } else {
+    fs::path config_dir;
     if (!o.config_path.empty()) {
       config = Config::from_file(o.config_path);
       config_dir = fs::path(o.config_path).parent_path();
     }
     for (const std::string& s : o.overrides) config.set_override(s);
     if (o.seeds > 0) config.set("train.seeds", o.seeds, "--seeds");
-    run_dir = o.run_dir.empty() ? fs::path(default_run_dir(config)) : fs::path(o.run_dir);
+    const std::string& path = config.settings().dataset.path;
+    if (!path.empty()) {
+      config.set("dataset.path", train::resolve_dataset_path(path, config_dir).string(), config.source_of("dataset.path"));
+    }
+    run_dir = o.run_dir.empty() ? fs::path(default_run_dir(config.settings())) : fs::path(o.run_dir);
   }
-  if (config.get_string("task.kind") == "graph") return run_graph_train(config, run_dir, config_dir);
-  Progress progress(config.get_int("train.seeds"), config.get_int("train.log_every"));
+  config.validate();  // the one check, with the source of a bad field
+  const RunConfig& c = config.settings();
+  const bool graph = c.task.kind == "graph";
+  Progress progress(graph ? (c.task.run_folds ? c.task.run_folds : c.task.folds) : c.train.seeds, c.train.log_every,
+                    graph ? "fold" : "seed");
   TrainCallbacks cb;
-  cb.on_epoch = [&](int64_t s, int64_t total, const EpochRecord& r) { progress.on_epoch(s, total, r); };
-  cb.on_seed_done = [&](int64_t s, const SeedResult& r) { progress.on_seed_done(s, r); };
-  const RunSummary summary = run_experiment(config, run_dir, resume, cb, config_dir);
-  fmt::print("model {} on {}: test accuracy {:.2f} ± {:.2f} % over {} seed(s) (valid {:.2f} %)\n",
-             config.get_string("model.name"), config.get_string("dataset.path"),
-             100 * summary.mean(&SeedResult::test_acc), 100 * summary.std(&SeedResult::test_acc),
-             summary.seeds.size(), 100 * summary.mean(&SeedResult::valid_acc));
-  fmt::print("run directory: {}\n", run_dir.string());
+  cb.on_epoch = [&](const EpochRecord& r) { progress.on_epoch(c.train.epochs, r); };
+  cb.on_unit_done = [&](const UnitResult& r) { progress.on_unit_done(r); };
+  RunSummary summary;
+  try {
+    summary = run_experiment(c, run_dir, resume, cb);
+  } catch (const SettingError& e) {  // a rule only the data can check: say where the field was set
+    throw InputError(fmt::format("{}: {}", config.source_of(e.field()), e.what()));
+  }
+  print_result(c, summary, run_dir);
   return 0;
 }
 

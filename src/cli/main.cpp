@@ -1,4 +1,5 @@
-// `ripple`: the command line. Exit codes: 0 success, 2 bad input or usage, 1 internal error.
+// `ripple`: the command line. Exit codes: 0 success, 2 bad input or usage, 3 a failing file
+// system (disk full, permission denied), 1 internal error (docs/errors.md).
 #include <fmt/format.h>
 
 #include <csignal>
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   ripple::cli::Action generate = ripple::cli::add_generate_command(app);
   ripple::cli::Action convert = ripple::cli::add_convert_command(app);
   ripple::cli::Action bench = ripple::cli::add_bench_command(app);
+  ripple::cli::Action config = ripple::cli::add_config_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -38,12 +40,16 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("generate")) return generate();
     if (app.got_subcommand("convert")) return convert();
     if (app.got_subcommand("bench")) return bench();
+    if (app.got_subcommand("config")) return config();
     return info();
   } catch (const ripple::InputError& e) {
     fmt::print(stderr, "\nripple: error: {}\n", e.what());
-    return 2;
+    return ripple::kExitInput;
+  } catch (const ripple::FileSystemError& e) {
+    fmt::print(stderr, "\nripple: file system error: {}\n", e.what());
+    return ripple::kExitFileSystem;
   } catch (const std::exception& e) {
     fmt::print(stderr, "\nripple: internal error: {}\n", e.what());
-    return 1;
+    return ripple::kExitInternal;
   }
 }

@@ -1,9 +1,11 @@
 // Training progress for the command line: a redrawn bar on a terminal, plain lines (every
-// train.log_every epochs) otherwise, so logs stay readable in CI and when piped.
+// train.log_every epochs) otherwise, so logs stay readable in CI and when piped. Units are
+// seeds (node task) or folds (graph task).
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 #include "ripple/trainer.h"
 
@@ -11,12 +13,13 @@ namespace ripple::cli {
 
 class Progress {
  public:
-  Progress(int64_t seeds, int64_t log_every, FILE* out = stderr);
-  void on_epoch(int64_t seed_index, int64_t total_epochs, const EpochRecord& r);
-  void on_seed_done(int64_t seed_index, const SeedResult& r);
+  Progress(int64_t units, int64_t log_every, std::string unit_name, FILE* out = stderr);
+  void on_epoch(int64_t total_epochs, const EpochRecord& r);
+  void on_unit_done(const UnitResult& r);
 
  private:
-  int64_t seeds_, log_every_;
+  int64_t units_, log_every_;
+  std::string unit_name_;
   FILE* out_;
   bool tty_;
 };

@@ -4,6 +4,7 @@
 
 #include "ripple/nn/functional.h"
 #include "ripple/ops.h"
+#include "runtime/work_counter.h"
 
 namespace ripple::nn {
 
@@ -52,6 +53,13 @@ at::Tensor Features::linear(const at::Tensor& weight, const at::Tensor& bias) co
     out = ops::gspmm(*pattern_, "mul", "sum", weight.t().contiguous(), values_);
   } else {
     out = at::matmul(dense_, weight.t());
+    // Roofline accounting: this product, and the two backward ones autograd will run for it
+    // (gradient of the weight, of the input) when they are needed.
+    const auto product = static_cast<uint64_t>(2 * dense_.numel() / std::max<int64_t>(dense_.size(-1), 1) *
+                                               weight.size(0) * weight.size(1));
+    int passes = 1;
+    if (at::GradMode::is_enabled()) passes += static_cast<int>(weight.requires_grad()) + static_cast<int>(dense_.requires_grad());
+    work::add_dense_flops(product * static_cast<uint64_t>(passes));
   }
   return bias.defined() ? out + bias : out;
 }

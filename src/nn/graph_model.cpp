@@ -22,13 +22,13 @@ bool is_known_graph_model(const std::string& name) {
   return name == "gin" || name == "gcn" || name == "sage" || name == "mlp";
 }
 
-GraphModelImpl::GraphModelImpl(const GraphModelConfig& c, int64_t in_features, int64_t num_classes) : config_(c) {
+GraphModelImpl::GraphModelImpl(const ModelConfig& c, int64_t in_features, int64_t num_classes) : config_(c) {
   if (!is_known_graph_model(c.name)) {
-    throw InputError(fmt::format("model.name: \"{}\" is not a graph-classification model (gin, gcn, sage, mlp)", c.name));
+    throw SettingError("model.name", fmt::format("\"{}\" is not a graph-classification model (gin, gcn, sage, mlp)", c.name));
   }
-  if (c.layers < 2) throw InputError("model.layers: graph models need at least 2 (the input counts as one)");
+  if (c.layers < 2) throw SettingError("model.layers", "graph models need at least 2 (the input counts as one)");
   if (c.readout != "sum" && c.readout != "mean" && c.readout != "max") {
-    throw InputError(fmt::format("model.readout: expected sum, mean or max, got \"{}\"", c.readout));
+    throw SettingError("model.readout", fmt::format("expected sum, mean or max, got \"{}\"", c.readout));
   }
   convs_ = register_module("convs", torch::nn::ModuleList());
   norms_ = register_module("norms", torch::nn::ModuleList());

@@ -18,8 +18,8 @@ bool is_known_model(const std::string& n) {
 }
 
 NodeModelImpl::NodeModelImpl(const ModelConfig& c, int64_t in, int64_t classes) : config_(c) {
-  if (!is_known_model(c.name)) throw InputError("model.name: unknown model '" + c.name + "'");
-  if (c.layers < 1) throw InputError("model.layers: must be at least 1");
+  if (!is_known_model(c.name)) throw SettingError("model.name", "unknown model '" + c.name + "'");
+  if (c.layers < 1) throw SettingError("model.layers", "must be at least 1");
   convs_ = register_module("convs", torch::nn::ModuleList());
   norms_ = register_module("norms", torch::nn::ModuleList());
   const bool attention = c.name == "gat" || c.name == "gatv2";
@@ -39,7 +39,7 @@ NodeModelImpl::NodeModelImpl(const ModelConfig& c, int64_t in, int64_t classes) 
     if (!last) {
       if (c.norm == "batch") norms_->push_back(torch::nn::BatchNorm1d(width));
       else if (c.norm == "layer") norms_->push_back(torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
-      else if (c.norm != "none") throw InputError("model.norm: expected none, batch or layer, got '" + c.norm + "'");
+      else if (c.norm != "none") throw SettingError("model.norm", "expected none, batch or layer, got '" + c.norm + "'");
     }
   }
   if (c.name == "appnp") {
@@ -57,17 +57,6 @@ at::Tensor NodeModelImpl::run_layer(size_t i, nn::GraphCache& g, const Features&
   return m->as<nn::LinearImpl>()->forward(x.head(g.base().num_dst()));
 }
 
-void NodeModelImpl::require_blocks(int64_t hops, const std::string& field) const {
-  if (config_.name == "appnp" || config_.name == "sgc") {
-    throw InputError(field + ": model " + config_.name +
-                     " propagates over the whole graph; mini-batch training supports gcn, sage, gat, gatv2, gin and mlp");
-  }
-  if (hops != layers()) {
-    throw InputError(field + ": " + std::to_string(hops) + " hops for a model of " + std::to_string(layers()) +
-                     " layers (model.layers); give one fanout per layer");
-  }
-}
-
 at::Tensor NodeModelImpl::forward_layer(size_t i, nn::GraphCache& g, const Features& x, nn::ForwardContext& ctx) {
   const ModelConfig& c = config_;
   const double p = i == 0 ? (c.input_dropout >= 0 ? c.input_dropout : c.dropout) : c.dropout;
@@ -83,7 +72,8 @@ at::Tensor NodeModelImpl::forward_layer(size_t i, nn::GraphCache& g, const Featu
 
 at::Tensor NodeModelImpl::forward_blocks(std::vector<nn::GraphCache>& blocks, const Features& x,
                                          nn::ForwardContext& ctx) {
-  require_blocks(static_cast<int64_t>(blocks.size()), "sampler.fanouts");
+  TORCH_CHECK(static_cast<int64_t>(blocks.size()) == layers(), "forward_blocks: ", blocks.size(),
+              " blocks for a model of ", layers(), " layers");
   Features h = x;
   for (size_t i = 0; i < blocks.size(); ++i) h = Features(forward_layer(i, blocks[i], h, ctx));
   return h.dense();

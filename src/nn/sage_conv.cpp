@@ -5,7 +5,7 @@ namespace ripple::nn {
 
 SAGEConvImpl::SAGEConvImpl(int64_t in, int64_t out, std::string aggr_name) : aggr(std::move(aggr_name)) {
   if (aggr != "mean" && aggr != "sum" && aggr != "max") {
-    throw InputError("model.aggr: expected mean, sum or max, got '" + aggr + "'");
+    throw SettingError("model.aggr", "expected mean, sum or max, got '" + aggr + "'");
   }
   lin_l = register_module("lin_l", Linear(in, out, /*bias=*/true, /*glorot=*/false));
   lin_r = register_module("lin_r", Linear(in, out, /*bias=*/false, /*glorot=*/false));

@@ -1,21 +1,24 @@
-// Stratified cross-validation for graph classification. See
+// Stratified cross-validation for graph classification on the training loop. See
 // include/ripple/graph_classification.h.
 #include "ripple/graph_classification.h"
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <torch/nn/functional/loss.h>
+#include <torch/utils.h>
 
 #include <algorithm>
-#include <chrono>
+#include <optional>
 #include <cmath>
 #include <numeric>
 
 #include "ripple/error.h"
 #include "ripple/graph_batch.h"
+#include "ripple/graph_model.h"
+#include "ripple/nn/graph_cache.h"
 #include "ripple/nn/context.h"
-#include "train/flat_adam.h"
-#include "train/stats.h"
+#include "train/loop.h"
+#include "train/task.h"
 
 namespace ripple {
 namespace {
@@ -51,7 +54,7 @@ struct Split {
   std::vector<int64_t> train, valid, test;
 };
 
-// kErrica: a stratified share of `train` moves to `valid`.
+// errica protocol: a stratified share of `train` moves to `valid`.
 void hold_out_validation(Split& s, const at::Tensor& labels, int64_t num_classes, double fraction, uint64_t key) {
   std::vector<int64_t> keep;
   for (auto& members : by_class(shuffled(s.train, key), labels, num_classes)) {
@@ -64,102 +67,125 @@ void hold_out_validation(Split& s, const at::Tensor& labels, int64_t num_classes
   s.train = keep;
 }
 
-struct Scores {
-  double accuracy = 0, loss = 0;
+// One fold as a task of the training loop: mini-batches of `batch_size` graphs in an order
+// keyed by (fold seed, epoch); evaluation in batches of 512 graphs.
+class GraphFoldTask : public train::Task {
+ public:
+  GraphFoldTask(const GraphDataset& data, const RunConfig& config, Split split)
+      : data_(data), config_(config), split_(std::move(split)) {}
+
+  torch::nn::Module& build_model(uint64_t seed) override {
+    seed_ = seed;
+    torch::manual_seed(seed);
+    model_ = GraphModel(config_.model, data_.num_features(), data_.num_classes);
+    return *model_;
+  }
+
+  void begin_epoch(int64_t epoch) override {
+    epoch_ = epoch;
+    model_->train();
+    order_ = shuffled(split_.train, mix64(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch)));
+    next_ = 0;
+    batch_index_ = 0;
+    correct_ = 0;
+  }
+
+  std::optional<train::BatchLoss> next_batch() override {
+    if (next_ >= order_.size()) return std::nullopt;
+    const size_t end = std::min(order_.size(), next_ + static_cast<size_t>(config_.train.batch_size));
+    const GraphBatch b = make_graph_batch(data_, to_tensor({order_.begin() + next_, order_.begin() + end}));
+    next_ = end;
+    nn::GraphCache cache(b.graph);
+    nn::ForwardContext ctx{true, seed_, epoch_, 0, ++batch_index_};
+    const at::Tensor logits = model_->forward(cache, b.pool, b.x, ctx);
+    correct_ += logits.argmax(1).eq(b.labels).sum().item<double>();
+    return train::BatchLoss{torch::nn::functional::cross_entropy(logits, b.labels), b.num_graphs()};
+  }
+
+  // errica: the validation split chooses the fold's epoch; gin: the rule across folds does.
+  train::Selection selection() const override {
+    train::Selection s;
+    s.last_epoch = config_.task.protocol == "gin";
+    return s;
+  }
+
+  train::Metrics evaluate() override {
+    const auto [valid_acc, valid_loss] = score(split_.valid);
+    const auto [test_acc, test_loss] = score(split_.test);
+    const auto n = static_cast<double>(std::max<size_t>(order_.size(), 1));
+    return {{"train_acc", correct_ / n},  // in training mode, during the epoch
+            {"valid_acc", valid_acc},
+            {"valid_loss", valid_loss},
+            {"test_acc", test_acc}};
+  }
+
+ private:
+  // Accuracy and mean cross-entropy over `ids`, in evaluation mode.
+  std::pair<double, double> score(const std::vector<int64_t>& ids) {
+    if (ids.empty()) return {0.0, 0.0};
+    torch::NoGradGuard no_grad;
+    model_->eval();
+    double correct = 0, loss = 0;
+    for (size_t begin = 0; begin < ids.size(); begin += 512) {
+      const size_t end = std::min(ids.size(), begin + 512);
+      const GraphBatch b = make_graph_batch(data_, to_tensor({ids.begin() + begin, ids.begin() + end}));
+      nn::GraphCache cache(b.graph);
+      nn::ForwardContext ctx;
+      const at::Tensor logits = model_->forward(cache, b.pool, b.x, ctx);
+      correct += logits.argmax(1).eq(b.labels).sum().item<double>();
+      loss += torch::nn::functional::cross_entropy(
+                  logits, b.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                  .item<double>();
+    }
+    const auto n = static_cast<double>(ids.size());
+    return {correct / n, loss / n};
+  }
+
+  const GraphDataset& data_;
+  const RunConfig& config_;
+  Split split_;
+  GraphModel model_{nullptr};
+  uint64_t seed_ = 0;
+  int64_t epoch_ = 0, batch_index_ = 0;
+  std::vector<int64_t> order_;
+  size_t next_ = 0;
+  double correct_ = 0;
 };
 
-// Accuracy and mean cross-entropy over `ids`, in evaluation mode, in batches of 512 graphs.
-Scores evaluate(GraphModel& model, const GraphDataset& data, const std::vector<int64_t>& ids) {
-  if (ids.empty()) return {};
-  torch::NoGradGuard no_grad;
-  model->eval();
-  double correct = 0, loss = 0;
-  for (size_t begin = 0; begin < ids.size(); begin += 512) {
-    const size_t end = std::min(ids.size(), begin + 512);
-    const GraphBatch b = make_graph_batch(data, to_tensor({ids.begin() + begin, ids.begin() + end}));
-    nn::GraphCache cache(b.graph);
-    nn::ForwardContext ctx;
-    const at::Tensor logits = model->forward(cache, b.pool, b.x, ctx);
-    correct += logits.argmax(1).eq(b.labels).sum().item<double>();
-    loss += torch::nn::functional::cross_entropy(
-                logits, b.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                .item<double>();
-  }
-  const auto n = static_cast<double>(ids.size());
-  return {correct / n, loss / n};
-}
-
-FoldResult train_fold(const GraphDataset& data, const GraphTaskConfig& c, int64_t fold, const Split& split,
-                      const std::function<void(const GraphEpochRecord&)>& on_epoch) {
-  const uint64_t fold_seed = c.seed + static_cast<uint64_t>(fold);
-  torch::manual_seed(fold_seed);
-  GraphModel model(c.model, data.num_features(), data.num_classes);
-  train::FlatAdam optimizer(model->parameters(), c.lr, c.weight_decay);
-  FoldResult r;
-  r.fold = fold;
-  std::vector<double> times;
-  for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    GraphEpochRecord rec;
-    rec.fold = fold;
-    rec.epoch = epoch;
-    rec.lr = c.lr * std::pow(c.lr_gamma, static_cast<double>((epoch - 1) / c.lr_step_size));
-    optimizer.set_lr(rec.lr);
-    model->train();
-    const std::vector<int64_t> order =
-        shuffled(split.train, mix64(fold_seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch)));
-    double loss_sum = 0, correct = 0;
-    int64_t batch_index = 0;
-    for (size_t begin = 0; begin < order.size(); begin += c.batch_size, ++batch_index) {
-      const size_t end = std::min(order.size(), begin + static_cast<size_t>(c.batch_size));
-      const GraphBatch b = make_graph_batch(data, to_tensor({order.begin() + begin, order.begin() + end}));
-      nn::GraphCache cache(b.graph);
-      nn::ForwardContext ctx{true, fold_seed, epoch, 0, batch_index + 1};
-      optimizer.zero_grad();
-      const at::Tensor logits = model->forward(cache, b.pool, b.x, ctx);
-      const at::Tensor loss = torch::nn::functional::cross_entropy(logits, b.labels);
-      loss.backward();
-      optimizer.step();
-      loss_sum += loss.item<double>() * static_cast<double>(b.num_graphs());
-      correct += logits.argmax(1).eq(b.labels).sum().item<double>();
-    }
-    const auto n = static_cast<double>(std::max<size_t>(order.size(), 1));
-    rec.loss = loss_sum / n;
-    rec.train_acc = correct / n;  // in training mode, during the epoch
-    const Scores valid = evaluate(model, data, split.valid), test = evaluate(model, data, split.test);
-    rec.valid_acc = valid.accuracy;
-    rec.valid_loss = valid.loss;
-    rec.test_acc = test.accuracy;
-    rec.epoch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    times.push_back(rec.epoch_ms);
-    r.epochs.push_back(rec);
-    if (on_epoch) on_epoch(rec);
-  }
-  r.epoch_ms_median = train::median(times);
-  return r;
-}
-
-void check(const GraphDataset& data, const GraphTaskConfig& c) {
-  if (c.folds < 2) throw InputError(fmt::format("task.folds: expected at least 2, got {}", c.folds));
-  if (c.run_folds < 0 || c.run_folds > c.folds) {
-    throw InputError(fmt::format("task.run_folds: expected 0 (all) to task.folds ({}), got {}", c.folds, c.run_folds));
-  }
+void check(const GraphDataset& data, const RunConfig& c) {
+  validate_run_config(c);
   const at::Tensor counts = at::bincount(data.labels, {}, data.num_classes);
   const int64_t smallest = counts.min().item<int64_t>();
-  if (smallest < c.folds) {
-    throw InputError(fmt::format("task.folds: {} folds need at least {} graphs of every class; the smallest class "
-                                 "of {} has {}",
-                                 c.folds, c.folds, data.path, smallest));
+  if (smallest < c.task.folds) {
+    throw SettingError("task.folds", fmt::format("{} folds need at least {} graphs of every class; the smallest "
+                                                 "class of {} has {}",
+                                                 c.task.folds, c.task.folds, data.path, smallest));
   }
-  if (c.batch_size < 1) throw InputError("train.batch_size: expected at least 1");
-  if (c.protocol == CvProtocol::kErrica && !(c.valid_fraction > 0 && c.valid_fraction < 1)) {
-    throw InputError(fmt::format("task.valid_fraction: expected a share in (0, 1), got {}", c.valid_fraction));
+}
+
+// The GIN paper's rule: the epoch with the best test accuracy averaged over the folds,
+// the same for every fold; each fold's metrics become that epoch's.
+int64_t select_common_epoch(std::vector<UnitResult>& folds) {
+  size_t epochs = folds.front().history.size();
+  for (const UnitResult& f : folds) epochs = std::min(epochs, f.history.size());
+  double best = -1;
+  int64_t chosen = 0;
+  for (size_t e = 0; e < epochs; ++e) {
+    double mean = 0;
+    for (const UnitResult& f : folds) mean += f.history[e].metric("test_acc");
+    if (mean > best) {
+      best = mean;
+      chosen = static_cast<int64_t>(e) + 1;
+    }
   }
+  for (UnitResult& f : folds) {
+    f.best_epoch = chosen;
+    f.metrics = f.history[static_cast<size_t>(chosen - 1)].metrics;
+  }
+  return chosen;
 }
 
 }  // namespace
-
-const char* protocol_name(CvProtocol p) { return p == CvProtocol::kGinPaper ? "gin" : "errica"; }
 
 std::vector<at::Tensor> stratified_folds(const at::Tensor& labels, int64_t num_classes, int64_t k, uint64_t seed) {
   std::vector<int64_t> all(labels.numel());
@@ -177,59 +203,45 @@ std::vector<at::Tensor> stratified_folds(const at::Tensor& labels, int64_t num_c
   return out;
 }
 
-CrossValidationResult cross_validate(const GraphDataset& data, const GraphTaskConfig& c,
-                                     const std::function<void(const GraphEpochRecord&)>& on_epoch) {
+RunSummary cross_validate(const GraphDataset& data, const RunConfig& c, const TrainCallbacks& callbacks,
+                          const std::filesystem::path& run_dir) {
   check(data, c);
-  const std::vector<at::Tensor> folds = stratified_folds(data.labels, data.num_classes, c.folds, c.seed);
-  const int64_t run = c.run_folds == 0 ? c.folds : c.run_folds;
-  CrossValidationResult result;
-  result.protocol = c.protocol;
+  const std::vector<at::Tensor> folds = stratified_folds(data.labels, data.num_classes, c.task.folds,
+                                                         static_cast<uint64_t>(c.train.seed));
+  const int64_t run = c.task.run_folds == 0 ? c.task.folds : c.task.run_folds;
+  const bool errica = c.task.protocol == "errica";
+  RunSummary summary;
+  summary.task = "graph_classification";
+  summary.protocol = c.task.protocol;
+  int64_t epochs_this_process = 0;
   for (int64_t f = 0; f < run; ++f) {
-    Split s;
-    s.test = to_vector(folds[f]);
-    for (int64_t o = 0; o < c.folds; ++o) {
-      if (o != f) {
-        const std::vector<int64_t> part = to_vector(folds[o]);
-        s.train.insert(s.train.end(), part.begin(), part.end());
+    const std::filesystem::path dir = run_dir.empty() ? run_dir : run_dir / fmt::format("fold-{}", f);
+    UnitResult r;
+    if (!dir.empty() && std::filesystem::exists(dir / "result.json")) {
+      r = train::read_unit_result(dir, f);
+    } else {
+      Split s;
+      s.test = to_vector(folds[f]);
+      for (int64_t o = 0; o < c.task.folds; ++o) {
+        if (o != f) {
+          const std::vector<int64_t> part = to_vector(folds[o]);
+          s.train.insert(s.train.end(), part.begin(), part.end());
+        }
       }
+      std::sort(s.train.begin(), s.train.end());
+      if (errica) {
+        hold_out_validation(s, data.labels, data.num_classes, c.task.valid_fraction,
+                            mix64(static_cast<uint64_t>(c.train.seed) + 0x5A11D + static_cast<uint64_t>(f)));
+      }
+      GraphFoldTask task(data, c, std::move(s));
+      r = train::train_unit(task, c.train, f, static_cast<uint64_t>(c.train.seed + f), dir, callbacks,
+                            epochs_this_process);
     }
-    std::sort(s.train.begin(), s.train.end());
-    if (c.protocol == CvProtocol::kErrica) {
-      hold_out_validation(s, data.labels, data.num_classes, c.valid_fraction, mix64(c.seed + 0x5A11D + f));
-    }
-    result.folds.push_back(train_fold(data, c, f, s, on_epoch));
+    if (callbacks.on_unit_done) callbacks.on_unit_done(r);
+    summary.units.push_back(std::move(r));
   }
-  if (c.protocol == CvProtocol::kGinPaper) {
-    double best = -1;
-    for (int64_t e = 0; e < c.epochs; ++e) {
-      double mean = 0;
-      for (const FoldResult& r : result.folds) mean += r.epochs[e].test_acc;
-      if (mean > best) {
-        best = mean;
-        result.common_epoch = e + 1;
-      }
-    }
-    for (FoldResult& r : result.folds) {
-      r.selected_epoch = result.common_epoch;
-      r.test_acc = r.epochs[result.common_epoch - 1].test_acc;
-    }
-  } else {
-    for (FoldResult& r : result.folds) {
-      const GraphEpochRecord* best = &r.epochs.front();
-      for (const GraphEpochRecord& e : r.epochs) {
-        if (e.valid_acc > best->valid_acc || (e.valid_acc == best->valid_acc && e.valid_loss < best->valid_loss)) best = &e;
-      }
-      r.selected_epoch = best->epoch;
-      r.test_acc = best->test_acc;
-    }
-  }
-  double sum = 0, sq = 0;
-  for (const FoldResult& r : result.folds) sum += r.test_acc;
-  const auto n = static_cast<double>(result.folds.size());
-  result.mean = sum / n;
-  for (const FoldResult& r : result.folds) sq += (r.test_acc - result.mean) * (r.test_acc - result.mean);
-  result.std = std::sqrt(sq / n);
-  return result;
+  if (!errica) summary.selected_epoch = select_common_epoch(summary.units);
+  return summary;
 }
 
 }  // namespace ripple

@@ -4,19 +4,24 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <sys/resource.h>
-#include <torch/nn/functional/loss.h>
-#include <torch/optim/adam.h>
-#include <torch/utils.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <functional>
 #include <filesystem>
 
+#include "ripple/config.h"
 #include "ripple/dataset.h"
 #include "ripple/error.h"
 #include "ripple/generate.h"
 #include "ripple/model.h"
+#include "ripple/settings.h"
 #include "ripple/threads.h"
+#include "tasks/node_task.h"
+#include "train/loop.h"
+#include "runtime/work_counter.h"
+#include "train/stats.h"
 
 namespace fs = std::filesystem;
 
@@ -27,14 +32,9 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 NodeDataset generated_dataset(const TrainingBenchSettings& s) {
-  if (s.features < 1 || s.classes < 2) throw InputError("--features must be >= 1 and --classes >= 2");
+  if (s.features < 1) throw SettingError("features", "must be at least 1");
+  if (s.classes < 2) throw SettingError("classes", "must be at least 2");
   NodeDataset d;
   d.graph = make_graph(s.kind, s.nodes, s.edges, s.seed);
   at::manual_seed(static_cast<uint64_t>(s.seed));
@@ -47,10 +47,8 @@ NodeDataset generated_dataset(const TrainingBenchSettings& s) {
 }
 
 void check(const TrainingBenchSettings& s) {
-  if (!is_known_model(s.model)) throw InputError(fmt::format("--model: unknown model '{}'", s.model));
-  if (s.layers < 1 || s.hidden < 1 || s.heads < 1) throw InputError("--layers, --hidden and --heads must be at least 1");
-  if (s.epochs < 1 || s.warmup < 0) throw InputError("--epochs must be at least 1 and --warmup non-negative");
-  if (s.dropout < 0 || s.dropout >= 1) throw InputError("--dropout must be in [0, 1)");
+  if (s.epochs < 1) throw SettingError("epochs", "must be at least 1");
+  if (s.warmup < 0) throw SettingError("warmup", "must be non-negative");
 }
 
 }  // namespace
@@ -71,61 +69,92 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+MachineBounds measure_machine_bounds() {
+  auto best_ms = [](const std::function<void()>& f) {
+    f();  // warm-up: first touch of the buffers, BLAS thread start
+    double best = 1e300;
+    for (int i = 0; i < 3; ++i) {
+      const auto t0 = Clock::now();
+      f();
+      best = std::min(best, ms_since(t0));
+    }
+    return best;
+  };
+  MachineBounds b;
+  at::manual_seed(0);
+  for (const auto [m, k, n] : {std::array<int64_t, 3>{1024, 1024, 1024}, std::array<int64_t, 3>{16384, 256, 256}}) {
+    const at::Tensor x = at::randn({m, k}), w = at::randn({k, n});
+    at::Tensor y = at::empty({m, n});
+    const double ms = best_ms([&] { at::mm_out(y, x, w); });
+    b.gemm_gflops = std::max(b.gemm_gflops, 2.0 * static_cast<double>(m * k * n) / (ms * 1e6));
+  }
+  const at::Tensor src = at::ones({int64_t{64} << 20});
+  at::Tensor dst = at::empty_like(src);
+  const double ms = best_ms([&] { dst.copy_(src); });
+  b.copy_gbps = 2.0 * static_cast<double>(src.nbytes()) / (ms * 1e6);
+  return b;
+}
+
+RunConfig bench_run_config(const TrainingBenchSettings& s) {
+  RunConfig c;
+  c.model.name = s.model;
+  c.model.layers = s.layers;
+  c.model.hidden = s.hidden;
+  c.model.heads = s.heads;
+  c.model.dropout = s.dropout;
+  c.train.threads = s.threads;
+  c.train.seed = static_cast<int64_t>(s.seed);
+  Config config(c);
+  for (const std::string& o : s.overrides) config.set_override(o);
+  validate_run_config(config.settings());
+  return config.settings();
+}
+
 TrainingBenchResult run_training_bench(const TrainingBenchSettings& s) {
   check(s);
+  const RunConfig config = bench_run_config(s);
   TrainingBenchResult r;
   r.settings = s;
   r.threads = set_intra_op_threads(s.threads);
   const auto load_start = Clock::now();
-  const NodeDataset data = load_bench_dataset(s, r.dataset_name);
-  r.nodes = data.num_nodes();
-  r.edges = data.graph.num_edges();
-  r.features = data.num_features();
-  const nn::Features x = nn::Features::from_dense(data.features.to(at::kFloat), 0.1);
-  nn::GraphCache graph(data.graph);
+  train::NodeData data = train::make_node_data(load_bench_dataset(s, r.dataset_name), config);
+  r.nodes = data.dataset.num_nodes();
+  r.edges = data.dataset.graph.num_edges();
+  r.features = data.dataset.num_features();
   r.load_s = ms_since(load_start) / 1000.0;
 
-  ModelConfig mc;
-  mc.name = s.model;
-  mc.layers = s.layers;
-  mc.hidden = s.hidden;
-  mc.heads = s.heads;
-  mc.dropout = s.dropout;
-  torch::manual_seed(s.seed);
-  NodeModel model(mc, data.num_features(), data.num_classes);
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.01).weight_decay(5e-4));
-  const at::Tensor train_labels = data.labels.index_select(0, data.train_idx);
-  model->train();
-
+  // Exactly what `ripple train` runs per epoch: the node task's batches through the loop.
+  tasks::NodeClassificationTask task(config, data);
+  train::FlatAdam optimizer = train::make_optimizer(config.train, task.build_model(s.seed));
   std::vector<double> epoch_ms, forward_ms, backward_ms, step_ms;
+  work::Totals before;
   for (int64_t epoch = 1; epoch <= s.warmup + s.epochs; ++epoch) {
+    if (epoch == s.warmup + 1) before = work::totals();
     const auto t0 = Clock::now();
-    nn::ForwardContext ctx{true, s.seed, epoch, 0};
-    optimizer.zero_grad();
-    const at::Tensor logits = model->forward(graph, x, ctx);
-    const at::Tensor loss =
-        torch::nn::functional::cross_entropy(logits.index_select(0, data.train_idx), train_labels);
-    const double f = ms_since(t0);
-    const auto t1 = Clock::now();
-    loss.backward();
-    const double b = ms_since(t1);
-    const auto t2 = Clock::now();
-    optimizer.step();
-    const double o = ms_since(t2);
+    const train::EpochStats e = train::train_epoch(task, optimizer, epoch);
     if (epoch > s.warmup) {
       epoch_ms.push_back(ms_since(t0));
-      forward_ms.push_back(f);
-      backward_ms.push_back(b);
-      step_ms.push_back(o);
+      forward_ms.push_back(e.forward_ms);
+      backward_ms.push_back(e.backward_ms);
+      step_ms.push_back(e.update_ms);
     }
   }
-  r.epoch_ms_median = median_of(epoch_ms);
+  r.epoch_ms_median = train::median(epoch_ms);
   r.epoch_ms_min = *std::min_element(epoch_ms.begin(), epoch_ms.end());
   r.epoch_ms_max = *std::max_element(epoch_ms.begin(), epoch_ms.end());
-  r.forward_ms_median = median_of(forward_ms);
-  r.backward_ms_median = median_of(backward_ms);
-  r.step_ms_median = median_of(step_ms);
-  r.peak_rss_mb = peak_rss_mb();
+  r.forward_ms_median = train::median(forward_ms);
+  r.backward_ms_median = train::median(backward_ms);
+  r.step_ms_median = train::median(step_ms);
+  const work::Totals after = work::totals();
+  const auto epochs = static_cast<double>(s.epochs);
+  r.dense_gflop = static_cast<double>(after.dense_flops - before.dense_flops) / epochs / 1e9;
+  r.graph_gb = static_cast<double>(after.graph_bytes - before.graph_bytes) / epochs / 1e9;
+  r.peak_rss_mb = peak_rss_mb();  // before the yardsticks' own 512 MiB of buffers
+  const MachineBounds machine = measure_machine_bounds();
+  r.gemm_gflops = machine.gemm_gflops;
+  r.copy_gbps = machine.copy_gbps;
+  r.bound_ms = 1e3 * (r.dense_gflop / r.gemm_gflops + r.graph_gb / r.copy_gbps);
+  r.of_bound = r.bound_ms / r.epoch_ms_median;
   return r;
 }
 

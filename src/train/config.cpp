@@ -1,3 +1,5 @@
+// The configuration schema, its parser and the checks of a RunConfig. See ripple/config.h
+// and ripple/settings.h.
 #include "ripple/config.h"
 
 #include <fmt/format.h>
@@ -5,26 +7,34 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cmath>
+#include <numbers>
 #include <sstream>
 
 #include "ripple/error.h"
 #include "ripple/graph_model.h"
-#include "ripple/nn/functional.h"
 
 namespace ripple {
 
 namespace {
 
-ConfigKey key(std::string name, ConfigValue def, std::string doc, std::vector<std::string> choices = {},
-              double lo = -1e300, double hi = 1e300, bool hi_exclusive = false) {
-  return ConfigKey{std::move(name), std::move(def), std::move(doc), std::move(choices), lo, hi, hi_exclusive};
-}
-
-const ConfigKey* find_key(const std::string& name) {
-  for (const ConfigKey& k : config_schema()) {
-    if (k.name == name) return &k;
-  }
-  return nullptr;
+// A schema entry bound to `RunConfig::*section.*field`; its default is the field's default.
+template <typename Section, typename T>
+ConfigKey key(std::string name, Section RunConfig::*section, T Section::*field, std::string doc,
+              std::vector<std::string> choices = {}, double lo = -1e300, double hi = 1e300,
+              bool hi_exclusive = false) {
+  static_assert(std::is_constructible_v<ConfigValue, T>, "a setting must have a schema type");
+  ConfigKey k;
+  k.name = std::move(name);
+  k.doc = std::move(doc);
+  k.choices = std::move(choices);
+  k.min = lo;
+  k.max = hi;
+  k.max_exclusive = hi_exclusive;
+  k.get = [section, field](const RunConfig& c) { return ConfigValue(c.*section.*field); };
+  k.put = [section, field](RunConfig& c, const ConfigValue& v) { c.*section.*field = std::get<T>(v); };
+  k.default_value = k.get(RunConfig{});
+  return k;
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -79,7 +89,7 @@ ConfigValue convert(const ConfigKey& k, const toml::node& node, const std::strin
       else if constexpr (toml::is_array<decltype(n)>) got << "an array";
       else got << "a table";
     });
-    return InputError(fmt::format("{}: {} must be {}, got {}", source, k.name, type_name(def), got.str()));
+    return InputError(fmt::format("{}: {}: must be {}, got {}", source, k.name, type_name(def), got.str()));
   };
   switch (def.index()) {
     case 0:
@@ -109,31 +119,11 @@ ConfigValue convert(const ConfigKey& k, const toml::node& node, const std::strin
   }
 }
 
-void check_rule(const ConfigKey& k, const ConfigValue& v, const std::string& source) {
-  if (auto s = std::get_if<std::string>(&v)) {
-    if (!k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), *s) == k.choices.end()) {
-      std::string list;
-      for (const auto& c : k.choices) list += (list.empty() ? "" : ", ") + c;
-      throw InputError(fmt::format("{}: {} must be one of {}, got \"{}\"", source, k.name, list, *s));
-    }
-    return;
-  }
-  if (auto list = std::get_if<std::vector<int64_t>>(&v)) {
-    for (const int64_t e : *list) check_rule(k, ConfigValue(e), source);
-    return;
-  }
-  double x = 0;
-  if (auto i = std::get_if<int64_t>(&v)) x = static_cast<double>(*i);
-  else if (auto d = std::get_if<double>(&v)) x = *d;
-  else return;
-  const bool too_high = k.max_exclusive ? x >= k.max : x > k.max;
-  if (x < k.min || too_high) {
-    std::string range;
-    if (k.min > -1e300 && k.max < 1e300) range = fmt::format("in [{}, {}{}", k.min, k.max, k.max_exclusive ? ")" : "]");
-    else if (k.min > -1e300) range = fmt::format(">= {}", k.min);
-    else range = fmt::format("{} {}", k.max_exclusive ? "<" : "<=", k.max);
-    throw InputError(fmt::format("{}: {} must be {}, got {}", source, k.name, range, format_value(v)));
-  }
+std::string range_text(const ConfigKey& k) {
+  if (k.min > -1e300 && k.max < 1e300) return fmt::format("in [{}, {}{}", k.min, k.max, k.max_exclusive ? ")" : "]");
+  if (k.min > -1e300) return fmt::format(">= {}", k.min);
+  if (k.max < 1e300) return fmt::format("{} {}", k.max_exclusive ? "<" : "<=", k.max);
+  return "";
 }
 
 std::string unknown_key_message(const std::string& name, const std::string& source) {
@@ -142,64 +132,117 @@ std::string unknown_key_message(const std::string& name, const std::string& sour
                      near.empty() ? " (see docs/config.md)" : fmt::format("; did you mean '{}'?", near));
 }
 
+// "FILE:LINE: " or "--set ...: " for InputErrors about one key.
+InputError at_source(const std::string& source, const SettingError& e) {
+  return InputError(fmt::format("{}: {}", source, e.what()));
+}
+
 }  // namespace
 
 const std::vector<ConfigKey>& config_schema() {
-  static const std::vector<ConfigKey> schema = {
-      key("dataset.path", std::string("data/cora"), "Dataset directory, native format or OGB raw layout, see docs/formats.md (relative paths: to the working directory, else to the config file)."),
-      key("dataset.split", std::string("public"), "Split name (OGB: folder under DIR/split/; native: listed in header.json)."),
-      key("dataset.normalize_features", false, "Divide each feature row by its sum (PyG's NormalizeFeatures)."),
-      key("dataset.symmetrize", false, "Add the reverse of every edge before training."),
-      key("dataset.max_degree_feature", int64_t{64}, "Graph classification on a TU dataset with neither node labels nor attributes: nodes get one-hot in-degrees, degrees above this sharing the last column.", {}, 1, 100000),
-      key("task.kind", std::string("node"), "node (node classification on one graph) or graph (graph classification by cross-validation on a TU dataset, see docs/graph_classification.md).", {"node", "graph"}),
-      key("task.protocol", std::string("gin"), "Graph classification: gin (the GIN paper's: epoch with the best mean test accuracy over the folds, optimistic) or errica (Errica et al.: epoch chosen on a validation split of each training fold).", {"gin", "errica"}),
-      key("task.folds", int64_t{10}, "Graph classification: stratified cross-validation folds.", {}, 2, 1000),
-      key("task.run_folds", int64_t{0}, "Graph classification: train only the first this many folds (0: all of them); for short checks.", {}, 0, 1000),
-      key("task.valid_fraction", 0.1, "Graph classification, errica protocol: share of each training fold held out for validation.", {}, 0.0, 1.0, true),
-      key("model.name", std::string("gcn"), "Model: gcn, sage, gat, gatv2, gin, appnp, sgc or mlp.",
+  static const std::vector<ConfigKey> schema = [] {
+    std::vector<ConfigKey> s = {
+      key("dataset.path", &RunConfig::dataset, &DatasetSettings::path, "Dataset directory, native format or OGB raw layout, see docs/formats.md (relative paths: to the working directory, else to the config file)."),
+      key("dataset.split", &RunConfig::dataset, &DatasetSettings::split, "Split name (OGB: folder under DIR/split/; native: listed in header.json)."),
+      key("dataset.normalize_features", &RunConfig::dataset, &DatasetSettings::normalize_features, "Divide each feature row by its sum (PyG's NormalizeFeatures)."),
+      key("dataset.symmetrize", &RunConfig::dataset, &DatasetSettings::symmetrize, "Add the reverse of every edge before training."),
+      key("dataset.max_degree_feature", &RunConfig::dataset, &DatasetSettings::max_degree_feature, "Graph classification on a TU dataset with neither node labels nor attributes: nodes get one-hot in-degrees, degrees above this sharing the last column.", {}, 1, 100000),
+      key("task.kind", &RunConfig::task, &TaskSettings::kind, "node (node classification on one graph) or graph (graph classification by cross-validation on a TU dataset, see docs/graph_classification.md).", {"node", "graph"}),
+      key("task.protocol", &RunConfig::task, &TaskSettings::protocol, "Graph classification: gin (the GIN paper's: epoch with the best mean test accuracy over the folds, optimistic) or errica (Errica et al.: epoch chosen on a validation split of each training fold).", {"gin", "errica"}),
+      key("task.folds", &RunConfig::task, &TaskSettings::folds, "Graph classification: stratified cross-validation folds.", {}, 2, 1000),
+      key("task.run_folds", &RunConfig::task, &TaskSettings::run_folds, "Graph classification: train only the first this many folds (0: all of them); for short checks.", {}, 0, 1000),
+      key("task.valid_fraction", &RunConfig::task, &TaskSettings::valid_fraction, "Graph classification, errica protocol: share of each training fold held out for validation.", {}, 0.0, 1.0, true),
+      key("model.name", &RunConfig::model, &ModelConfig::name, "Model: graph layers of GCN, GraphSAGE, GAT, GATv2 or GIN; APPNP (MLP then personalized-PageRank propagation); SGC (linear on A_hat^k X); MLP (no edges). Graph classification takes gin, gcn, sage or mlp.",
           {"gcn", "sage", "gat", "gatv2", "gin", "appnp", "sgc", "mlp"}),
-      key("model.hidden", int64_t{16}, "Hidden width (per head for GAT).", {}, 1),
-      key("model.layers", int64_t{2}, "Number of layers (linear layers of the MLP for appnp/mlp).", {}, 1, 64),
-      key("model.heads", int64_t{8}, "Attention heads of hidden GAT/GATv2 layers.", {}, 1, 256),
-      key("model.out_heads", int64_t{1}, "Attention heads of the output GAT/GATv2 layer (averaged).", {}, 1, 256),
-      key("model.dropout", 0.5, "Dropout probability on the input of every layer.", {}, 0.0, 1.0, true),
-      key("model.input_dropout", -1.0, "Dropout on the input features; negative means model.dropout.", {}, -1.0, 1.0, true),
-      key("model.attn_dropout", 0.6, "Dropout on attention coefficients (GAT/GATv2).", {}, 0.0, 1.0, true),
-      key("model.norm", std::string("none"), "Normalization after hidden layers: none, batch or layer.", {"none", "batch", "layer"}),
-      key("model.residual", false, "Add each hidden layer's input to its output when widths match."),
-      key("model.activation", std::string("relu"), "Activation after hidden layers.",
+      key("model.hidden", &RunConfig::model, &ModelConfig::hidden, "Hidden width (per head for GAT).", {}, 1),
+      key("model.layers", &RunConfig::model, &ModelConfig::layers, "Number of layers (linear layers of the MLP for appnp/mlp).", {}, 1, 64),
+      key("model.heads", &RunConfig::model, &ModelConfig::heads, "Attention heads of hidden GAT/GATv2 layers.", {}, 1, 256),
+      key("model.out_heads", &RunConfig::model, &ModelConfig::out_heads, "Attention heads of the output GAT/GATv2 layer (averaged).", {}, 1, 256),
+      key("model.dropout", &RunConfig::model, &ModelConfig::dropout, "Dropout probability on the input of every layer.", {}, 0.0, 1.0, true),
+      key("model.input_dropout", &RunConfig::model, &ModelConfig::input_dropout, "Dropout on the input features; negative means model.dropout.", {}, -1.0, 1.0, true),
+      key("model.attn_dropout", &RunConfig::model, &ModelConfig::attn_dropout, "Dropout on attention coefficients (GAT/GATv2).", {}, 0.0, 1.0, true),
+      key("model.norm", &RunConfig::model, &ModelConfig::norm, "Normalization after hidden layers: none, batch or layer.", {"none", "batch", "layer"}),
+      key("model.residual", &RunConfig::model, &ModelConfig::residual, "Add each hidden layer's input to its output when widths match."),
+      key("model.activation", &RunConfig::model, &ModelConfig::activation, "Activation after hidden layers.",
           {"relu", "elu", "gelu", "leaky_relu", "tanh", "identity"}),
-      key("model.aggr", std::string("mean"), "GraphSAGE neighbour aggregation: mean, sum or max.", {"mean", "sum", "max"}),
-      key("model.k", int64_t{10}, "Propagation steps for appnp and sgc.", {}, 0, 1000),
-      key("model.alpha", 0.1, "Teleport probability of APPNP.", {}, 0.0, 1.0),
-      key("model.negative_slope", 0.2, "LeakyReLU slope inside GAT attention.", {}, 0.0, 1.0),
-      key("model.train_eps", false, "Learn GIN's epsilon."),
-      key("model.readout", std::string("sum"), "Graph classification: how node rows become one row per graph (sum, mean or max).", {"sum", "mean", "max"}),
-      key("train.optimizer", std::string("adam"), "adam (L2 weight decay, as PyTorch's Adam) or adamw (decoupled).", {"adam", "adamw"}),
-      key("train.lr", 0.01, "Learning rate.", {}, 1e-12, 10.0),
-      key("train.weight_decay", 5e-4, "Weight decay.", {}, 0.0, 1.0),
-      key("train.epochs", int64_t{200}, "Maximum number of epochs.", {}, 1, 1000000),
-      key("train.patience", int64_t{0}, "Stop after this many epochs without a better validation accuracy or loss; 0 disables early stopping.", {}, 0),
-      key("train.lr_schedule", std::string("constant"), "constant, cosine (to 0 at train.epochs) or step.", {"constant", "cosine", "step"}),
-      key("train.lr_step_size", int64_t{50}, "Epochs between decays for the step schedule.", {}, 1),
-      key("train.lr_gamma", 0.5, "Decay factor of the step schedule.", {}, 0.0, 1.0),
-      key("train.checkpoint_every", int64_t{10}, "Write a resumable checkpoint every this many epochs (0: only at the end).", {}, 0),
-      key("train.seed", int64_t{0}, "Seed of the first run; run i uses seed + i.", {}, 0),
-      key("train.batch_size", int64_t{32}, "Graph classification: graphs per mini-batch.", {}, 1),
-      key("train.seeds", int64_t{1}, "Number of seeds to run (the --seeds flag overrides).", {}, 1, 1000),
-      key("train.sparse_feature_density", 0.1, "Keep input features as sparse rows when at most this fraction is non-zero.", {}, 0.0, 1.0),
-      key("train.threads", int64_t{0}, "Intra-op threads; 0 uses OMP_NUM_THREADS if set, else every core this process may run on.", {}, 0, 4096),
-      key("train.log_every", int64_t{10}, "Epochs between progress lines when output is not a terminal.", {}, 1),
-      key("sampler.fanouts", std::vector<int64_t>{}, "Neighbours sampled per layer for mini-batch training, from the seeds inward (PyG's num_neighbors: [15, 10, 5] keeps 15 per seed, 10 per neighbour, 5 per neighbour's neighbour); -1 keeps every neighbour; one entry per layer; empty trains full-batch.", {}, -1, 1e9),
-      key("sampler.batch_size", int64_t{1024}, "Seed (training) nodes per mini-batch.", {}, 1),
-      key("sampler.workers", int64_t{1},
-          "Threads sampling and gathering features ahead of training (0: none, each batch is prepared when needed, "
+      key("model.aggr", &RunConfig::model, &ModelConfig::aggr, "GraphSAGE neighbour aggregation: mean, sum or max.", {"mean", "sum", "max"}),
+      key("model.k", &RunConfig::model, &ModelConfig::k, "Propagation steps for appnp and sgc.", {}, 0, 1000),
+      key("model.alpha", &RunConfig::model, &ModelConfig::alpha, "Teleport probability of APPNP.", {}, 0.0, 1.0),
+      key("model.negative_slope", &RunConfig::model, &ModelConfig::negative_slope, "LeakyReLU slope inside GAT attention.", {}, 0.0, 1.0),
+      key("model.train_eps", &RunConfig::model, &ModelConfig::train_eps, "Learn GIN's epsilon."),
+      key("model.readout", &RunConfig::model, &ModelConfig::readout, "Graph classification: how node rows become one row per graph (sum, mean or max).", {"sum", "mean", "max"}),
+      key("train.optimizer", &RunConfig::train, &TrainSettings::optimizer, "adam (L2 weight decay, as PyTorch's Adam) or adamw (decoupled).", {"adam", "adamw"}),
+      key("train.lr", &RunConfig::train, &TrainSettings::lr, "Learning rate.", {}, 1e-12, 10.0),
+      key("train.weight_decay", &RunConfig::train, &TrainSettings::weight_decay, "Weight decay.", {}, 0.0, 1.0),
+      key("train.epochs", &RunConfig::train, &TrainSettings::epochs, "Maximum number of epochs.", {}, 1, 1000000),
+      key("train.patience", &RunConfig::train, &TrainSettings::patience, "Stop after this many epochs without a better validation accuracy or loss; 0 disables early stopping.", {}, 0),
+      key("train.lr_schedule", &RunConfig::train, &TrainSettings::lr_schedule, "constant, cosine (to 0 at train.epochs) or step.", {"constant", "cosine", "step"}),
+      key("train.lr_step_size", &RunConfig::train, &TrainSettings::lr_step_size, "Epochs between decays for the step schedule.", {}, 1),
+      key("train.lr_gamma", &RunConfig::train, &TrainSettings::lr_gamma, "Decay factor of the step schedule.", {}, 0.0, 1.0),
+      key("train.checkpoint_every", &RunConfig::train, &TrainSettings::checkpoint_every, "Write a resumable checkpoint every this many epochs (0: only at the end).", {}, 0),
+      key("train.seed", &RunConfig::train, &TrainSettings::seed, "Seed of the first run; run i uses seed + i.", {}, 0),
+      key("train.batch_size", &RunConfig::train, &TrainSettings::batch_size, "Graph classification: graphs per mini-batch.", {}, 1),
+      key("train.seeds", &RunConfig::train, &TrainSettings::seeds, "Number of seeds to run (the --seeds flag overrides).", {}, 1, 1000),
+      key("train.sparse_feature_density", &RunConfig::train, &TrainSettings::sparse_feature_density, "Keep input features as sparse rows when at most this fraction is non-zero.", {}, 0.0, 1.0),
+      key("train.threads", &RunConfig::train, &TrainSettings::threads, "Intra-op threads; 0 uses OMP_NUM_THREADS if set, else every core this process may run on.", {}, 0, 4096),
+      key("train.log_every", &RunConfig::train, &TrainSettings::log_every, "Epochs between progress lines when output is not a terminal.", {}, 1),
+      key("sampler.fanouts", &RunConfig::sampler, &SamplerSettings::fanouts, "Neighbours sampled per layer for mini-batch training, from the seeds inward (PyG's num_neighbors: [15, 10, 5] keeps 15 per seed, 10 per neighbour, 5 per neighbour's neighbour); -1 keeps every neighbour; one entry per layer; empty trains full-batch.", {}, -1, 1e9),
+      key("sampler.batch_size", &RunConfig::sampler, &SamplerSettings::batch_size, "Seed (training) nodes per mini-batch.", {}, 1),
+      key("sampler.workers", &RunConfig::sampler, &SamplerSettings::workers, "Threads sampling and gathering features ahead of training (0: none, each batch is prepared when needed, "
           "in parallel on the training threads).",
           {}, 0, 256),
-      key("sampler.replace", false, "Sample neighbours with replacement."),
-      key("sampler.eval_batch_size", int64_t{4096}, "Destination nodes per batch of the layer-wise full-graph inference that evaluates mini-batch runs.", {}, 1),
-  };
+      key("sampler.replace", &RunConfig::sampler, &SamplerSettings::replace, "Sample neighbours with replacement."),
+      key("sampler.eval_batch_size", &RunConfig::sampler, &SamplerSettings::eval_batch_size, "Destination nodes per batch of the layer-wise full-graph inference that evaluates mini-batch runs.", {}, 1),
+    };
+    for (ConfigKey& k : s) {
+      if (k.name == "sampler.fanouts") k.zero_allowed = false;  // 0 neighbours would cut the graph
+    }
+    return s;
+  }();
   return schema;
+}
+
+const ConfigKey* find_config_key(const std::string& name) {
+  for (const ConfigKey& k : config_schema()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+void check_config_value(const ConfigKey& k, const ConfigValue& v) {
+  if (auto s = std::get_if<std::string>(&v)) {
+    if (!k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), *s) == k.choices.end()) {
+      throw SettingError(k.name, fmt::format("must be one of {}, got \"{}\"", fmt::join(k.choices, ", "), *s));
+    }
+    return;
+  }
+  if (auto list = std::get_if<std::vector<int64_t>>(&v)) {
+    for (const int64_t e : *list) {
+      if (e == 0 && !k.zero_allowed) {
+        throw SettingError(k.name, "0 would cut the graph; use -1 (every neighbour) or a positive count");
+      }
+      check_config_value(k, ConfigValue(e));
+    }
+    return;
+  }
+  double x = 0;
+  if (auto i = std::get_if<int64_t>(&v)) x = static_cast<double>(*i);
+  else if (auto d = std::get_if<double>(&v)) x = *d;
+  else return;
+  const bool too_high = k.max_exclusive ? x >= k.max : x > k.max;
+  if (x < k.min || too_high || std::isnan(x)) {
+    throw SettingError(k.name, fmt::format("must be {}, got {}", range_text(k), format_value(v)));
+  }
+}
+
+std::string config_markdown_table() {
+  std::string out = "| key | default | meaning | allowed |\n| --- | --- | --- | --- |\n";
+  for (const ConfigKey& k : config_schema()) {
+    std::string allowed = k.choices.empty() ? range_text(k) : fmt::format("{}", fmt::join(k.choices, ", "));
+    if (k.default_value.index() == 4 && !allowed.empty()) allowed = "each " + allowed + (k.zero_allowed ? "" : ", not 0");
+    out += fmt::format("| `{}` | `{}` | {} | {} |\n", k.name, format_value(k.default_value), k.doc, allowed);
+  }
+  return out;
 }
 
 std::string closest_config_key(const std::string& name) {
@@ -222,10 +265,6 @@ std::string closest_config_key(const std::string& name) {
   return best_d <= std::max<size_t>(3, name.size() / 3) ? best : "";
 }
 
-Config::Config() {
-  for (const ConfigKey& k : config_schema()) values_[k.name] = k.default_value;
-}
-
 Config Config::from_file(const std::string& path) {
   toml::table table;
   try {
@@ -239,11 +278,12 @@ Config Config::from_file(const std::string& path) {
     const std::string s(section.str());
     const toml::table* inner = node.as_table();
     if (!inner) {
-      throw InputError(unknown_key_message(s, path) + " (keys live in [dataset], [model], [train] and [sampler] tables)");
+      throw InputError(unknown_key_message(s, path) +
+                       " (keys live in [dataset], [task], [model], [train] and [sampler] tables)");
     }
     for (auto&& [name, value] : *inner) {
       const std::string full = s + "." + std::string(name.str());
-      const ConfigKey* k = find_key(full);
+      const ConfigKey* k = find_config_key(full);
       const std::string where = fmt::format("{}:{}", path, value.source().begin.line);
       if (!k) throw InputError(unknown_key_message(full, where));
       c.set(full, convert(*k, value, where), where);
@@ -259,7 +299,7 @@ void Config::set_override(const std::string& assignment) {
   }
   const std::string name = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   const std::string source = "--set " + assignment;
-  const ConfigKey* k = find_key(name);
+  const ConfigKey* k = find_config_key(name);
   if (!k) throw InputError(unknown_key_message(name, "--set"));
   toml::table parsed;
   try {
@@ -272,59 +312,30 @@ void Config::set_override(const std::string& assignment) {
 }
 
 void Config::set(const std::string& name, const ConfigValue& value, const std::string& source) {
-  const ConfigKey* k = find_key(name);
+  const ConfigKey* k = find_config_key(name);
   if (!k) throw InputError(unknown_key_message(name, source));
-  check_rule(*k, value, source);
-  values_[name] = value;
+  if (value.index() != k->default_value.index()) {
+    throw InputError(fmt::format("{}: {}: must be {}", source, name, type_name(k->default_value)));
+  }
+  try {
+    check_config_value(*k, value);
+  } catch (const SettingError& e) {
+    throw at_source(source, e);
+  }
+  k->put(settings_, value);
+  sources_[name] = source;
 }
 
-int64_t Config::get_int(const std::string& k) const { return std::get<int64_t>(values_.at(k)); }
-double Config::get_float(const std::string& k) const { return std::get<double>(values_.at(k)); }
-bool Config::get_bool(const std::string& k) const { return std::get<bool>(values_.at(k)); }
-const std::string& Config::get_string(const std::string& k) const { return std::get<std::string>(values_.at(k)); }
-const std::vector<int64_t>& Config::get_int_list(const std::string& k) const {
-  return std::get<std::vector<int64_t>>(values_.at(k));
-}
-
-ModelConfig Config::model() const {
-  ModelConfig m;
-  m.name = get_string("model.name");
-  m.hidden = get_int("model.hidden");
-  m.layers = get_int("model.layers");
-  m.heads = get_int("model.heads");
-  m.out_heads = get_int("model.out_heads");
-  m.dropout = get_float("model.dropout");
-  m.input_dropout = get_float("model.input_dropout");
-  m.attn_dropout = get_float("model.attn_dropout");
-  m.norm = get_string("model.norm");
-  m.residual = get_bool("model.residual");
-  m.activation = get_string("model.activation");
-  m.aggr = get_string("model.aggr");
-  m.k = get_int("model.k");
-  m.alpha = get_float("model.alpha");
-  m.negative_slope = get_float("model.negative_slope");
-  m.train_eps = get_bool("model.train_eps");
-  return m;
+std::string Config::source_of(const std::string& key) const {
+  const auto it = sources_.find(key);
+  return it == sources_.end() ? "default" : it->second;
 }
 
 void Config::validate() const {
-  if (get_string("dataset.path").empty()) throw InputError("dataset.path: must not be empty");
-  if (get_string("task.kind") == "graph") {
-    const std::string& m = get_string("model.name");
-    if (!is_known_graph_model(m)) {
-      throw InputError(fmt::format("model.name: \"{}\" has no graph-classification form; task.kind = \"graph\" takes "
-                                   "gin, gcn, sage or mlp", m));
-    }
-    if (!get_int_list("sampler.fanouts").empty()) {
-      throw InputError("sampler.fanouts: graph classification trains on whole graphs; leave it empty");
-    }
-    if (get_int("task.run_folds") > get_int("task.folds")) {
-      throw InputError(fmt::format("task.run_folds: {} is more than task.folds ({})", get_int("task.run_folds"),
-                                   get_int("task.folds")));
-    }
-  }
-  for (const int64_t f : get_int_list("sampler.fanouts")) {
-    if (f == 0) throw InputError("sampler.fanouts: 0 neighbours would cut the graph; use -1 (all) or a positive count");
+  try {
+    validate_run_config(settings_);
+  } catch (const SettingError& e) {
+    throw at_source(source_of(e.field()), e);
   }
 }
 
@@ -336,9 +347,45 @@ std::string Config::to_toml() const {
       out += (section.empty() ? "" : "\n") + fmt::format("[{}]\n", s);
       section = s;
     }
-    out += fmt::format("{} = {}\n", k.name.substr(k.name.find('.') + 1), format_value(values_.at(k.name)));
+    out += fmt::format("{} = {}\n", k.name.substr(k.name.find('.') + 1), format_value(k.get(settings_)));
   }
   return out;
+}
+
+double scheduled_learning_rate(const TrainSettings& t, int64_t epoch) {
+  if (t.lr_schedule == "cosine") {
+    return t.lr * 0.5 * (1.0 + std::cos(std::numbers::pi * static_cast<double>(epoch - 1) / static_cast<double>(t.epochs)));
+  }
+  if (t.lr_schedule == "step") return t.lr * std::pow(t.lr_gamma, static_cast<double>((epoch - 1) / t.lr_step_size));
+  return t.lr;
+}
+
+void validate_run_config(const RunConfig& c) {
+  for (const ConfigKey& k : config_schema()) check_config_value(k, k.get(c));
+  if (c.dataset.path.empty()) throw SettingError("dataset.path", "must not be empty");
+  if (c.task.kind == "node" && !c.sampler.fanouts.empty()) {
+    if (c.model.name == "appnp" || c.model.name == "sgc") {
+      throw SettingError("sampler.fanouts", fmt::format("model {} propagates over the whole graph; mini-batch training "
+                                                        "supports gcn, sage, gat, gatv2, gin and mlp", c.model.name));
+    }
+    if (static_cast<int64_t>(c.sampler.fanouts.size()) != c.model.layers) {
+      throw SettingError("sampler.fanouts", fmt::format("{} hops for a model of {} layers (model.layers); give one "
+                                                        "fanout per layer", c.sampler.fanouts.size(), c.model.layers));
+    }
+  }
+  if (c.task.kind == "graph") {
+    if (!is_known_graph_model(c.model.name)) {
+      throw SettingError("model.name", fmt::format("\"{}\" has no graph-classification form; task.kind = \"graph\" "
+                                                   "takes gin, gcn, sage or mlp", c.model.name));
+    }
+    if (c.model.layers < 2) throw SettingError("model.layers", "graph models need at least 2 (the input counts as one)");
+    if (!c.sampler.fanouts.empty()) {
+      throw SettingError("sampler.fanouts", "graph classification trains on whole graphs; leave it empty");
+    }
+    if (c.task.run_folds > c.task.folds) {
+      throw SettingError("task.run_folds", fmt::format("{} is more than task.folds ({})", c.task.run_folds, c.task.folds));
+    }
+  }
 }
 
 }  // namespace ripple

@@ -10,9 +10,9 @@
 
 namespace ripple::train {
 
-FlatAdam::FlatAdam(const std::vector<at::Tensor>& params, double lr, double weight_decay, double beta1, double beta2,
-                   double eps)
-    : lr_(lr), weight_decay_(weight_decay), beta1_(beta1), beta2_(beta2), eps_(eps) {
+FlatAdam::FlatAdam(const std::vector<at::Tensor>& params, double lr, double weight_decay, bool decoupled,
+                   double beta1, double beta2, double eps)
+    : lr_(lr), weight_decay_(weight_decay), decoupled_(decoupled), beta1_(beta1), beta2_(beta2), eps_(eps) {
   int64_t total = 0;
   for (size_t i = 0; i < params.size(); ++i) {
     const at::Tensor& p = params[i];
@@ -42,7 +42,8 @@ void FlatAdam::zero_grad() { grads_.zero_(); }
 void FlatAdam::step() {
   at::NoGradGuard no_grad;
   ++steps_;
-  const at::Tensor grad = weight_decay_ != 0 ? grads_.add(params_, weight_decay_) : grads_;
+  if (decoupled_ && weight_decay_ != 0) params_.mul_(1 - lr_ * weight_decay_);
+  const at::Tensor grad = !decoupled_ && weight_decay_ != 0 ? grads_.add(params_, weight_decay_) : grads_;
   exp_avg_.mul_(beta1_).add_(grad, 1 - beta1_);
   exp_avg_sq_.mul_(beta2_).addcmul_(grad, grad, 1 - beta2_);
   const double bias_correction1 = 1 - std::pow(beta1_, static_cast<double>(steps_));

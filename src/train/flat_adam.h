@@ -1,5 +1,6 @@
 // FlatAdam: PyTorch's Adam (L2 weight decay added to the gradient, bias-corrected moments,
-// no amsgrad) over all parameters of a model at once.
+// no amsgrad), or with `decoupled` PyTorch's AdamW (weights decayed by lr * weight_decay
+// before the update), over all parameters of a model at once. The optimizer of every task.
 //
 // The parameters are moved into one contiguous buffer (each parameter becomes a view of its
 // slice) and their gradients are set to views of a second buffer, which autograd then
@@ -22,17 +23,24 @@ namespace ripple::train {
 
 class FlatAdam {
  public:
-  FlatAdam(const std::vector<at::Tensor>& params, double lr, double weight_decay = 0.0, double beta1 = 0.9,
-           double beta2 = 0.999, double eps = 1e-8);
+  FlatAdam(const std::vector<at::Tensor>& params, double lr, double weight_decay = 0.0, bool decoupled = false,
+           double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
   void zero_grad();  // one fill of the gradient buffer
   void step();
   void set_lr(double lr) { lr_ = lr; }
   const at::Tensor& flat_params() const { return params_; }
   const at::Tensor& flat_grads() const { return grads_; }
+  // The moments in parameter order (what a checkpoint saves) and the step count.
+  const at::Tensor& exp_avg() const { return exp_avg_; }
+  const at::Tensor& exp_avg_sq() const { return exp_avg_sq_; }
+  int64_t steps() const { return steps_; }
+  void set_steps(int64_t steps) { steps_ = steps; }
 
  private:
   at::Tensor params_, grads_, exp_avg_, exp_avg_sq_;
-  double lr_, weight_decay_, beta1_, beta2_, eps_;
+  double lr_, weight_decay_;
+  bool decoupled_;
+  double beta1_, beta2_, eps_;
   int64_t steps_ = 0;
 };
 

@@ -2,7 +2,6 @@
 #include "train/minibatch.h"
 
 #include <ATen/ATen.h>
-#include <torch/nn/functional/loss.h>
 
 #include <algorithm>
 #include <vector>
@@ -12,8 +11,6 @@
 #include "ripple/sample.h"
 
 namespace ripple::train {
-namespace {
-
 at::Tensor prepare_rows(at::Tensor x, const BlockContext& context) {
   if (context.normalize_features) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
   return x;
@@ -24,8 +21,6 @@ nn::GraphCache block_cache(const Block& block, const BlockContext& context) {
   return nn::GraphCache::for_block(block.graph, context.full_degree.index_select(0, block.src_nodes));
 }
 
-}  // namespace
-
 BlockContext make_block_context(const std::string& model_name, bool normalize_features, const Graph& graph) {
   BlockContext c;
   c.normalize_features = normalize_features;
@@ -33,48 +28,15 @@ BlockContext make_block_context(const std::string& model_name, bool normalize_fe
   return c;
 }
 
-BlockContext make_block_context(const Config& config, const Graph& graph) {
-  return make_block_context(config.get_string("model.name"), config.get_bool("dataset.normalize_features"), graph);
-}
-
-LoaderOptions loader_options(const Config& config, uint64_t seed) {
+LoaderOptions loader_options(const SamplerSettings& sampler, uint64_t seed) {
   LoaderOptions o;
-  o.sampler.fanouts = config.get_int_list("sampler.fanouts");
-  o.sampler.replace = config.get_bool("sampler.replace");
+  o.sampler.fanouts = sampler.fanouts;
+  o.sampler.replace = sampler.replace;
   o.sampler.seed = seed;
-  o.batch_size = config.get_int("sampler.batch_size");
-  o.workers = config.get_int("sampler.workers");
+  o.batch_size = sampler.batch_size;
+  o.workers = sampler.workers;
   o.prefetch = std::max<int64_t>(2, 2 * o.workers);
   return o;
-}
-
-void check_minibatch_model(const Config& config, const NodeModel& model) {
-  model->require_blocks(static_cast<int64_t>(config.get_int_list("sampler.fanouts").size()), "sampler.fanouts");
-}
-
-MinibatchEpoch train_minibatch_epoch(NodeModel& model, torch::optim::Optimizer& optimizer, NeighborLoader& loader,
-                                     const BlockContext& context, uint64_t seed, int64_t epoch) {
-  MinibatchEpoch r;
-  double loss_sum = 0;
-  model->train();
-  loader.start_epoch(epoch);
-  while (auto batch = loader.next()) {
-    std::vector<nn::GraphCache> blocks;
-    blocks.reserve(batch->sample.blocks.size());
-    for (const Block& b : batch->sample.blocks) blocks.push_back(block_cache(b, context));
-    nn::ForwardContext ctx{true, seed, epoch, 0, batch->index + 1};
-    optimizer.zero_grad();
-    const at::Tensor logits = model->forward_blocks(blocks, nn::Features(prepare_rows(batch->features, context)), ctx);
-    const at::Tensor loss = torch::nn::functional::cross_entropy(logits, batch->labels);
-    loss.backward();
-    optimizer.step();
-    const int64_t n = batch->labels.numel();
-    loss_sum += loss.item<double>() * static_cast<double>(n);
-    r.seeds += n;
-    ++r.batches;
-  }
-  r.loss = r.seeds > 0 ? loss_sum / static_cast<double>(r.seeds) : 0.0;
-  return r;
 }
 
 at::Tensor layerwise_inference(NodeModel& model, const Graph& graph, const at::Tensor& features,

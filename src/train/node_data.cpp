@@ -4,27 +4,30 @@
 
 namespace ripple::train {
 
-std::filesystem::path resolve_dataset_path(const Config& config, const std::filesystem::path& config_dir) {
-  const std::filesystem::path p(config.get_string("dataset.path"));
+std::filesystem::path resolve_dataset_path(const std::string& path, const std::filesystem::path& config_dir) {
+  const std::filesystem::path p(path);
   if (p.is_absolute() || std::filesystem::exists(p) || config_dir.empty()) return std::filesystem::absolute(p);
   const std::filesystem::path beside = config_dir / p;
   return std::filesystem::exists(beside) ? std::filesystem::absolute(beside) : std::filesystem::absolute(p);
 }
 
-NodeData prepare_node_data(const Config& config, const std::filesystem::path& config_dir) {
+NodeData prepare_node_data(const RunConfig& config) {
+  return make_node_data(load_node_dataset(config.dataset.path, config.dataset.split), config);
+}
+
+NodeData make_node_data(NodeDataset dataset, const RunConfig& config) {
   NodeData d;
-  d.dataset = load_node_dataset(resolve_dataset_path(config, config_dir).string(),
-                                    config.get_string("dataset.split"));
-  if (config.get_bool("dataset.symmetrize")) d.dataset.graph = d.dataset.graph.symmetrized();
+  d.dataset = std::move(dataset);
+  if (config.dataset.symmetrize) d.dataset.graph = d.dataset.graph.symmetrized();
   d.graph = std::make_unique<nn::GraphCache>(d.dataset.graph);
-  d.minibatch = !config.get_int_list("sampler.fanouts").empty();
+  d.minibatch = !config.sampler.fanouts.empty();
   if (d.minibatch) {
     d.dataset.features = d.dataset.features.contiguous();
     return d;
   }
   at::Tensor x = d.dataset.features.to(at::kFloat);  // native datasets may store float16
-  if (config.get_bool("dataset.normalize_features")) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
-  d.features = nn::Features::from_dense(x, config.get_float("train.sparse_feature_density"));
+  if (config.dataset.normalize_features) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
+  d.features = nn::Features::from_dense(x, config.train.sparse_feature_density);
   return d;
 }
 

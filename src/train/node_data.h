@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "ripple/config.h"
+#include "ripple/settings.h"
 #include "ripple/dataset.h"
 #include "ripple/nn/features.h"
 #include "ripple/nn/graph_cache.h"
@@ -18,10 +18,15 @@ struct NodeData {
   bool minibatch = false;  // sampler.fanouts given: features stay in dataset.features as stored
 };
 
-// Resolves dataset.path (working directory first, then `config_dir`), loads the dataset and
-// applies dataset.symmetrize / dataset.normalize_features (mini-batch runs normalize the
-// gathered rows instead, so a memory-mapped feature matrix is never copied). Throws InputError.
-NodeData prepare_node_data(const Config& config, const std::filesystem::path& config_dir);
-std::filesystem::path resolve_dataset_path(const Config& config, const std::filesystem::path& config_dir);
+// Loads config.dataset.path (already resolved) and applies dataset.symmetrize /
+// dataset.normalize_features (mini-batch runs normalize the gathered rows instead, so a
+// memory-mapped feature matrix is never copied). Throws InputError.
+NodeData prepare_node_data(const RunConfig& config);
+// The same for a dataset already in memory (benchmarks, generated graphs).
+NodeData make_node_data(NodeDataset dataset, const RunConfig& config);
+
+// dataset.path as the user meant it: from the working directory if it exists there, else
+// beside the configuration file (`config_dir`); absolute.
+std::filesystem::path resolve_dataset_path(const std::string& path, const std::filesystem::path& config_dir);
 
 }  // namespace ripple::train

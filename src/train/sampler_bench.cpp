@@ -1,7 +1,5 @@
 // Sampling-throughput benchmark. See SamplerBenchSettings in include/ripple/bench.h.
 #include <ATen/ATen.h>
-#include <torch/optim/adam.h>
-#include <torch/utils.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,23 +10,15 @@
 #include "ripple/loader.h"
 #include "ripple/model.h"
 #include "ripple/threads.h"
-#include "train/minibatch.h"
+#include "tasks/node_task.h"
+#include "train/loop.h"
+#include "train/stats.h"
 
 namespace ripple {
-namespace {
-
-// Sorts `v` and returns its median.
-double median(std::vector<double>& v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-}  // namespace
-
 SamplerBenchResult run_sampler_bench(const SamplerBenchSettings& s) {
-  if (s.data.epochs < 1 || s.data.warmup < 0) throw InputError("--epochs must be at least 1 and --warmup non-negative");
-  if (s.batches < 0) throw InputError("--batches must be non-negative (0: every training seed)");
+  if (s.data.epochs < 1) throw SettingError("epochs", "must be at least 1");
+  if (s.data.warmup < 0) throw SettingError("warmup", "must be non-negative");
+  if (s.batches < 0) throw SettingError("batches", "must be non-negative (0: every training seed)");
   using Clock = std::chrono::steady_clock;
   SamplerBenchResult r;
   r.settings = s;
@@ -67,33 +57,35 @@ SamplerBenchResult run_sampler_bench(const SamplerBenchSettings& s) {
     }
   }
   const size_t n = pass_ms.size();
-  r.pass_ms_median = median(pass_ms);
-  r.pass_ms_min = pass_ms.front();
-  r.pass_ms_max = pass_ms.back();
+  r.pass_ms_median = train::median(pass_ms);
+  r.pass_ms_min = *std::min_element(pass_ms.begin(), pass_ms.end());
+  r.pass_ms_max = *std::max_element(pass_ms.begin(), pass_ms.end());
   r.seeds_per_second = static_cast<double>(r.seeds) / (r.pass_ms_median / 1000.0);
   r.input_nodes_per_batch = input_nodes / static_cast<double>(n);
   if (s.train) {
-    ModelConfig mc;
-    mc.name = s.data.model;
-    mc.layers = static_cast<int64_t>(s.fanouts.size());
-    mc.hidden = s.data.hidden;
-    mc.heads = s.data.heads;
-    mc.dropout = s.data.dropout;
-    torch::manual_seed(s.data.seed);
-    NodeModel model(mc, data.num_features(), data.num_classes);
-    model->require_blocks(mc.layers, "--model");
-    torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.01));
-    const train::BlockContext context = train::make_block_context(mc.name, false, data.graph);
+    TrainingBenchSettings model = s.data;
+    model.layers = static_cast<int64_t>(s.fanouts.size());
+    RunConfig config = bench_run_config(model);
+    config.sampler.fanouts = s.fanouts;
+    config.sampler.replace = s.replace;
+    config.sampler.batch_size = s.batch_size;
+    config.sampler.workers = s.workers;
+    validate_run_config(config);
+    NodeDataset subset = data;
+    subset.train_idx = seeds;
+    train::NodeData node_data = train::make_node_data(std::move(subset), config);
+    tasks::NodeClassificationTask task(config, node_data);  // the loop's own epoch, as ripple train runs it
+    train::FlatAdam optimizer = train::make_optimizer(config.train, task.build_model(s.data.seed));
     std::vector<double> epoch_ms;
     for (int64_t epoch = 0; epoch < s.data.warmup + s.data.epochs; ++epoch) {
       const auto t0 = Clock::now();
-      r.last_epoch_loss = train::train_minibatch_epoch(model, optimizer, loader, context, s.data.seed, epoch + 1).loss;
+      r.last_epoch_loss = train::train_epoch(task, optimizer, epoch + 1).loss;
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       if (epoch >= s.data.warmup) epoch_ms.push_back(ms);
     }
-    r.epoch_ms_median = median(epoch_ms);
-    r.epoch_ms_min = epoch_ms.front();
-    r.epoch_ms_max = epoch_ms.back();
+    r.epoch_ms_median = train::median(epoch_ms);
+    r.epoch_ms_min = *std::min_element(epoch_ms.begin(), epoch_ms.end());
+    r.epoch_ms_max = *std::max_element(epoch_ms.begin(), epoch_ms.end());
   }
   r.peak_rss_mb = peak_rss_mb();
   return r;

@@ -27,7 +27,8 @@ std::vector<json> json_lines(const std::string& text) {
 
 void expect_sane(const json& j) {
   for (const char* key : {"model", "epoch_ms_median", "epoch_ms_min", "epoch_ms_max", "peak_rss_mb", "forward_ms_median",
-                          "backward_ms_median", "step_ms_median", "nodes", "edges", "threads"}) {
+                          "backward_ms_median", "step_ms_median", "nodes", "edges", "threads", "bound_ms",
+                          "of_bound", "dense_gflop", "graph_gb"}) {
     EXPECT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
   }
   EXPECT_GT(j.at("epoch_ms_min").get<double>(), 0);
@@ -61,6 +62,46 @@ TEST(BenchCommand, AGridRunsEveryConfigurationInItsOwnProcess) {
   EXPECT_EQ(rows[0].at("model"), "gcn");
   EXPECT_EQ(rows[5].at("model"), "gat");
   EXPECT_EQ(rows[5].at("hidden"), 8);
+}
+
+// The roofline's dense work is the layers' matrix products, forward and backward. A 2-layer
+// GCN on N nodes, F features, H hidden, C classes: forward 2N(FH + HC); backward the weight
+// gradients 2N(FH + HC) and the hidden input's gradient 2NHC (the features need none).
+TEST(BenchRoofline, CountsTheDenseProductsOfAnEpochAndReportsTheBound) {
+  TrainingBenchSettings s;
+  s.kind = "uniform";
+  s.nodes = 300;
+  s.edges = 2000;
+  s.features = 8;
+  s.classes = 3;
+  s.hidden = 4;
+  s.epochs = 2;
+  s.warmup = 1;
+  const TrainingBenchResult r = run_training_bench(s);
+  const double n = 300, f = 8, h = 4, c = 3;
+  EXPECT_NEAR(r.dense_gflop * 1e9, 2 * n * (2 * f * h + 3 * h * c), 1e-3);
+  // Graph bytes: at least each layer's forward aggregation reads every edge's gathered row.
+  EXPECT_GT(r.graph_gb * 1e9, 2000.0 * (h + c) * 4);
+  EXPECT_GT(r.gemm_gflops, 0.1);
+  EXPECT_GT(r.copy_gbps, 0.1);
+  EXPECT_NEAR(r.bound_ms, 1e3 * (r.dense_gflop / r.gemm_gflops + r.graph_gb / r.copy_gbps), 1e-9);
+  EXPECT_NEAR(r.of_bound, r.bound_ms / r.epoch_ms_median, 1e-12);
+}
+
+// --set takes any run setting, as `ripple train` does; comma-separated values are a grid
+// axis, and a list value keeps its commas.
+TEST(BenchCommand, SetOverridesFormAGridOfRunSettings) {
+  const auto r = testing::run_ripple(
+      "bench --kind uniform --nodes 300 --edges 2000 --features 8 --classes 3 --model sage --hidden 4 "
+      "--set model.aggr=mean,max --set train.optimizer=adamw --epochs 1 --warmup 0 --output json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto rows = json_lines(r.output);
+  ASSERT_EQ(rows.size(), 2u) << r.output;
+  EXPECT_EQ(rows[0].at("set"), "model.aggr=mean train.optimizer=adamw");
+  EXPECT_EQ(rows[1].at("set"), "model.aggr=max train.optimizer=adamw");
+  const auto bad = testing::run_ripple("bench --kind uniform --nodes 300 --edges 2000 --set model.aggr=median");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("model.aggr: must be one of mean, sum, max"), std::string::npos) << bad.output;
 }
 
 TEST(BenchCommand, MarkdownAndCsvTables) {

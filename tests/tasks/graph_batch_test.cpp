@@ -109,9 +109,10 @@ TEST(GraphModel, ScoresOfAGraphDoNotDependOnItsBatch) {
     for (const std::string reduce : {"sum", "mean", "max"}) {
       SCOPED_TRACE(name + " " + reduce);
       torch::manual_seed(3);
-      GraphModelConfig c;
+      ModelConfig c;
       c.name = name;
       c.hidden = 16;
+      c.layers = 5;
       c.readout = reduce;
       GraphModel model(c, d.num_features(), d.num_classes);
       model->eval();

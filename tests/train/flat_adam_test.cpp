@@ -1,10 +1,11 @@
-// FlatAdam takes the same steps as torch::optim::Adam, with and without weight decay, and
-// autograd accumulates into its flat gradient buffer.
+// FlatAdam takes the same steps as torch::optim::Adam (with and without weight decay) and as
+// torch::optim::AdamW (decoupled decay), and autograd accumulates into its flat gradient buffer.
 #include <gtest/gtest.h>
 
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
 #include <torch/utils.h>
 
 #include "train/flat_adam.h"
@@ -24,29 +25,34 @@ struct NetImpl : torch::nn::Module {
 };
 TORCH_MODULE(Net);
 
-TEST(FlatAdam, TakesTheStepsOfTorchAdam) {
-  for (double decay : {0.0, 5e-4}) {
+TEST(FlatAdam, TakesTheStepsOfTorchAdamAndAdamW) {
+  for (const auto& [decay, decoupled] : {std::pair{0.0, false}, std::pair{5e-4, false}, std::pair{0.05, true}}) {
     torch::manual_seed(11);
     Net reference, flat;
     {
       torch::NoGradGuard g;
       for (size_t i = 0; i < flat->parameters().size(); ++i) flat->parameters()[i].copy_(reference->parameters()[i]);
     }
-    torch::optim::Adam adam(reference->parameters(), torch::optim::AdamOptions(0.01).weight_decay(decay));
-    train::FlatAdam flat_adam(flat->parameters(), 0.01, decay);
+    std::unique_ptr<torch::optim::Optimizer> adam;
+    if (decoupled) {
+      adam = std::make_unique<torch::optim::AdamW>(reference->parameters(), torch::optim::AdamWOptions(0.01).weight_decay(decay));
+    } else {
+      adam = std::make_unique<torch::optim::Adam>(reference->parameters(), torch::optim::AdamOptions(0.01).weight_decay(decay));
+    }
+    train::FlatAdam flat_adam(flat->parameters(), 0.01, decay, decoupled);
     EXPECT_EQ(flat_adam.flat_params().numel(), 7 * 9 + 9 + 9 + 9 + 9 * 3 + 3);
     for (int step = 0; step < 20; ++step) {
       const at::Tensor x = torch::randn({16, 7}), y = torch::randn({16, 3});
-      adam.zero_grad();
+      adam->zero_grad();
       torch::mse_loss(reference->forward(x), y).backward();
-      adam.step();
+      adam->step();
       flat_adam.zero_grad();
       torch::mse_loss(flat->forward(x), y).backward();
       EXPECT_GT(flat_adam.flat_grads().abs().sum().item<double>(), 0) << "gradients land in the flat buffer";
       flat_adam.step();
       for (size_t i = 0; i < flat->parameters().size(); ++i) {
         ASSERT_TRUE(at::allclose(flat->parameters()[i], reference->parameters()[i], 1e-5, 1e-6))
-            << "step " << step << " parameter " << i << " decay " << decay;
+            << "step " << step << " parameter " << i << " decay " << decay << " decoupled " << decoupled;
       }
     }
   }

@@ -11,7 +11,7 @@
 
 #include <fstream>
 
-#include "ripple/config.h"
+#include "ripple/settings.h"
 #include "ripple/dataset.h"
 #include "ripple/error.h"
 #include "ripple/model.h"
@@ -29,18 +29,18 @@ const NodeDataset& cora() {
   return d;
 }
 
-Config model_config(const std::string& name) {
-  Config c;
-  c.set("model.name", name, "test");
-  c.set("model.hidden", int64_t{8}, "test");
-  c.set("model.heads", int64_t{2}, "test");
-  c.set("model.norm", std::string(name == "sage" ? "layer" : "none"), "test");
+RunConfig model_config(const std::string& name) {
+  RunConfig c;
+  c.model.name = name;
+  c.model.hidden = 8;
+  c.model.heads = 2;
+  c.model.norm = name == "sage" ? "layer" : "none";
   return c;
 }
 
-NodeModel build(const Config& c) {
+NodeModel build(const RunConfig& c) {
   torch::manual_seed(3);
-  NodeModel m(c.model(), cora().num_features(), cora().num_classes);
+  NodeModel m(c.model, cora().num_features(), cora().num_classes);
   m->eval();
   return m;
 }
@@ -55,23 +55,23 @@ at::Tensor full_forward(NodeModel& m) {
 class EveryBlockModel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryBlockModel, LayerwiseInferenceEqualsTheFullBatchForward) {
-  const Config c = model_config(GetParam());
+  const RunConfig c = model_config(GetParam());
   NodeModel m = build(c);
   const at::Tensor expected = full_forward(m);
-  const train::BlockContext context = train::make_block_context(c, cora().graph);
+  const train::BlockContext context = train::make_block_context(c.model.name, false, cora().graph);
   const at::Tensor got = train::layerwise_inference(m, cora().graph, cora().features, context, 500);
   EXPECT_TRUE(at::allclose(got, expected, 1e-4, 1e-5)) << (got - expected).abs().max().item<float>();
 }
 
 TEST_P(EveryBlockModel, BlocksKeepingEveryNeighbourEqualTheFullBatchRows) {
-  const Config c = model_config(GetParam());
+  const RunConfig c = model_config(GetParam());
   NodeModel m = build(c);
   const at::Tensor expected = full_forward(m);
   SamplerOptions all;
   all.fanouts = {-1, -1};
   const at::Tensor seeds = at::arange(100, 400, 3, at::kLong);
   const SampledBatch s = sample_neighbors(cora().graph, seeds, all, 0);
-  const train::BlockContext context = train::make_block_context(c, cora().graph);
+  const train::BlockContext context = train::make_block_context(c.model.name, false, cora().graph);
   std::vector<nn::GraphCache> blocks;
   for (const Block& b : s.blocks) {
     blocks.push_back(context.full_degree.defined()

@@ -1,6 +1,7 @@
 // Interrupted runs resumed from their checkpoints end exactly as uninterrupted ones, both
 // through the library (a test hook stops training mid-run) and through the binary killed
-// with SIGKILL. Also: multi-seed summary.json layout, and `ripple eval`.
+// with SIGKILL. Also: multi-seed summary.json layout, `ripple eval`, and checkpoints that
+// do not fit (another model's, or one written before the named format) refused plainly.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -12,6 +13,9 @@
 #include <fstream>
 #include <thread>
 
+#include <torch/serialize.h>
+
+#include "ripple/config.h"
 #include "ripple/trainer.h"
 #include "support/cli.h"
 
@@ -33,7 +37,7 @@ json result_without_time(const fs::path& p) {
   return j;
 }
 
-Config small_config(const std::string& model) {
+RunConfig small_config(const std::string& model) {
   Config c;
   c.set_override("dataset.path=\"" + testing::source_path("data/cora") + "\"");
   c.set_override("dataset.normalize_features=true");
@@ -45,13 +49,13 @@ Config small_config(const std::string& model) {
     c.set_override("model.hidden=8");
     c.set_override("model.heads=2");
   }
-  return c;
+  return c.settings();
 }
 
 TEST(Resume, InterruptedRunEndsBitIdentical) {
   for (const std::string model : {"gcn", "gat"}) {
     const fs::path tmp = testing::fresh_temp_dir("resume-" + model);
-    const Config c = small_config(model);
+    const RunConfig c = small_config(model);
     run_experiment(c, tmp / "full", false);
 
     TrainCallbacks stop;
@@ -134,6 +138,55 @@ TEST(Resume, KilledProcessResumesToTheSameResult) {
   EXPECT_EQ(result_without_time(tmp / "full" / "seed-0" / "result.json"),
             result_without_time(tmp / "cut" / "seed-0" / "result.json"));
   EXPECT_FALSE(fs::exists(tmp / "cut" / "seed-0" / "checkpoint.pt.tmp"));
+}
+
+// An unfinished one-seed run stopped after 12 epochs (checkpoint at epoch 10) in `dir`.
+void interrupted_run(const fs::path& dir) {
+  RunConfig c = small_config("gcn");
+  c.train.seeds = 1;
+  TrainCallbacks stop;
+  stop.interrupt_after_epochs = 12;
+  EXPECT_THROW(run_experiment(c, dir, false, stop), std::runtime_error);
+  ASSERT_TRUE(fs::exists(dir / "seed-0" / "checkpoint.pt"));
+}
+
+TEST(Resume, CheckpointOfAnotherModelNamesTheFirstMismatchingParameter) {
+  const fs::path tmp = testing::fresh_temp_dir("resume-other-model");
+  interrupted_run(tmp / "run");
+  // The run's configuration edited to a wider model: its checkpoint no longer fits.
+  std::string toml = read(tmp / "run" / "config.toml");
+  const size_t at = toml.find("hidden = 16");
+  ASSERT_NE(at, std::string::npos);
+  toml.replace(at, 11, "hidden = 32");
+  std::ofstream(tmp / "run" / "config.toml") << toml;
+  const auto r = testing::run_ripple("train --resume " + (tmp / "run").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("checkpoint.pt: parameter convs.0.bias has shape 16, the model's is 32"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST(Resume, CheckpointOfTheOldPositionalFormatIsRefusedPlainly) {
+  const fs::path tmp = testing::fresh_temp_dir("resume-old-format");
+  interrupted_run(tmp / "run");
+  // What Ripple wrote before format version 2: a TorchScript archive of tensors by position.
+  torch::serialize::OutputArchive old;
+  old.write("model_count", torch::tensor(int64_t{1}));
+  old.write("model_0", torch::zeros({2, 2}));
+  old.save_to((tmp / "run" / "seed-0" / "checkpoint.pt").string());
+  const auto r = testing::run_ripple("train --resume " + (tmp / "run").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("written by a Ripple before checkpoint format version 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("start the run again"), std::string::npos) << r.output;
+}
+
+TEST(Resume, CorruptResultFileIsBadInputNamingTheFile) {
+  const fs::path tmp = testing::fresh_temp_dir("resume-corrupt-result");
+  interrupted_run(tmp / "run");
+  std::ofstream(tmp / "run" / "seed-0" / "result.json") << "{\"seed\": 0, \"best_ep";
+  const auto r = testing::run_ripple("train --resume " + (tmp / "run").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("seed-0/result.json: malformed result file"), std::string::npos) << r.output;
 }
 
 }  // namespace

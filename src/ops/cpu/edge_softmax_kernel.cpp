@@ -34,6 +34,7 @@ at::Tensor edge_softmax_forward(const at::Tensor& indptr_in, const c10::optional
   const int64_t num_dst = indptr.numel() - 1;
   const int64_t width = x.numel() / std::max<int64_t>(x.size(0), 1);
   at::Tensor out = at::empty_like(x);
+  count_output(out);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "edge_softmax", [&] {
     using T = scalar_t;
     AT_DISPATCH_INDEX_TYPES(indptr.scalar_type(), "edge_softmax_index", [&] {
@@ -78,6 +79,8 @@ at::Tensor edge_softmax_backward(const at::Tensor& indptr_in, const c10::optiona
   const int64_t num_dst = indptr.numel() - 1;
   const int64_t width = y.numel() / std::max<int64_t>(y.size(0), 1);
   at::Tensor grad_x = at::empty_like(y);
+  count_output(g);  // read once, like the output `out` the check counted
+  count_output(grad_x);
   AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "edge_softmax_backward", [&] {
     using T = scalar_t;
     AT_DISPATCH_INDEX_TYPES(indptr.scalar_type(), "edge_softmax_backward_index", [&] {

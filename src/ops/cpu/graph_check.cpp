@@ -9,6 +9,8 @@
 #include <atomic>
 #include <limits>
 
+#include "runtime/work_counter.h"
+
 namespace ripple::ops::cpu {
 namespace {
 
@@ -100,8 +102,12 @@ GraphExtent check_graph(const char* op, const at::Tensor& indptr_in, const at::T
                   " is not an edge row in [0, ", g.num_edges, ")");
     });
   }
+  work::add_graph_bytes(indptr_in.nbytes() + (indices_in.defined() ? indices_in.nbytes() : 0) +
+                        (eids_in.defined() ? eids_in.nbytes() : 0));
   return g;
 }
+
+void count_output(const at::Tensor& out) { work::add_graph_bytes(out.nbytes()); }
 
 void check_operand(const char* op, const char* name, const at::Tensor& operand, Target target,
                    const GraphExtent& graph) {
@@ -110,6 +116,10 @@ void check_operand(const char* op, const char* name, const at::Tensor& operand, 
   TORCH_CHECK(operand.size(0) == rows, op, ": ", name, " is a ", target_name(target), " operand and must have ",
               rows, " rows (one per ", target_name(target), target == Target::kEdge ? "" : " node", "), got shape ",
               operand.sizes());
+  if (rows > 0) {
+    const int64_t touched = target == Target::kDst ? graph.num_dst : graph.num_edges;
+    work::add_graph_bytes(static_cast<uint64_t>(touched) * (operand.nbytes() / static_cast<uint64_t>(rows)));
+  }
 }
 
 }  // namespace ripple::ops::cpu

@@ -35,4 +35,9 @@ GraphExtent check_graph(const char* op, const at::Tensor& indptr, const at::Tens
 void check_operand(const char* op, const char* name, const at::Tensor& operand, detail::Target target,
                    const GraphExtent& graph);
 
+// Both functions above also count, for the work counter (runtime/work_counter.h), the bytes
+// the kernel will move under a no-reuse model: the graph arrays once, a source operand's row
+// once per edge, edge rows once, destination rows once. Outputs are counted here (once).
+void count_output(const at::Tensor& out);
+
 }  // namespace ripple::ops::cpu

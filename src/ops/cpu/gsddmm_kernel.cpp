@@ -91,6 +91,7 @@ at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices,
   std::vector<int64_t> out_sizes{num_edges};
   out_sizes.insert(out_sizes.end(), bc.out_shape.begin(), bc.out_shape.end());
   at::Tensor out = at::empty(out_sizes, lhs.options());
+  count_output(out);
   const at::Tensor ip = indptr.contiguous(), ix = indices.contiguous();
 
   AT_DISPATCH_FLOATING_TYPES(lhs.scalar_type(), "gsddmm", [&] {

@@ -205,6 +205,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
   std::vector<int64_t> out_sizes{num_dst};
   out_sizes.insert(out_sizes.end(), bc.out_shape.begin(), bc.out_shape.end());
   at::Tensor out = at::empty(out_sizes, any.options());
+  count_output(out);
   const bool tracks = reduce == Reduce::kMax || reduce == Reduce::kMin;
   at::Tensor arg_src, arg_edge;
   if (tracks) {

@@ -83,6 +83,12 @@ std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_
   const int64_t dim = grad.size(-1);
   const int64_t heads = w.numel() / std::max<int64_t>(num_edges, 1);
   at::Tensor grad_x = at::empty_like(x), grad_w = at::empty_like(w);
+  // No-reuse traffic: a grad row gathered per edge, x and w read once, both outputs written once.
+  check_operand("gspmm_mul_sum_backward", "grad", grad, detail::Target::kSrc, graph);
+  count_output(x);
+  count_output(w);
+  count_output(grad_x);
+  count_output(grad_w);
   const at::Tensor ip = rev_indptr.contiguous(), ix = rev_indices.contiguous();
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "gspmm_mul_sum_backward", [&] {
     AT_DISPATCH_INDEX_TYPES(ip.scalar_type(), "gspmm_mul_sum_backward_index", [&] {

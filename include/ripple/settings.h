@@ -1,0 +1,94 @@
+// The typed settings of a run, one struct per configuration section. These are what the
+// library takes; the defaults written here are the only defaults (the configuration schema
+// in ripple/config.h reads them from a default-constructed RunConfig). No LibTorch here.
+//
+// A RunConfig built by hand in C++ is checked by validate_run_config(), which throws
+// SettingError naming the field ("model.layers") with what was expected; the command line
+// maps that field to where the user wrote it (file and line, or --set).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ripple {
+
+struct DatasetSettings {
+  std::string path = "data/cora";  // native or OGB directory (node tasks), TU folder (graph task)
+  std::string split = "public";
+  bool normalize_features = false;
+  bool symmetrize = false;
+  int64_t max_degree_feature = 64;  // TU datasets without node labels or attributes
+};
+
+struct TaskSettings {
+  std::string kind = "node";     // node or graph
+  std::string protocol = "gin";  // graph: gin or errica
+  int64_t folds = 10;
+  int64_t run_folds = 0;         // graph: train only the first run_folds folds (0: all)
+  double valid_fraction = 0.1;   // graph, errica: share of each training fold held out
+};
+
+// Node and graph models (the `model.*` keys); see ripple/model.h and ripple/graph_model.h.
+struct ModelConfig {
+  std::string name = "gcn";
+  int64_t hidden = 16;
+  int64_t layers = 2;
+  int64_t heads = 8;
+  int64_t out_heads = 1;
+  double dropout = 0.5;
+  double input_dropout = -1;  // < 0: same as dropout
+  double attn_dropout = 0.6;
+  std::string norm = "none";
+  bool residual = false;
+  std::string activation = "relu";
+  std::string aggr = "mean";
+  int64_t k = 10;
+  double alpha = 0.1;
+  double negative_slope = 0.2;
+  bool train_eps = false;
+  std::string readout = "sum";  // graph models
+};
+
+struct TrainSettings {
+  std::string optimizer = "adam";  // adam (L2 decay) or adamw (decoupled)
+  double lr = 0.01;
+  double weight_decay = 5e-4;
+  int64_t epochs = 200;
+  int64_t patience = 0;
+  std::string lr_schedule = "constant";  // constant, cosine or step
+  int64_t lr_step_size = 50;
+  double lr_gamma = 0.5;
+  int64_t checkpoint_every = 10;
+  int64_t seed = 0;
+  int64_t batch_size = 32;  // graph task: graphs per batch
+  int64_t seeds = 1;
+  double sparse_feature_density = 0.1;
+  int64_t threads = 0;
+  int64_t log_every = 10;
+};
+
+struct SamplerSettings {
+  std::vector<int64_t> fanouts;  // empty: full-batch training
+  int64_t batch_size = 1024;
+  int64_t workers = 1;
+  bool replace = false;
+  int64_t eval_batch_size = 4096;
+};
+
+struct RunConfig {
+  DatasetSettings dataset;
+  TaskSettings task;
+  ModelConfig model;
+  TrainSettings train;
+  SamplerSettings sampler;
+};
+
+// The learning rate of `epoch` (1-based) under train.lr_schedule.
+double scheduled_learning_rate(const TrainSettings& train, int64_t epoch);
+
+// Every range and choice of the schema plus the rules between fields (graph task models,
+// fanouts, folds). Throws SettingError on the first violation.
+void validate_run_config(const RunConfig& config);
+
+}  // namespace ripple

@@ -1,0 +1,47 @@
+// Node classification as a training-loop task (internal): cross-entropy on the training
+// nodes of one graph, accuracy on the train/valid/test nodes, selection on validation
+// accuracy (ties: lower validation loss).
+//
+// Full batch: one batch per epoch, the whole graph. Sampled (sampler.fanouts given): the
+// epoch's batches come from a NeighborLoader, one block per layer, and evaluation is exact
+// layer-wise inference over the full graph (train/minibatch.h).
+//
+// NodeData is loaded once per run and shared by every seed's task. Errors (a model without
+// block support, a fanout count unlike the layer count) throw SettingError naming the field.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "ripple/loader.h"
+#include "ripple/model.h"
+#include "ripple/settings.h"
+#include "train/minibatch.h"
+#include "train/node_data.h"
+#include "train/task.h"
+
+namespace ripple::tasks {
+
+class NodeClassificationTask : public train::Task {
+ public:
+  NodeClassificationTask(const RunConfig& config, train::NodeData& data);
+  torch::nn::Module& build_model(uint64_t seed) override;
+  void begin_epoch(int64_t epoch) override;
+  std::optional<train::BatchLoss> next_batch() override;
+  train::Metrics evaluate() override;
+
+  NodeModel& model() { return model_; }
+
+ private:
+  const RunConfig& config_;
+  train::NodeData& data_;
+  at::Tensor train_labels_;
+  train::BlockContext blocks_;  // sampled runs
+  std::unique_ptr<NeighborLoader> loader_;
+  NodeModel model_{nullptr};
+  uint64_t seed_ = 0;
+  int64_t epoch_ = 0;
+  bool full_batch_done_ = false;
+};
+
+}  // namespace ripple::tasks

@@ -1,0 +1,60 @@
+// The one training loop: every command that trains (`ripple train` for every task, full
+// batch or sampled, and `ripple bench`) runs train_epoch(), and every run directory unit
+// (a seed, a fold) runs train_unit() (internal).
+//
+// train_epoch: for each batch of the task, zero the gradients, forward and loss (the task),
+// backward, synchronize (the hook), update (FlatAdam). synchronize_update is the one place a
+// distributed strategy exchanges gradients or parameters; today it is a no-op unless a hook
+// is given.
+//
+// train_unit: epochs 1..train.epochs with the learning-rate schedule, evaluation after each
+// epoch, model selection and early stopping by the task's Selection, and, when `dir` is
+// given, the unit's files:
+//   metrics.jsonl   one JSON object per epoch (epoch, loss, lr, epoch_ms and the metrics)
+//   checkpoint.pt   resumable state (train/checkpoint.h), every train.checkpoint_every epochs
+//   best.pt         parameters and buffers, by name, at the selected epoch
+//   result.json     the selected epoch's metrics (its presence marks the unit done)
+// An existing checkpoint.pt is resumed; counter-based random streams keyed by (seed, epoch,
+// batch) make the result equal an uninterrupted run. Errors: InputError for a checkpoint of
+// another model or format, FileSystemError when the files cannot be written.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <vector>
+
+#include "ripple/settings.h"
+#include "ripple/trainer.h"
+#include "train/flat_adam.h"
+#include "train/task.h"
+
+namespace ripple::train {
+
+struct EpochStats {
+  double loss = 0;  // mean over the epoch's examples
+  int64_t batches = 0, examples = 0;
+  double forward_ms = 0, backward_ms = 0, update_ms = 0;  // summed over the batches
+};
+
+// Called between backward and the optimizer step with the optimizer's flat gradient and
+// parameter buffers (the distributed training hook). Empty: nothing to synchronize.
+using SynchronizeHook = std::function<void(FlatAdam& optimizer)>;
+
+EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, const SynchronizeHook& synchronize_update = {});
+
+// The optimizer train.optimizer/lr/weight_decay ask for, over `model`'s parameters.
+FlatAdam make_optimizer(const TrainSettings& train, torch::nn::Module& model);
+
+// Trains `task`'s model from `seed` for train.epochs (or until patience runs out). `dir`
+// empty: nothing is written and nothing resumed. `epochs_this_process` counts epochs for
+// the interrupt hook across units.
+UnitResult train_unit(Task& task, const TrainSettings& train, int64_t unit, uint64_t seed,
+                      const std::filesystem::path& dir, const TrainCallbacks& callbacks,
+                      int64_t& epochs_this_process, const SynchronizeHook& synchronize_update = {});
+
+// A finished unit's result.json and metrics.jsonl read back (history included). Throws
+// InputError naming the file when either is malformed.
+UnitResult read_unit_result(const std::filesystem::path& dir, int64_t unit);
+
+}  // namespace ripple::train

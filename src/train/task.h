@@ -1,0 +1,54 @@
+// What a task gives the training loop (internal to the library).
+//
+// A task owns its data and split, builds its model, cuts an epoch into batches and computes
+// each batch's loss, evaluates the model, and names the metric its model selection
+// maximizes. The loop (train/loop.h) owns everything else: the optimizer, the learning-rate
+// schedule, the update and its synchronization hook, early stopping, checkpoints and the
+// metrics file. Node classification (full batch and sampled) and graph classification are
+// tasks (src/tasks/); a new task implements this interface and nothing in the loop.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ripple/trainer.h"
+
+namespace ripple::train {
+
+using ripple::Metrics;  // ripple/trainer.h
+
+// The loss of one training batch, computed in training mode with autograd on.
+struct BatchLoss {
+  at::Tensor loss;       // scalar, mean over the batch's examples
+  int64_t examples = 0;  // weight of this batch in the epoch's mean loss
+};
+
+// Model selection and early stopping: the best epoch has the highest `maximize`, ties broken
+// by the lowest `minimize`; patience counts epochs in which neither improved on its best.
+// `last_epoch`: no selection inside the unit (the last epoch counts; a rule across units,
+// like the GIN paper's, chooses later).
+struct Selection {
+  std::string maximize = "valid_acc";
+  std::string minimize = "valid_loss";
+  bool last_epoch = false;
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  // A fresh model whose initialization depends only on `seed`; the task keeps it.
+  virtual torch::nn::Module& build_model(uint64_t seed) = 0;
+  // Starts training epoch `epoch` (1-based): training mode, shuffles, samplers.
+  virtual void begin_epoch(int64_t epoch) = 0;
+  // The next batch's loss, or nothing when the epoch is over.
+  virtual std::optional<BatchLoss> next_batch() = 0;
+  // Every metric of the current model, in evaluation mode without gradients.
+  virtual Metrics evaluate() = 0;
+  virtual Selection selection() const { return {}; }
+};
+
+}  // namespace ripple::train
