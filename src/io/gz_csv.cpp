@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <charconv>
 #include <filesystem>
 
@@ -12,7 +13,7 @@ namespace ripple::io {
 CsvReader::CsvReader(std::string path) : path_(std::move(path)), buffer_(1 << 20) {
   if (!std::filesystem::is_regular_file(path_)) throw InputError(fmt::format("{}: file not found", path_));
   file_ = gzopen(path_.c_str(), "rb");
-  if (!file_) throw InputError(fmt::format("{}: cannot open", path_));
+  if (!file_) throw_file_error(path_, "cannot open", errno);
   gzbuffer(file_, 1 << 18);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "ripple/error.h"
 
@@ -14,7 +15,7 @@ namespace fs = std::filesystem;
 namespace ripple::io {
 
 GzWriter::GzWriter(const fs::path& path) : path_(path.string()), file_(gzopen(path_.c_str(), "wb1")) {
-  if (!file_) throw InputError(fmt::format("{}: cannot create", path_));
+  if (!file_) throw FileSystemError(fmt::format("{}: cannot create ({})", path_, std::strerror(errno)));
 }
 
 GzWriter::~GzWriter() {
@@ -25,12 +26,12 @@ void GzWriter::close() {
   flush();
   const int rc = gzclose(file_);
   file_ = nullptr;
-  if (rc != Z_OK) throw InputError(fmt::format("{}: write failed (disk full?)", path_));
+  if (rc != Z_OK) throw FileSystemError(fmt::format("{}: write failed (disk full?)", path_));
 }
 
 void GzWriter::flush() {
   if (!buffer_.empty() && gzwrite(file_, buffer_.data(), static_cast<unsigned>(buffer_.size())) == 0) {
-    throw InputError(fmt::format("{}: write failed (disk full?)", path_));
+    throw FileSystemError(fmt::format("{}: write failed (disk full?)", path_));
   }
   buffer_.clear();
 }
@@ -70,7 +71,7 @@ StagedDirectory::StagedDirectory(const fs::path& final_path)
   std::error_code ec;
   fs::remove_all(staging_, ec);
   fs::create_directories(staging_, ec);
-  if (ec) throw InputError(fmt::format("{}: cannot create ({})", staging_.string(), ec.message()));
+  if (ec) throw FileSystemError(fmt::format("{}: cannot create ({})", staging_.string(), ec.message()));
 }
 
 StagedDirectory::~StagedDirectory() {
@@ -83,7 +84,7 @@ StagedDirectory::~StagedDirectory() {
 void StagedDirectory::commit() {
   std::error_code ec;
   fs::rename(staging_, final_, ec);
-  if (ec) throw InputError(fmt::format("{}: cannot rename into place ({})", final_.string(), ec.message()));
+  if (ec) throw FileSystemError(fmt::format("{}: cannot rename into place ({})", final_.string(), ec.message()));
   committed_ = true;
 }
 

@@ -98,7 +98,7 @@ class ArrayFileWriter {
 
  private:
   [[noreturn]] void fail(const char* what) {
-    throw InputError(fmt::format("{}: {} ({})", path_.string(), what, std::strerror(errno)));
+    throw FileSystemError(fmt::format("{}: {} ({})", path_.string(), what, std::strerror(errno)));
   }
   fs::path path_;
   std::FILE* file_ = nullptr;

@@ -63,7 +63,7 @@ class RunDirectory {
     if (!created_) {
       std::error_code ec;
       fs::create_directories(path_, ec);
-      if (ec) throw InputError(fmt::format("{}: cannot create the temporary run folder: {}", path_.string(), ec.message()));
+      if (ec) throw FileSystemError(fmt::format("{}: cannot create the temporary run folder: {}", path_.string(), ec.message()));
       created_ = true;
     }
     return path_ / fmt::format("run-{}.bin", run);
@@ -76,9 +76,9 @@ class RunDirectory {
 
 void write_run(const fs::path& path, const std::vector<uint64_t>& keys) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
-  if (!f) throw InputError(fmt::format("{}: cannot create: {}", path.string(), std::strerror(errno)));
+  if (!f) throw FileSystemError(fmt::format("{}: cannot create: {}", path.string(), std::strerror(errno)));
   if (std::fwrite(keys.data(), sizeof(uint64_t), keys.size(), f.get()) != keys.size() || std::fflush(f.get()) != 0) {
-    throw InputError(fmt::format("{}: write failed (disk full?): {}", path.string(), std::strerror(errno)));
+    throw FileSystemError(fmt::format("{}: write failed (disk full?): {}", path.string(), std::strerror(errno)));
   }
 }
 
@@ -86,7 +86,7 @@ void write_run(const fs::path& path, const std::vector<uint64_t>& keys) {
 class RunReader {
  public:
   explicit RunReader(const fs::path& path) : path_(path), file_(std::fopen(path.c_str(), "rb"), &std::fclose) {
-    if (!file_) throw InputError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+    if (!file_) throw FileSystemError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
     buffer_.resize(kReadBufferEdges);
     refill();
   }
@@ -104,7 +104,7 @@ class RunReader {
     end_ = std::fread(buffer_.data(), sizeof(uint64_t), buffer_.size(), file_.get());
     pos_ = 0;
     if (end_ == 0 && std::ferror(file_.get())) {
-      throw InputError(fmt::format("{}: read failed: {}", path_.string(), std::strerror(errno)));
+      throw FileSystemError(fmt::format("{}: read failed: {}", path_.string(), std::strerror(errno)));
     }
   }
   fs::path path_;

@@ -230,13 +230,14 @@ TEST(NativeFormat, ConvertInfoAndTrainFromTheCommandLine) {
 }
 
 // A write that fails part-way (here the file-size limit, which fails writes the way a full
-// disk does) exits with code 2 and leaves neither the output nor a partial directory; an
-// existing output is never touched.
+// disk does) is the file system's failure (exit code 3, docs/errors.md) and leaves neither
+// the output nor a partial directory; an existing output is never touched.
 TEST(NativeFormat, FailedWriteLeavesNothingBehind) {
   const fs::path tmp = testing::fresh_temp_dir("native-full");
   const std::string cora_dir = testing::source_path("data/cora");
   auto r = testing::run_ripple("convert --in " + cora_dir + " --out " + (tmp / "out").string(), "ulimit -f 200; ");
-  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("file system error"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("features.bin: write failed"), std::string::npos) << r.output;
   for (const auto& e : fs::directory_iterator(tmp)) ADD_FAILURE() << "left behind: " << e.path();
 

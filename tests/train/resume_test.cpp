@@ -180,6 +180,20 @@ TEST(Resume, CheckpointOfTheOldPositionalFormatIsRefusedPlainly) {
   EXPECT_NE(r.output.find("start the run again"), std::string::npos) << r.output;
 }
 
+// A checkpoint that cannot be written (the file-size limit fails the write as a full disk
+// does) is the file system's failure: exit code 3, the cause named, no temporary file left.
+TEST(Resume, FailedCheckpointWriteIsAFileSystemError) {
+  const fs::path tmp = testing::fresh_temp_dir("resume-disk-full");
+  const auto r = testing::run_ripple("train --config " + testing::source_path("examples/cora_gcn.toml") +
+                                         " --set dataset.path=" + testing::source_path("data/cora") +
+                                         " --set train.epochs=3 --run-dir " + (tmp / "run").string(),
+                                     "ulimit -f 40; ");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("file system error"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("checkpoint.pt.tmp: write failed (File too large)"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(tmp / "run" / "seed-0" / "checkpoint.pt.tmp"));
+}
+
 TEST(Resume, CorruptResultFileIsBadInputNamingTheFile) {
   const fs::path tmp = testing::fresh_temp_dir("resume-corrupt-result");
   interrupted_run(tmp / "run");
