@@ -17,13 +17,20 @@
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-namespace ripple::train {
-
+namespace ripple {
+namespace {
 double lookup(const Metrics& m, const std::string& name) {
   const auto it = m.find(name);
   return it == m.end() ? 0.0 : it->second;
 }
+}  // namespace
 
+double EpochRecord::metric(const std::string& name) const { return lookup(metrics, name); }
+double UnitResult::metric(const std::string& name) const { return lookup(metrics, name); }
+
+}  // namespace ripple
+
+namespace ripple::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -73,23 +80,14 @@ std::vector<EpochRecord> keep_history(const fs::path& path, int64_t last_epoch, 
   return out;
 }
 
-json result_json(const UnitResult& r) {
+}  // namespace
+
+json unit_result_json(const UnitResult& r) {
   json j = {{"seed", r.seed}, {"best_epoch", r.best_epoch}, {"epochs_run", r.epochs_run},
             {"epoch_ms_median", r.epoch_ms_median}};
   for (const auto& [name, v] : r.metrics) j[name] = v;
   return j;
 }
-
-}  // namespace
-
-}  // namespace ripple::train
-
-namespace ripple {
-double EpochRecord::metric(const std::string& name) const { return train::lookup(metrics, name); }
-double UnitResult::metric(const std::string& name) const { return train::lookup(metrics, name); }
-}  // namespace ripple
-
-namespace ripple::train {
 
 FlatAdam make_optimizer(const TrainSettings& t, torch::nn::Module& model) {
   return FlatAdam(model.parameters(), t.lr, t.weight_decay, t.optimizer == "adamw");
@@ -193,7 +191,7 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
   if (files) {
     save_checkpoint(ckpt, model, optimizer, st);
     save_parameters(dir / "best.pt", st.best_parameters);
-    write_file_atomic(dir / "result.json", result_json(result).dump(2) + "\n");
+    write_file_atomic(dir / "result.json", unit_result_json(result).dump(2) + "\n");
   }
   return result;
 }

@@ -19,6 +19,8 @@
 // another model or format, FileSystemError when the files cannot be written.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -52,6 +54,9 @@ FlatAdam make_optimizer(const TrainSettings& train, torch::nn::Module& model);
 UnitResult train_unit(Task& task, const TrainSettings& train, int64_t unit, uint64_t seed,
                       const std::filesystem::path& dir, const TrainCallbacks& callbacks,
                       int64_t& epochs_this_process, const SynchronizeHook& synchronize_update = {});
+
+// What result.json holds: seed, best_epoch, epochs_run, epoch_ms_median and the metrics.
+nlohmann::json unit_result_json(const UnitResult& result);
 
 // A finished unit's result.json and metrics.jsonl read back (history included). Throws
 // InputError naming the file when either is malformed.

@@ -26,13 +26,6 @@ using json = nlohmann::json;
 namespace ripple {
 namespace {
 
-json unit_json(const UnitResult& r) {
-  json j = {{"seed", r.seed}, {"best_epoch", r.best_epoch}, {"epochs_run", r.epochs_run},
-            {"epoch_ms_median", r.epoch_ms_median}};
-  for (const auto& [name, v] : r.metrics) j[name] = v;
-  return j;
-}
-
 json metric_json(const RunSummary& s, const std::string& name, const char* per_unit) {
   json per = json::array();
   for (const UnitResult& r : s.units) per.push_back(name == "epoch_ms" ? r.epoch_ms_median : r.metric(name));
@@ -45,7 +38,7 @@ json summary_json(const RunConfig& c, const RunSummary& s) {
   json metrics;
   for (const auto& [name, v] : s.units.front().metrics) metrics[name] = metric_json(s, name, per_unit);
   json per = json::array();
-  for (const UnitResult& r : s.units) per.push_back(unit_json(r));
+  for (const UnitResult& r : s.units) per.push_back(train::unit_result_json(r));
   metrics["epoch_ms"] = metric_json(s, "epoch_ms", per_unit);
   json out = {{"task", s.task}, {"model", c.model.name}, {"dataset", c.dataset.path}, {"metrics", metrics}};
   if (graph) {
