@@ -8,15 +8,15 @@
 #include <torch/utils.h>
 
 #include <algorithm>
-#include <optional>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "ripple/error.h"
 #include "ripple/graph_batch.h"
 #include "ripple/graph_model.h"
-#include "ripple/nn/graph_cache.h"
 #include "ripple/nn/context.h"
+#include "ripple/nn/graph_cache.h"
 #include "train/loop.h"
 #include "train/task.h"
 
