@@ -33,9 +33,10 @@ namespace ripple {
 std::vector<at::Tensor> stratified_folds(const at::Tensor& labels, int64_t num_classes, int64_t k, uint64_t seed);
 
 // Runs the cross-validation that `config` describes (task.*, model.*, train.*) on `data`.
-// The summary's units are the folds, each with its selected epoch's metrics (test_acc,
-// valid_acc, valid_loss, train_acc: the training-mode accuracy during the epoch) and its
-// whole history. With `run_dir`, each fold writes fold-<i>/ there (see ripple/trainer.h) and
+// The summary's units are the folds, each with its selected epoch's metrics (test_acc;
+// train_acc, the training-mode accuracy during the epoch; with the errica protocol also
+// valid_acc and valid_loss) and its whole history. train.patience applies to the errica
+// protocol only (the gin protocol has no validation data to stop on). With `run_dir`, each fold writes fold-<i>/ there (see ripple/trainer.h) and
 // a finished fold is read back instead of trained again.
 RunSummary cross_validate(const GraphDataset& data, const RunConfig& config, const TrainCallbacks& callbacks = {},
                           const std::filesystem::path& run_dir = {});

@@ -6,13 +6,22 @@
 #include <string>
 
 namespace ripple::cli {
+namespace {
+
+// "0.8123", or "-" for a task without validation data (the GIN protocol).
+std::string valid_text(const Metrics& m) {
+  const auto it = m.find("valid_acc");
+  return it == m.end() ? "-" : fmt::format("{:.4f}", it->second);
+}
+
+}  // namespace
 
 Progress::Progress(int64_t units, int64_t log_every, std::string unit_name, FILE* out)
     : units_(units), log_every_(log_every), unit_name_(std::move(unit_name)), out_(out), tty_(isatty(fileno(out)) != 0) {}
 
 void Progress::on_epoch(int64_t total, const EpochRecord& r) {
-  const std::string stats = fmt::format("loss {:.4f}  train {:.3f}  valid {:.3f}  test {:.3f}  {:.1f} ms", r.loss,
-                                        r.metric("train_acc"), r.metric("valid_acc"), r.metric("test_acc"), r.epoch_ms);
+  const std::string stats = fmt::format("loss {:.4f}  train {:.3f}  valid {}  test {:.3f}  {:.1f} ms", r.loss,
+                                        r.metric("train_acc"), valid_text(r.metrics), r.metric("test_acc"), r.epoch_ms);
   if (tty_) {
     const int width = 30;
     const int filled = static_cast<int>(width * r.epoch / std::max<int64_t>(total, 1));
@@ -25,8 +34,9 @@ void Progress::on_epoch(int64_t total, const EpochRecord& r) {
 }
 
 void Progress::on_unit_done(const UnitResult& r) {
-  fmt::print(out_, "{}{} {}/{} (seed {}): best epoch {}, valid {:.4f}, test {:.4f}\n", tty_ ? "\r\033[2K" : "",
-             unit_name_, r.unit + 1, units_, r.seed, r.best_epoch, r.metric("valid_acc"), r.metric("test_acc"));
+  fmt::print(out_, "{}{} {}/{} (seed {}): {} epoch {}, valid {}, test {:.4f}\n", tty_ ? "\r\033[2K" : "", unit_name_,
+             r.unit + 1, units_, r.seed, r.metrics.count("valid_acc") ? "best" : "last", r.best_epoch,
+             valid_text(r.metrics), r.metric("test_acc"));
   std::fflush(out_);
 }
 

@@ -138,7 +138,8 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
     metrics.open(metrics_path, std::ios::app);
     if (!metrics) throw_file_error(metrics_path.string(), "cannot open for appending", errno);
   }
-  bool stopped = t.patience > 0 && st.bad_epochs >= t.patience;
+  const bool patient = t.patience > 0 && !sel.last_epoch;  // no selection, nothing to stop on
+  bool stopped = patient && st.bad_epochs >= t.patience;
   for (int64_t epoch = st.epoch + 1; epoch <= t.epochs && !stopped; ++epoch) {
     const auto start = Clock::now();
     EpochRecord rec;
@@ -169,7 +170,7 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
     } else {
       ++st.bad_epochs;
     }
-    stopped = t.patience > 0 && st.bad_epochs >= t.patience;
+    stopped = patient && st.bad_epochs >= t.patience;
     result.history.push_back(rec);
     if (files) {
       metrics << epoch_json(rec).dump() << "\n";

@@ -30,7 +30,7 @@ struct BatchLoss {
 // Model selection and early stopping: the best epoch has the highest `maximize`, ties broken
 // by the lowest `minimize`; patience counts epochs in which neither improved on its best.
 // `last_epoch`: no selection inside the unit (the last epoch counts; a rule across units,
-// like the GIN paper's, chooses later).
+// like the GIN paper's, chooses later) and no early stopping.
 struct Selection {
   std::string maximize = "valid_acc";
   std::string minimize = "valid_loss";
