@@ -30,8 +30,6 @@ class NodeClassificationTask : public train::Task {
   std::optional<train::BatchLoss> next_batch() override;
   train::Metrics evaluate() override;
 
-  NodeModel& model() { return model_; }
-
  private:
   const RunConfig& config_;
   train::NodeData& data_;

@@ -110,7 +110,6 @@ EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, const Syn
     const auto t3 = Clock::now();
     loss_sum += batch->loss.item<double>() * static_cast<double>(batch->examples);
     s.examples += batch->examples;
-    ++s.batches;
     s.forward_ms += ms_between(t0, t1);
     s.backward_ms += ms_between(t1, t2);
     s.update_ms += ms_between(t2, t3);

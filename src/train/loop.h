@@ -35,7 +35,7 @@ namespace ripple::train {
 
 struct EpochStats {
   double loss = 0;  // mean over the epoch's examples
-  int64_t batches = 0, examples = 0;
+  int64_t examples = 0;
   double forward_ms = 0, backward_ms = 0, update_ms = 0;  // summed over the batches
 };
 
