@@ -6,7 +6,7 @@
 #   make fuzz  build the libFuzzer targets (clang) into build-fuzz/; make test runs them briefly
 #   make fuzz-long  fuzz each reader for FUZZ_SECONDS (default 600) from a fresh seed corpus
 #   make sanitize  build with ASan+UBSan into build-asan/ and run the unit tests there (not the
-#                  multi-epoch training runs: accuracy, resume, mini-batch and csbm learning)
+#                  multi-epoch training runs: accuracy, resume, mini-batch, csbm, graph and link learning)
 #   make bench  build and run the benchmarks, report in bench/results/latest (not part of make test)
 #   make reproduce  the long accuracy reproductions (10-fold graph classification; 30-45 min, not in make test)
 BUILD_DIR ?= build
@@ -48,7 +48,7 @@ sanitize: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRIPPLE_SANITIZE=ON > /dev/null
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  OMP_NUM_THREADS=1 ctest --output-on-failure -j$(JOBS) -E 'PublishedAccuracy|MinibatchAccuracy|Resume|python_ops|MinibatchTraining.IsIndependent|CsbmNeedsTheGraph|GraphClassificationLearning' --timeout 1800
+	  OMP_NUM_THREADS=1 ctest --output-on-failure -j$(JOBS) -E 'PublishedAccuracy|MinibatchAccuracy|Resume|python_ops|MinibatchTraining.IsIndependent|CsbmNeedsTheGraph|GraphClassificationLearning|LinkPredictionLearning' --timeout 1800
 
 bench: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DRIPPLE_BUILD_BENCH=ON > /dev/null

@@ -16,7 +16,7 @@ for round in $(seq "$ROUNDS"); do
   rm -rf "$OUT/run"
   build/ripple train --config examples/proteins_gin.toml --set dataset.path="$DATA" --set train.epochs=$((EPOCHS + 2)) \
     --set task.run_folds=1 --set train.threads="$THREADS" --set train.log_every=1000 --run-dir "$OUT/run" > /dev/null 2>&1
-  python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({'lib':'ripple','epoch_ms_median':s['metrics']['epoch_ms']['median']}))" "$OUT/run/summary.json"
+  python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({'lib':'ripple','epoch_ms_median':s['metrics']['epoch_ms']['mean']}))" "$OUT/run/summary.json"
   "$PY" bench/pyg_gin.py --data "$DATA" --epochs "$EPOCHS" --threads "$THREADS"
 done | tee "$OUT/results.jsonl"
 python3 - "$OUT/results.jsonl" <<'PY'

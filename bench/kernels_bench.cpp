@@ -170,6 +170,36 @@ BENCHMARK(BM_GSddmmAdd)->Args({0, 1})->Args({0, 4})->Args({1, 1})->Args({1, 4})
     ->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EdgeSoftmaxBackward)->Args({0, 1})->Args({0, 4})->Args({1, 1})->Args({1, 4})
     ->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+// Common neighbours of 65,536 pairs that are edges of the graph (what link prediction asks
+// for its positives), then the NCN aggregation over them (gspmm copy_lhs sum, width 256).
+// Bytes: both adjacency rows read once per pair (the merge's traffic); items: rows' entries
+// stepped over.
+void BM_CommonNeighbors(benchmark::State& state) {
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
+  const int64_t batch = 65536;
+  const CooView& coo = g.coo();
+  const at::Tensor pick = at::randint(0, g.num_edges(), {batch}, at::kLong);
+  const at::Tensor pairs = at::stack({coo.src.index_select(0, pick), coo.dst.index_select(0, pick)}).to(at::kLong);
+  const at::Tensor deg = g.in_degrees();
+  const double entries = (deg.index_select(0, pairs[0]) + deg.index_select(0, pairs[1])).sum().item<double>();
+  const bool aggregate = state.range(1) == 1;
+  const at::Tensor x = at::randn({g.num_nodes(), 256});
+  at::NoGradGuard no_grad;
+  int64_t found = 0;
+  for (auto _ : state) {
+    const Graph cn = ops::common_neighbors(g, pairs);
+    found = cn.num_edges();
+    if (aggregate) benchmark::DoNotOptimize(ops::gspmm(cn, "copy_lhs", "sum", x, at::Tensor()));
+    benchmark::DoNotOptimize(found);
+  }
+  const double index_bytes = g.index_type() == at::kInt ? 4 : 8;
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * entries * index_bytes));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * entries));
+  state.counters["common_per_pair"] = static_cast<double>(found) / batch;
+}
+BENCHMARK(BM_CommonNeighbors)->Args({0, 0})->Args({1, 0})->Args({2, 0})->Args({1, 1})->ArgNames({"graph", "aggregate"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EdgeSoftmax)->Args({0, 1})->Args({0, 4})->Args({1, 1})->Args({1, 4})
     ->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -9,8 +9,9 @@
 //           OP in {add, sub, mul, div, dot}; dot contracts the last feature dimension
 //           (which both operands must share) and keeps it as size 1.
 //   edge_softmax: out[e] = exp(x[e]) / sum_{e' into dst(e)} exp(x[e']) per feature column.
+//   common_neighbors: the sparse intersection of two adjacency rows per node pair (below).
 //
-// All three are differentiable (LibTorch autograd) in every operand, run destination-major
+// gspmm, gsddmm and edge_softmax are differentiable (LibTorch autograd) in every operand, run destination-major
 // without atomics (deterministic), and are registered with the torch dispatcher as
 // ripple::gspmm, ripple::gsddmm and ripple::edge_softmax for use from Python. No edge-sized
 // intermediate is created on the forward paths. Argument errors throw c10::Error naming
@@ -33,5 +34,16 @@ at::Tensor gsddmm(const Graph& graph, const std::string& op, const at::Tensor& l
                   const std::string& rhs_target = "dst");
 
 at::Tensor edge_softmax(const Graph& graph, const at::Tensor& scores);
+
+// common_neighbors: for each column (u, v) of `pairs` (int64 [2, B]), the nodes in both
+// CSC rows u and v (for a symmetric graph: adjacent to both), as a bipartite graph from the
+// graph's nodes (sources) to the B pairs (destinations), each row ascending. With
+// gspmm(copy_lhs, sum) it sums the common neighbours' features (the NCN link predictor);
+// its in-degrees count them. Rows are intersected by a linear merge, or by binary search
+// when one is more than 16 times longer. Works on int32 and int64 graphs (the result keeps
+// the index type). Not differentiable (an index computation). c10::Error when the graph's
+// rows are not strictly ascending (Graph::from_edges builds them so) or a pair names a
+// node outside the graph. Registered as ripple::common_neighbors(indptr, indices, pairs).
+Graph common_neighbors(const Graph& graph, const at::Tensor& pairs);
 
 }  // namespace ripple::ops

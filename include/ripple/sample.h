@@ -52,4 +52,13 @@ struct SampledBatch {
 SampledBatch sample_neighbors(const Graph& graph, const at::Tensor& seeds, const SamplerOptions& options,
                               int64_t epoch, const at::Tensor& edge_weights = {});
 
+// Negative pairs for link prediction, `per_positive` for each column of `positives`
+// (int64 [2, B]), column i * per_positive + j belonging to positive i: uniform (both
+// endpoints uniform over [0, num_nodes)) or, with `per_source`, the positive's source and a
+// uniform destination. No rejection of true edges (as OGB's examples). Draw i is a pure
+// function of (key, i), so the result does not depend on the thread count. int64 [2, B *
+// per_positive]. Throws InputError for a malformed `positives`.
+at::Tensor sample_negative_pairs(int64_t num_nodes, const at::Tensor& positives, int64_t per_positive, bool per_source,
+                                 uint64_t key);
+
 }  // namespace ripple

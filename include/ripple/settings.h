@@ -22,7 +22,7 @@ struct DatasetSettings {
 };
 
 struct TaskSettings {
-  std::string kind = "node";     // node or graph
+  std::string kind = "node";     // node, graph or link
   std::string protocol = "gin";  // graph: gin or errica
   int64_t folds = 10;
   int64_t run_folds = 0;         // graph: train only the first run_folds folds (0: all)
@@ -66,6 +66,7 @@ struct TrainSettings {
   double sparse_feature_density = 0.1;
   int64_t threads = 0;
   int64_t log_every = 10;
+  double clip_grad_norm = 0;  // > 0: scale gradients whose global L2 norm exceeds this
 };
 
 struct SamplerSettings {
@@ -76,16 +77,39 @@ struct SamplerSettings {
   int64_t eval_batch_size = 4096;
 };
 
+// Link prediction (task.kind = "link"); see docs/link_prediction.md.
+struct LinkSettings {
+  std::string split = "random";     // random (split any graph's edges) or dataset (OGB link layout)
+  double valid_fraction = 0.05;     // random split: share of the undirected edges held out
+  double test_fraction = 0.1;
+  int64_t split_seed = -1;          // random split: fixed for every seed of the run; -1: each seed
+                                    // draws its own split (seed train.seed + i), as the GAE paper averages
+  int64_t embedding = 0;            // > 0: learned node embeddings of this width replace the features
+  std::string decoder = "dot";      // dot or mlp (on the Hadamard product)
+  int64_t decoder_layers = 3;       // mlp decoder: linear layers
+  int64_t batch_size = 0;           // positive training edges per batch; 0: all in one batch
+  int64_t negatives = 1;            // negatives sampled per positive training edge
+  std::string negative_mode = "uniform";  // uniform pairs, or per_source (corrupt the destination)
+  std::vector<int64_t> hits_k = {20};     // Hits@K reported for each K
+  std::string select = "auto";      // validation metric of model selection: auc, ap, hits@K; auto: auc
+                                    // for random splits, hits@(first K) for dataset splits
+};
+
 struct RunConfig {
   DatasetSettings dataset;
   TaskSettings task;
   ModelConfig model;
   TrainSettings train;
   SamplerSettings sampler;
+  LinkSettings link;
 };
 
 // The learning rate of `epoch` (1-based) under train.lr_schedule.
 double scheduled_learning_rate(const TrainSettings& train, int64_t epoch);
+
+// The validation metric link prediction selects its epoch on: link.select, or for "auto",
+// auc on random splits and hits@(first of link.hits_k) on dataset splits.
+std::string link_selection_metric(const RunConfig& config);
 
 // Every range and choice of the schema plus the rules between fields (graph task models,
 // fanouts, folds). Throws SettingError on the first violation.

@@ -33,6 +33,7 @@ using Metrics = std::map<std::string, double>;
 struct EpochRecord {
   int64_t unit = 0, epoch = 0;
   double loss = 0, lr = 0, epoch_ms = 0;  // epoch_ms: the training step, without evaluation
+  double eval_ms = 0;                     // the evaluation after the epoch
   Metrics metrics;
   double metric(const std::string& name) const;  // 0 when the task does not report it
 };
@@ -41,7 +42,7 @@ struct EpochRecord {
 struct UnitResult {
   int64_t unit = 0, seed = 0;
   int64_t best_epoch = 0, epochs_run = 0;  // best_epoch: the selected epoch
-  double epoch_ms_median = 0;
+  double epoch_ms_median = 0, eval_ms_median = 0;
   Metrics metrics;                         // at best_epoch
   std::vector<EpochRecord> history;        // every epoch, also those of earlier processes
   double metric(const std::string& name) const;

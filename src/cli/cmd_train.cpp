@@ -38,6 +38,14 @@ void print_result(const RunConfig& c, const RunSummary& s, const fs::path& run_d
                c.dataset.path, 100 * s.mean("test_acc"), 100 * s.std("test_acc"), s.units.size(), s.protocol,
                s.protocol == "gin" ? fmt::format(" (epoch {} chosen on mean test accuracy: optimistic)", s.selected_epoch)
                                    : "");
+  } else if (s.task == "link_prediction") {
+    std::string line = fmt::format("model {} ({} decoder) on {}, {} split:", c.model.name, c.link.decoder,
+                                   c.dataset.path, c.link.split);
+    std::vector<std::string> names = {"auc", "ap"};
+    for (const int64_t k : c.link.hits_k) names.push_back(fmt::format("hits@{}", k));
+    for (const std::string& n : names) line += fmt::format(" {} {:.4f} ± {:.4f}", n, s.mean(n), s.std(n));
+    const std::string selected = link_selection_metric(c);
+    fmt::print("{} over {} seed(s) (valid {} {:.4f})\n", line, s.units.size(), selected, s.mean("valid_" + selected));
   } else {
     fmt::print("model {} on {}: test accuracy {:.2f} ± {:.2f} % over {} seed(s) (valid {:.2f} %)\n", c.model.name,
                c.dataset.path, 100 * s.mean("test_acc"), 100 * s.std("test_acc"), s.units.size(),
@@ -77,7 +85,7 @@ int run_train(const TrainOptions& o) {
   const RunConfig& c = config.settings();
   const bool graph = c.task.kind == "graph";
   Progress progress(graph ? (c.task.run_folds ? c.task.run_folds : c.task.folds) : c.train.seeds, c.train.log_every,
-                    graph ? "fold" : "seed");
+                    graph ? "fold" : "seed", shown_metrics(c));
   TrainCallbacks cb;
   cb.on_epoch = [&](const EpochRecord& r) { progress.on_epoch(c.train.epochs, r); };
   cb.on_unit_done = [&](const UnitResult& r) { progress.on_unit_done(r); };
@@ -95,7 +103,7 @@ int run_train(const TrainOptions& o) {
 
 Action add_train_command(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a model (node classification, or graph classification by cross-validation)");
+  CLI::App* cmd = app.add_subcommand("train", "Train a model (node classification, link prediction, or graph classification by cross-validation)");
   cmd->add_option("--config", o->config_path, "TOML configuration file (see docs/config.md)");
   cmd->add_option("--set", o->overrides, "Override a key: section.key=value (repeatable)");
   cmd->add_option("--seeds", o->seeds, "Number of seeds to run (report mean and std)")->check(CLI::PositiveNumber);

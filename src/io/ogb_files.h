@@ -1,5 +1,8 @@
-// File lookup shared by the OGB raw-layout readers (ogb_node.cpp, stream_convert.cpp).
+// File lookup and readers shared by the OGB raw-layout loaders (ogb_node.cpp, ogb_link.cpp,
+// stream_convert.cpp).
 #pragma once
+
+#include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -13,5 +16,9 @@ std::string locate_ogb_file(const std::filesystem::path& dir, const std::string&
 
 // A count file (num-node-list, num-edge-list): exactly one non-negative integer.
 int64_t read_ogb_count(const std::string& path);
+
+// A float matrix of exactly `rows` lines with the same column count on each (node-feat,
+// edge-feat); `what` names a row in errors ("node"). Throws InputError naming file and line.
+at::Tensor read_ogb_matrix(const std::string& path, int64_t rows, const char* what);
 
 }  // namespace ripple::io

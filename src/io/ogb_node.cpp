@@ -34,14 +34,7 @@ int64_t read_ogb_count(const std::string& path) {
   return v[0];
 }
 
-}  // namespace io
-
-namespace {
-
-using io::locate_ogb_file;
-using io::read_ogb_count;
-
-at::Tensor read_matrix(const std::string& path, int64_t rows, const char* what) {
+at::Tensor read_ogb_matrix(const std::string& path, int64_t rows, const char* what) {
   io::CsvReader r(path);
   std::vector<float> row;
   std::string_view line;
@@ -65,6 +58,14 @@ at::Tensor read_matrix(const std::string& path, int64_t rows, const char* what) 
   std::copy(data.begin(), data.end(), t.data_ptr<float>());
   return t;
 }
+
+}  // namespace io
+
+namespace {
+
+using io::locate_ogb_file;
+using io::read_ogb_count;
+using io::read_ogb_matrix;
 
 at::Tensor read_split(const fs::path& dir, const std::string& name, int64_t num_nodes) {
   const std::string path = locate_ogb_file(dir, name, true);
@@ -117,7 +118,7 @@ NodeDataset load_ogb_node_dataset(const std::string& dir_in, const std::string& 
   d.num_input_edges = m;
   d.graph = Graph::from_edges(n, at::tensor(src, at::kLong), at::tensor(dst, at::kLong));
 
-  d.features = read_matrix(locate_ogb_file(raw, "node-feat", true), n, "node");
+  d.features = read_ogb_matrix(locate_ogb_file(raw, "node-feat", true), n, "node");
   const std::string label_path = locate_ogb_file(raw, "node-label", true);
   const std::vector<int64_t> labels = io::read_int_column(label_path, n);
   int64_t max_label = -1;
@@ -132,7 +133,7 @@ NodeDataset load_ogb_node_dataset(const std::string& dir_in, const std::string& 
 
   const std::string edge_feat = locate_ogb_file(raw, "edge-feat", false);
   if (!edge_feat.empty()) {
-    const at::Tensor ef = read_matrix(edge_feat, m, "edge");
+    const at::Tensor ef = read_ogb_matrix(edge_feat, m, "edge");
     d.edge_features = ef.index_select(0, d.graph.input_edge_ids());
   }
 

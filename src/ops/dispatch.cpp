@@ -94,4 +94,11 @@ at::Tensor gsddmm_graph(const GraphRef& graph, const std::string& op, const at::
   return h.call(graph, op, lhs, rhs, lhs_target, rhs_target);
 }
 
+std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
+                                                    const at::Tensor& pairs) {
+  static auto h = handle<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&)>(
+      "ripple::common_neighbors");
+  return h.call(indptr, indices, pairs);
+}
+
 }  // namespace ripple::ops::dispatch

@@ -30,6 +30,9 @@ at::Tensor edge_softmax_forward(const at::Tensor& indptr, const OptTensor& eids,
 at::Tensor edge_softmax_backward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& y,
                                  const at::Tensor& grad);
 
+std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
+                                                    const at::Tensor& pairs);
+
 // Differentiable ops. The graph is given both ways: CSC (indptr, indices, eids) and its
 // reverse (rev_*), which backward passes use to aggregate towards sources.
 at::Tensor gspmm(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,

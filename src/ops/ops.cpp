@@ -22,4 +22,14 @@ at::Tensor edge_softmax(const Graph& graph, const at::Tensor& scores) {
   return dispatch::edge_softmax(graph.csc_indptr(), c10::nullopt, scores);
 }
 
+Graph common_neighbors(const Graph& graph, const at::Tensor& pairs) {
+  TORCH_CHECK(!graph.is_bipartite(), "common_neighbors: the graph must be square (one node set), got ",
+              graph.num_src(), " sources and ", graph.num_dst(), " destinations");
+  auto [indptr, indices] = dispatch::common_neighbors(graph.csc_indptr(), graph.csc_indices(), pairs);
+  GraphFlags flags;
+  flags.sorted = true;
+  flags.deduplicated = true;
+  return Graph::from_csc(graph.num_nodes(), std::move(indptr), std::move(indices), flags);
+}
+
 }  // namespace ripple::ops

@@ -81,6 +81,7 @@ TORCH_LIBRARY(ripple, m) {
   m.def("gsddmm(Tensor indptr, Tensor indices, Tensor? eids, Tensor rev_indptr, Tensor rev_indices, "
         "Tensor? rev_eids, str op, Tensor lhs, Tensor rhs, str lhs_target, str rhs_target) -> Tensor");
   m.def("edge_softmax(Tensor indptr, Tensor? eids, Tensor scores) -> Tensor");
+  m.def("common_neighbors(Tensor indptr, Tensor indices, Tensor pairs) -> (Tensor, Tensor)");
   m.def("gspmm_graph(__torch__.torch.classes.ripple.Graph graph, str op, str reduce, Tensor? lhs, Tensor? rhs) "
         "-> Tensor");
   m.def("gsddmm_graph(__torch__.torch.classes.ripple.Graph graph, str op, Tensor lhs, Tensor rhs, str lhs_target, "
@@ -96,6 +97,7 @@ TORCH_LIBRARY_IMPL(ripple, CPU, m) {
   m.impl("gspmm", gspmm_cpu);
   m.impl("gsddmm", gsddmm_cpu);
   m.impl("edge_softmax", cpu::edge_softmax_forward);
+  m.impl("common_neighbors", cpu::common_neighbors);
   m.impl("gspmm_graph", gspmm_graph_cpu);
   m.impl("gsddmm_graph", gsddmm_graph_cpu);
 }

@@ -147,7 +147,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("dataset.normalize_features", &RunConfig::dataset, &DatasetSettings::normalize_features, "Divide each feature row by its sum (PyG's NormalizeFeatures)."),
       key("dataset.symmetrize", &RunConfig::dataset, &DatasetSettings::symmetrize, "Add the reverse of every edge before training."),
       key("dataset.max_degree_feature", &RunConfig::dataset, &DatasetSettings::max_degree_feature, "Graph classification on a TU dataset with neither node labels nor attributes: nodes get one-hot in-degrees, degrees above this sharing the last column.", {}, 1, 100000),
-      key("task.kind", &RunConfig::task, &TaskSettings::kind, "node (node classification on one graph) or graph (graph classification by cross-validation on a TU dataset, see docs/graph_classification.md).", {"node", "graph"}),
+      key("task.kind", &RunConfig::task, &TaskSettings::kind, "node (node classification on one graph), graph (graph classification by cross-validation on a TU dataset, see docs/graph_classification.md) or link (link prediction, see docs/link_prediction.md).", {"node", "graph", "link"}),
       key("task.protocol", &RunConfig::task, &TaskSettings::protocol, "Graph classification: gin (the GIN paper's: epoch with the best mean test accuracy over the folds, optimistic) or errica (Errica et al.: epoch chosen on a validation split of each training fold).", {"gin", "errica"}),
       key("task.folds", &RunConfig::task, &TaskSettings::folds, "Graph classification: stratified cross-validation folds.", {}, 2, 1000),
       key("task.run_folds", &RunConfig::task, &TaskSettings::run_folds, "Graph classification: train only the first this many folds (0: all of them); for short checks.", {}, 0, 1000),
@@ -186,6 +186,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("train.sparse_feature_density", &RunConfig::train, &TrainSettings::sparse_feature_density, "Keep input features as sparse rows when at most this fraction is non-zero.", {}, 0.0, 1.0),
       key("train.threads", &RunConfig::train, &TrainSettings::threads, "Intra-op threads; 0 uses OMP_NUM_THREADS if set, else every core this process may run on.", {}, 0, 4096),
       key("train.log_every", &RunConfig::train, &TrainSettings::log_every, "Epochs between progress lines when output is not a terminal.", {}, 1),
+      key("train.clip_grad_norm", &RunConfig::train, &TrainSettings::clip_grad_norm, "Scale the gradient down to this global L2 norm when it is larger, after synchronization and before the update (PyTorch's clip_grad_norm_); 0 disables.", {}, 0.0),
       key("sampler.fanouts", &RunConfig::sampler, &SamplerSettings::fanouts, "Neighbours sampled per layer for mini-batch training, from the seeds inward (PyG's num_neighbors: [15, 10, 5] keeps 15 per seed, 10 per neighbour, 5 per neighbour's neighbour); -1 keeps every neighbour; one entry per layer; empty trains full-batch.", {}, -1, 1e9),
       key("sampler.batch_size", &RunConfig::sampler, &SamplerSettings::batch_size, "Seed (training) nodes per mini-batch.", {}, 1),
       key("sampler.workers", &RunConfig::sampler, &SamplerSettings::workers, "Threads sampling and gathering features ahead of training (0: none, each batch is prepared when needed, "
@@ -193,6 +194,18 @@ const std::vector<ConfigKey>& config_schema() {
           {}, 0, 256),
       key("sampler.replace", &RunConfig::sampler, &SamplerSettings::replace, "Sample neighbours with replacement."),
       key("sampler.eval_batch_size", &RunConfig::sampler, &SamplerSettings::eval_batch_size, "Destination nodes per batch of the layer-wise full-graph inference that evaluates mini-batch runs.", {}, 1),
+      key("link.split", &RunConfig::link, &LinkSettings::split, "Link prediction: random (hold out a seeded share of any graph's undirected edges, with as many sampled non-edges) or dataset (the OGB link layout's split/<dataset.split>/ positives and negatives).", {"random", "dataset"}),
+      key("link.valid_fraction", &RunConfig::link, &LinkSettings::valid_fraction, "Random split: share of the undirected edges held out for validation.", {}, 0.0, 1.0, true),
+      key("link.test_fraction", &RunConfig::link, &LinkSettings::test_fraction, "Random split: share of the undirected edges held out for test.", {}, 0.0, 1.0, true),
+      key("link.split_seed", &RunConfig::link, &LinkSettings::split_seed, "Random split: its seed, shared by every seed of the run; -1 gives each seed its own split (seeded by that run's train.seed + i), averaging over splits as the GAE paper does.", {}, -1),
+      key("link.embedding", &RunConfig::link, &LinkSettings::embedding, "Learned node embeddings of this width as the encoder's input, in place of node features (needed for a graph without features, e.g. ogbl-ddi); 0: use the features.", {}, 0),
+      key("link.decoder", &RunConfig::link, &LinkSettings::decoder, "Score of a node pair from its two embeddings: dot (inner product), mlp (an MLP on their Hadamard product) or ncn (Neural Common Neighbor: an MLP on the Hadamard product concatenated with the sum of the pair's common neighbours' embeddings).", {"dot", "mlp", "ncn"}),
+      key("link.decoder_layers", &RunConfig::link, &LinkSettings::decoder_layers, "mlp and ncn decoders: linear layers (width model.hidden, ReLU and model.dropout between them, one output).", {}, 1, 64),
+      key("link.batch_size", &RunConfig::link, &LinkSettings::batch_size, "Positive training edges per batch (each batch runs the encoder on the whole graph); 0: one batch of all of them.", {}, 0),
+      key("link.negatives", &RunConfig::link, &LinkSettings::negatives, "Negative pairs sampled per positive training edge.", {}, 1, 1000),
+      key("link.negative_mode", &RunConfig::link, &LinkSettings::negative_mode, "uniform (both endpoints uniform over the nodes) or per_source (keep the positive's source, draw the destination).", {"uniform", "per_source"}),
+      key("link.hits_k", &RunConfig::link, &LinkSettings::hits_k, "Hits@K reported for each K (OGB evaluator: a positive counts when it scores above the K-th best negative).", {}, 1, 1e9),
+      key("link.select", &RunConfig::link, &LinkSettings::select, "Validation metric that chooses the epoch: auc, ap or hits@K (K in link.hits_k); auto: auc for random splits, hits@(first of link.hits_k) for dataset splits."),
     };
     for (ConfigKey& k : s) {
       if (k.name == "sampler.fanouts") k.zero_allowed = false;  // 0 neighbours would cut the graph
@@ -279,7 +292,7 @@ Config Config::from_file(const std::string& path) {
     const toml::table* inner = node.as_table();
     if (!inner) {
       throw InputError(unknown_key_message(s, path) +
-                       " (keys live in [dataset], [task], [model], [train] and [sampler] tables)");
+                       " (keys live in [dataset], [task], [model], [train], [sampler] and [link] tables)");
     }
     for (auto&& [name, value] : *inner) {
       const std::string full = s + "." + std::string(name.str());
@@ -360,6 +373,41 @@ double scheduled_learning_rate(const TrainSettings& t, int64_t epoch) {
   return t.lr;
 }
 
+std::string link_selection_metric(const RunConfig& c) {
+  if (c.link.select != "auto") return c.link.select;
+  if (c.link.split == "random" || c.link.hits_k.empty()) return "auc";
+  return fmt::format("hits@{}", c.link.hits_k.front());
+}
+
+namespace {
+
+void validate_link_settings(const RunConfig& c) {
+  if (!c.sampler.fanouts.empty()) {
+    throw SettingError("sampler.fanouts", "link prediction runs its encoder on the whole graph; leave it empty");
+  }
+  if (c.model.name == "sgc") {
+    throw SettingError("model.name", "sgc caches A_hat^k X of fixed inputs; link prediction takes gcn, sage, gat, "
+                                     "gatv2, gin, appnp or mlp");
+  }
+  if (c.link.split == "random" && c.link.valid_fraction + c.link.test_fraction >= 1.0) {
+    throw SettingError("link.test_fraction", fmt::format("link.valid_fraction + link.test_fraction = {} leaves no "
+                                                         "training edges; their sum must be below 1",
+                                                         c.link.valid_fraction + c.link.test_fraction));
+  }
+  const std::string& s = c.link.select;
+  if (s == "auto" || s == "auc" || s == "ap") return;
+  if (s.rfind("hits@", 0) == 0) {
+    for (const int64_t k : c.link.hits_k) {
+      if (s == fmt::format("hits@{}", k)) return;
+    }
+    throw SettingError("link.select", fmt::format("\"{}\" is not reported; link.hits_k is [{}]", s,
+                                                  fmt::join(c.link.hits_k, ", ")));
+  }
+  throw SettingError("link.select", fmt::format("must be auto, auc, ap or hits@K, got \"{}\"", s));
+}
+
+}  // namespace
+
 void validate_run_config(const RunConfig& c) {
   for (const ConfigKey& k : config_schema()) check_config_value(k, k.get(c));
   if (c.dataset.path.empty()) throw SettingError("dataset.path", "must not be empty");
@@ -373,6 +421,7 @@ void validate_run_config(const RunConfig& c) {
                                                         "fanout per layer", c.sampler.fanouts.size(), c.model.layers));
     }
   }
+  if (c.task.kind == "link") validate_link_settings(c);
   if (c.task.kind == "graph") {
     if (!is_known_graph_model(c.model.name)) {
       throw SettingError("model.name", fmt::format("\"{}\" has no graph-classification form; task.kind = \"graph\" "

@@ -42,6 +42,10 @@ void FlatAdam::zero_grad() { grads_.zero_(); }
 void FlatAdam::step() {
   at::NoGradGuard no_grad;
   ++steps_;
+  if (max_grad_norm_ > 0) {
+    const double norm = grads_.norm().item<double>();
+    if (norm > max_grad_norm_) grads_.mul_(max_grad_norm_ / (norm + 1e-6));
+  }
   if (decoupled_ && weight_decay_ != 0) params_.mul_(1 - lr_ * weight_decay_);
   const at::Tensor grad = !decoupled_ && weight_decay_ != 0 ? grads_.add(params_, weight_decay_) : grads_;
   exp_avg_.mul_(beta1_).add_(grad, 1 - beta1_);

@@ -28,6 +28,9 @@ class FlatAdam {
   void zero_grad();  // one fill of the gradient buffer
   void step();
   void set_lr(double lr) { lr_ = lr; }
+  // > 0: step() first scales the whole gradient to this L2 norm when it is larger
+  // (torch.nn.utils.clip_grad_norm_ over every parameter); 0: no clipping.
+  void set_max_grad_norm(double max_norm) { max_grad_norm_ = max_norm; }
   const at::Tensor& flat_params() const { return params_; }
   const at::Tensor& flat_grads() const { return grads_; }
   // The moments in parameter order (what a checkpoint saves) and the step count.
@@ -39,6 +42,7 @@ class FlatAdam {
  private:
   at::Tensor params_, grads_, exp_avg_, exp_avg_sq_;
   double lr_, weight_decay_;
+  double max_grad_norm_ = 0;
   bool decoupled_;
   double beta1_, beta2_, eps_;
   int64_t steps_ = 0;

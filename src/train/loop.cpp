@@ -40,7 +40,7 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 
 json epoch_json(const EpochRecord& r) {
-  json j = {{"epoch", r.epoch}, {"loss", r.loss}, {"lr", r.lr}, {"epoch_ms", r.epoch_ms}};
+  json j = {{"epoch", r.epoch}, {"loss", r.loss}, {"lr", r.lr}, {"epoch_ms", r.epoch_ms}, {"eval_ms", r.eval_ms}};
   for (const auto& [name, v] : r.metrics) j[name] = v;
   return j;
 }
@@ -53,6 +53,7 @@ EpochRecord epoch_from_json(const json& j, int64_t unit) {
     else if (name == "loss") r.loss = v.get<double>();
     else if (name == "lr") r.lr = v.get<double>();
     else if (name == "epoch_ms") r.epoch_ms = v.get<double>();
+    else if (name == "eval_ms") r.eval_ms = v.get<double>();
     else r.metrics[name] = v.get<double>();
   }
   return r;
@@ -80,17 +81,25 @@ std::vector<EpochRecord> keep_history(const fs::path& path, int64_t last_epoch, 
   return out;
 }
 
+double median_eval_ms(const std::vector<EpochRecord>& history) {
+  std::vector<double> ms;
+  for (const EpochRecord& r : history) ms.push_back(r.eval_ms);
+  return median(ms);
+}
+
 }  // namespace
 
 json unit_result_json(const UnitResult& r) {
   json j = {{"seed", r.seed}, {"best_epoch", r.best_epoch}, {"epochs_run", r.epochs_run},
-            {"epoch_ms_median", r.epoch_ms_median}};
+            {"epoch_ms_median", r.epoch_ms_median}, {"eval_ms_median", r.eval_ms_median}};
   for (const auto& [name, v] : r.metrics) j[name] = v;
   return j;
 }
 
 FlatAdam make_optimizer(const TrainSettings& t, torch::nn::Module& model) {
-  return FlatAdam(model.parameters(), t.lr, t.weight_decay, t.optimizer == "adamw");
+  FlatAdam optimizer(model.parameters(), t.lr, t.weight_decay, t.optimizer == "adamw");
+  optimizer.set_max_grad_norm(t.clip_grad_norm);
+  return optimizer;
 }
 
 EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, const SynchronizeHook& synchronize_update) {
@@ -148,7 +157,9 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
     optimizer.set_lr(rec.lr);
     rec.loss = train_epoch(task, optimizer, epoch, synchronize_update).loss;
     rec.epoch_ms = ms_between(start, Clock::now());  // the training step, without evaluation
+    const auto evaluated = Clock::now();
     rec.metrics = task.evaluate();
+    rec.eval_ms = ms_between(evaluated, Clock::now());
 
     st.epoch = epoch;
     st.epoch_ms.push_back(rec.epoch_ms);
@@ -188,6 +199,7 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
   result.epochs_run = st.epoch;
   result.metrics = st.best_metrics;
   result.epoch_ms_median = median(st.epoch_ms);
+  result.eval_ms_median = median_eval_ms(result.history);
   if (files) {
     save_checkpoint(ckpt, model, optimizer, st);
     save_parameters(dir / "best.pt", st.best_parameters);
@@ -207,6 +219,7 @@ UnitResult read_unit_result(const fs::path& dir, int64_t unit) {
       else if (name == "best_epoch") r.best_epoch = v.get<int64_t>();
       else if (name == "epochs_run") r.epochs_run = v.get<int64_t>();
       else if (name == "epoch_ms_median") r.epoch_ms_median = v.get<double>();
+      else if (name == "eval_ms_median") r.eval_ms_median = v.get<double>();
       else r.metrics[name] = v.get<double>();
     }
   } catch (const json::exception& e) {

@@ -10,7 +10,7 @@
 // train_unit: epochs 1..train.epochs with the learning-rate schedule, evaluation after each
 // epoch, model selection and early stopping by the task's Selection, and, when `dir` is
 // given, the unit's files:
-//   metrics.jsonl   one JSON object per epoch (epoch, loss, lr, epoch_ms and the metrics)
+//   metrics.jsonl   one JSON object per epoch (epoch, loss, lr, epoch_ms, eval_ms and the metrics)
 //   checkpoint.pt   resumable state (train/checkpoint.h), every train.checkpoint_every epochs
 //   best.pt         parameters and buffers, by name, at the selected epoch
 //   result.json     the selected epoch's metrics (its presence marks the unit done)
@@ -55,7 +55,8 @@ UnitResult train_unit(Task& task, const TrainSettings& train, int64_t unit, uint
                       const std::filesystem::path& dir, const TrainCallbacks& callbacks,
                       int64_t& epochs_this_process, const SynchronizeHook& synchronize_update = {});
 
-// What result.json holds: seed, best_epoch, epochs_run, epoch_ms_median and the metrics.
+// What result.json holds: seed, best_epoch, epochs_run, epoch_ms_median, eval_ms_median and
+// the metrics.
 nlohmann::json unit_result_json(const UnitResult& result);
 
 // A finished unit's result.json and metrics.jsonl read back (history included). Throws

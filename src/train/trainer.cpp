@@ -14,6 +14,7 @@
 #include "ripple/graph_classification.h"
 #include "ripple/graph_model.h"
 #include "ripple/threads.h"
+#include "tasks/link_task.h"
 #include "tasks/node_task.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
@@ -26,9 +27,16 @@ using json = nlohmann::json;
 namespace ripple {
 namespace {
 
+// A unit's value of `name`: a metric, or the median epoch_ms / eval_ms.
+double unit_value(const UnitResult& r, const std::string& name) {
+  if (name == "epoch_ms") return r.epoch_ms_median;
+  if (name == "eval_ms") return r.eval_ms_median;
+  return r.metric(name);
+}
+
 json metric_json(const RunSummary& s, const std::string& name, const char* per_unit) {
   json per = json::array();
-  for (const UnitResult& r : s.units) per.push_back(name == "epoch_ms" ? r.epoch_ms_median : r.metric(name));
+  for (const UnitResult& r : s.units) per.push_back(unit_value(r, name));
   return {{"mean", s.mean(name)}, {"std", s.std(name)}, {per_unit, per}};
 }
 
@@ -40,6 +48,7 @@ json summary_json(const RunConfig& c, const RunSummary& s) {
   json per = json::array();
   for (const UnitResult& r : s.units) per.push_back(train::unit_result_json(r));
   metrics["epoch_ms"] = metric_json(s, "epoch_ms", per_unit);
+  metrics["eval_ms"] = metric_json(s, "eval_ms", per_unit);
   json out = {{"task", s.task}, {"model", c.model.name}, {"dataset", c.dataset.path}, {"metrics", metrics}};
   if (graph) {
     out["protocol"] = s.protocol;
@@ -51,15 +60,25 @@ json summary_json(const RunConfig& c, const RunSummary& s) {
     out["folds_run"] = s.units.size();
     out["per_fold"] = per;
   } else {
+    if (s.task == "link_prediction") {
+      out["split"] = c.link.split;
+      if (c.link.split == "random") {
+        out["split_seed"] = tasks::split_per_seed(c) ? json("each seed its own (train.seed + i)") : json(c.link.split_seed);
+      }
+      out["selection"] = fmt::format("per seed, the epoch with the best valid_{}", link_selection_metric(c));
+    }
     out["seeds"] = per;
   }
   return out;
 }
 
-// Node classification: `train.seeds` units sharing one loaded dataset.
-RunSummary run_node_task(const RunConfig& c, train::NodeData& data, const fs::path& run_dir, const TrainCallbacks& cb) {
+// Node classification and link prediction: `train.seeds` units; `make_task(i)` builds unit
+// i's task.
+template <typename MakeTask>
+RunSummary run_seeds(const RunConfig& c, const char* task_name, const fs::path& run_dir, const TrainCallbacks& cb,
+                     const MakeTask& make_task) {
   RunSummary summary;
-  summary.task = "node_classification";
+  summary.task = task_name;
   int64_t epochs_this_process = 0;
   for (int64_t i = 0; i < c.train.seeds; ++i) {
     const fs::path dir = run_dir / fmt::format("seed-{}", i);
@@ -67,7 +86,7 @@ RunSummary run_node_task(const RunConfig& c, train::NodeData& data, const fs::pa
     if (fs::exists(dir / "result.json")) {
       r = train::read_unit_result(dir, i);
     } else {
-      tasks::NodeClassificationTask task(c, data);
+      auto task = make_task(i);
       r = train::train_unit(task, c.train, i, static_cast<uint64_t>(c.train.seed + i), dir, cb, epochs_this_process);
     }
     if (cb.on_unit_done) cb.on_unit_done(r);
@@ -81,7 +100,7 @@ RunSummary run_node_task(const RunConfig& c, train::NodeData& data, const fs::pa
 double RunSummary::mean(const std::string& metric) const {
   if (units.empty()) return 0;
   double t = 0;
-  for (const UnitResult& r : units) t += metric == "epoch_ms" ? r.epoch_ms_median : r.metric(metric);
+  for (const UnitResult& r : units) t += unit_value(r, metric);
   return t / static_cast<double>(units.size());
 }
 
@@ -90,7 +109,7 @@ double RunSummary::std(const std::string& metric) const {
   const double m = mean(metric);
   double t = 0;
   for (const UnitResult& r : units) {
-    const double x = metric == "epoch_ms" ? r.epoch_ms_median : r.metric(metric);
+    const double x = unit_value(r, metric);
     t += (x - m) * (x - m);
   }
   const auto n = static_cast<double>(units.size());
@@ -99,7 +118,7 @@ double RunSummary::std(const std::string& metric) const {
 
 RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resume, const TrainCallbacks& cb) {
   validate_run_config(c);
-  const bool graph = c.task.kind == "graph";
+  const bool graph = c.task.kind == "graph", link = c.task.kind == "link";
   if (!resume && fs::exists(run_dir / "summary.json")) {
     throw InputError(fmt::format("{}: already holds a finished run; choose another --run-dir", run_dir.string()));
   }
@@ -107,7 +126,12 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resu
   // Every input error surfaces before anything is written: data, then the model.
   train::NodeData node_data;
   GraphDataset graph_data;
-  if (graph) {
+  std::shared_ptr<tasks::LinkData> link_data;  // per seed when each seed draws its own split
+  if (link) {
+    const auto split_seed = static_cast<uint64_t>(tasks::split_per_seed(c) ? c.train.seed : c.link.split_seed);
+    link_data = tasks::prepare_link_data(c, split_seed);
+    tasks::LinkModel probe(c, link_data->dataset.num_nodes, c.link.embedding > 0 ? 0 : link_data->features.cols());
+  } else if (graph) {
     TuOptions options;
     options.max_degree_feature = c.dataset.max_degree_feature;
     graph_data = load_tu_dataset(c.dataset.path, options);
@@ -124,7 +148,19 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resu
     fs::create_directories(run_dir);
     train::write_file_atomic(run_dir / "config.toml", Config(c).to_toml());
   }
-  const RunSummary summary = graph ? cross_validate(graph_data, c, cb, run_dir) : run_node_task(c, node_data, run_dir, cb);
+  RunSummary summary;
+  if (graph) {
+    summary = cross_validate(graph_data, c, cb, run_dir);
+  } else if (link) {
+    summary = run_seeds(c, "link_prediction", run_dir, cb, [&](int64_t i) {
+      const bool own = tasks::split_per_seed(c) && i > 0;
+      return tasks::LinkPredictionTask(c, own ? tasks::prepare_link_data(c, static_cast<uint64_t>(c.train.seed + i))
+                                              : link_data);
+    });
+  } else {
+    summary = run_seeds(c, "node_classification", run_dir, cb,
+                        [&](int64_t) { return tasks::NodeClassificationTask(c, node_data); });
+  }
   train::write_file_atomic(run_dir / "summary.json", summary_json(c, summary).dump(2) + "\n");
   return summary;
 }

@@ -129,5 +129,15 @@ check("gsddmm_graph backward", torch.allclose(hx, rx))
 raises("graph handle with an index past the sources", lambda: torch.classes.ripple.Graph(indptr, bad_src, N),
        ["source"])
 
+# common_neighbors: the intersection of two CSC rows per pair, against Python sets.
+rows = [set(src[indptr[v]:indptr[v + 1]].tolist()) for v in range(N)]
+pairs = torch.tensor([[5, 0, 2, 2, 8], [0, 2, 0, 7, 8]])
+cn_ptr, cn_idx = torch.ops.ripple.common_neighbors(indptr, src, pairs)
+got = [cn_idx[cn_ptr[i]:cn_ptr[i + 1]].tolist() for i in range(pairs.size(1))]
+want = [sorted(rows[u] & rows[v]) for u, v in pairs.t().tolist()]
+check("common_neighbors", got == want and any(want))
+raises("common_neighbors pair outside the graph",
+       lambda: torch.ops.ripple.common_neighbors(indptr, src, torch.tensor([[0], [N]])), ["pair 0"])
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

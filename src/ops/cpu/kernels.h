@@ -37,4 +37,9 @@ at::Tensor edge_softmax_forward(const at::Tensor& indptr, const c10::optional<at
 at::Tensor edge_softmax_backward(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids,
                                  const at::Tensor& out, const at::Tensor& grad_out);
 
+// For each column (u, v) of `pairs` (int64 [2, B]) the ids in both CSC rows u and v (rows
+// strictly ascending, checked): (indptr [B + 1], indices), with the graph's index dtype.
+std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
+                                                    const at::Tensor& pairs);
+
 }  // namespace ripple::ops::cpu

@@ -1,0 +1,112 @@
+// The seeded random edge split and the message-passing graph of link prediction. See
+// include/ripple/link_dataset.h.
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include "graph/pair_set.h"
+#include "ripple/error.h"
+#include "ripple/link_dataset.h"
+#include "ripple/nn/context.h"
+
+namespace ripple {
+namespace {
+
+using nn::mix64;
+
+at::Tensor pairs_tensor(const std::vector<uint64_t>& keys, size_t begin, size_t end) {
+  const auto n = static_cast<int64_t>(end - begin);
+  at::Tensor t = at::empty({2, n}, at::kLong);
+  int64_t* u = t[0].data_ptr<int64_t>();
+  int64_t* v = t[1].data_ptr<int64_t>();
+  for (size_t i = begin; i < end; ++i) {
+    u[i - begin] = static_cast<int64_t>(keys[i] >> 32);
+    v[i - begin] = static_cast<int64_t>(keys[i] & 0xFFFFFFFFull);
+  }
+  return t;
+}
+
+// `count` distinct pairs u < v, not adjacent in `edges`, none in `taken` (which grows).
+at::Tensor sample_non_edges(int64_t num_nodes, int64_t count, const PairSet& edges, std::unordered_set<uint64_t>& taken,
+                            uint64_t key) {
+  std::vector<uint64_t> out;
+  out.reserve(static_cast<size_t>(count));
+  const auto n = static_cast<uint64_t>(num_nodes);
+  const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n - 1);
+  if (static_cast<double>(count + static_cast<int64_t>(taken.size() + edges.size())) > 0.5 * pairs) {
+    throw InputError(fmt::format("the graph is too dense to sample {} non-edges for a random link split ({} nodes)",
+                                 count, num_nodes));
+  }
+  for (uint64_t i = 0; static_cast<int64_t>(out.size()) < count; ++i) {
+    const uint64_t r = mix64(key + i * 0xD1B54A32D192ED03ull);
+    const auto u = static_cast<int64_t>((r >> 32) % n), v = static_cast<int64_t>((r & 0xFFFFFFFFull) % n);
+    if (u == v || edges.contains(u, v)) continue;
+    const uint64_t k = PairSet::key(u, v);
+    if (!taken.insert(k).second) continue;
+    out.push_back(k);
+  }
+  std::sort(out.begin(), out.end());
+  return pairs_tensor(out, 0, out.size());
+}
+
+}  // namespace
+
+Graph LinkDataset::message_graph() const {
+  GraphBuildOptions options;
+  options.symmetrize = true;
+  return Graph::from_edges(num_nodes, train_edges[0], train_edges[1], options);
+}
+
+LinkDataset split_links_randomly(const NodeDataset& data, double valid_fraction, double test_fraction, uint64_t seed) {
+  const int64_t n = data.num_nodes();
+  if (n >= (int64_t{1} << 32)) throw InputError(fmt::format("{}: link splits take graphs below 2^32 nodes", data.path));
+  // Every undirected non-loop edge once, as the key (min << 32 | max), in a seeded order.
+  const CooView& coo = data.graph.coo();
+  const at::Tensor src = coo.src.to(at::kLong).contiguous(), dst = coo.dst.to(at::kLong).contiguous();
+  const PairSet edges(src.data_ptr<int64_t>(), dst.data_ptr<int64_t>(), src.numel());
+  std::vector<uint64_t> keys;
+  keys.reserve(edges.size());
+  const int64_t* s = src.data_ptr<int64_t>();
+  const int64_t* d = dst.data_ptr<int64_t>();
+  for (int64_t i = 0; i < src.numel(); ++i) {
+    if (s[i] != d[i]) keys.push_back(PairSet::key(s[i], d[i]));
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  const uint64_t order_key = mix64(seed ^ 0x11AC5E7ull);
+  std::sort(keys.begin(), keys.end(), [order_key](uint64_t a, uint64_t b) {
+    const uint64_t ha = mix64(order_key ^ a), hb = mix64(order_key ^ b);
+    return ha != hb ? ha < hb : a < b;
+  });
+  const auto total = static_cast<int64_t>(keys.size());
+  const auto n_valid = static_cast<int64_t>(std::floor(valid_fraction * static_cast<double>(total)));
+  const auto n_test = static_cast<int64_t>(std::floor(test_fraction * static_cast<double>(total)));
+  if (n_valid < 1 || n_test < 1 || n_valid + n_test >= total) {
+    throw InputError(fmt::format("{}: {} undirected edges cannot be split {}/{}/{} into non-empty train, valid and "
+                                 "test sets", data.path, total, total - n_valid - n_test, n_valid, n_test));
+  }
+
+  LinkDataset out;
+  out.path = data.path;
+  out.split_name = fmt::format("random-{}", seed);
+  out.num_nodes = n;
+  out.features = data.features.to(at::kFloat);
+  const auto t0 = static_cast<size_t>(n_test), t1 = static_cast<size_t>(n_test + n_valid);
+  auto sorted_slice = [&](size_t b, size_t e) {
+    std::vector<uint64_t> part(keys.begin() + static_cast<std::ptrdiff_t>(b), keys.begin() + static_cast<std::ptrdiff_t>(e));
+    std::sort(part.begin(), part.end());
+    return pairs_tensor(part, 0, part.size());
+  };
+  out.test_pos = sorted_slice(0, t0);
+  out.valid_pos = sorted_slice(t0, t1);
+  out.train_edges = sorted_slice(t1, keys.size());
+  std::unordered_set<uint64_t> taken;
+  out.test_neg = sample_non_edges(n, n_test, edges, taken, mix64(seed ^ 0x7E57ull));
+  out.valid_neg = sample_non_edges(n, n_valid, edges, taken, mix64(seed ^ 0xFA11Dull));
+  return out;
+}
+
+}  // namespace ripple
