@@ -115,7 +115,8 @@ void LinkPredictionTask::begin_epoch(int64_t epoch) {
   batch_ = 0;
   next_ = 0;
   model_->train();
-  order_ = permutation(data_->dataset.train_edges.size(1), mix64(seed_ ^ 0x0DE5EEDull) + static_cast<uint64_t>(epoch));
+  const uint64_t key = mix64(mix64(seed_ ^ 0x0DE5EEDull) + static_cast<uint64_t>(epoch));
+  order_ = permutation(data_->dataset.train_edges.size(1), key);
 }
 
 std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {
@@ -125,8 +126,8 @@ std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {
   const at::Tensor pos = data_->dataset.train_edges.index_select(1, order_.narrow(0, next_, size));
   next_ += size;
   ++batch_;
-  const uint64_t key = mix64(mix64(seed_ ^ 0x4E6A71FEull) + static_cast<uint64_t>(epoch_) * 0x9E3779B97F4A7C15ull) +
-                       static_cast<uint64_t>(batch_);
+  const uint64_t key = mix64(mix64(mix64(seed_ ^ 0x4E6A71FEull) + static_cast<uint64_t>(epoch_)) +
+                             static_cast<uint64_t>(batch_));
   const at::Tensor neg = sample_negative_pairs(data_->dataset.num_nodes, pos, config_.link.negatives,
                                                config_.link.negative_mode == "per_source", key);
   nn::ForwardContext ctx{true, seed_, epoch_, 0, batch_};

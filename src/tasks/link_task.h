@@ -4,8 +4,9 @@
 // training edges, on the node features or on learned embeddings (link.embedding), and a
 // decoder scoring a pair from its two embeddings: dot product, an MLP on their Hadamard
 // product, or NCN's (Wang et al. 2023): an MLP on the Hadamard product concatenated with the
-// sum of the embeddings of the pair's common neighbours (ops::common_neighbors). Training: batches of positive training edges (link.batch_size, in an order keyed
-// by seed and epoch), each with link.negatives uniform negatives per positive (counter-based,
+// sum of the embeddings of the pair's common neighbours (ops::common_neighbors).
+// Training: batches of positive training edges (link.batch_size, in an order keyed by seed
+// and epoch), each with link.negatives uniform negatives per positive (counter-based,
 // keyed by seed, epoch and batch); the encoder runs on the whole graph for each batch; the
 // loss is binary cross-entropy, -log s(pos) averaged plus -log(1 - s(neg)) averaged, as in
 // OGB's examples. Evaluation: the scores of every validation and test pair, reported as

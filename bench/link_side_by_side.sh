@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# ogbl-ddi GraphSAGE link-prediction epoch, Ripple (examples/ddi_sage.toml) against PyG 2.8 on
+# PyPI's torch running OGB's reference example (bench/pyg_link.py), same machine, one
+# sitting (alternating rounds), same model, batch and thread count. Ripple's epoch_ms and
+# eval_ms come from the run's summary.json (median over the run's epochs; the first epoch
+# included); PyG's from the script (median after one warm-up epoch). PyG runs twice per
+# round: message passing on edge_index (PyG's default without torch-sparse) and on a
+# torch.sparse CSR adjacency (its fast path); the faster is the yardstick.
+# Usage: PYG_PYTHON=/path/to/venv/bin/python bash bench/link_side_by_side.sh
+# The venv needs torch and torch_geometric from PyPI (`pip install torch==2.2.1
+# torch-geometric==2.8.1`, or ../shared/tools/pypi-baseline/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYG_PYTHON:?set PYG_PYTHON to a python with torch and torch_geometric}
+EPOCHS=${EPOCHS:-2} THREADS=${THREADS:-2} ROUNDS=${ROUNDS:-2} EDGE_INDEX=${EDGE_INDEX:-1}
+OUT=$(mktemp -d)
+for round in $(seq "$ROUNDS"); do
+  rm -rf "$OUT/run"
+  build/ripple train --config examples/ddi_sage.toml --set train.epochs="$EPOCHS" --set train.threads="$THREADS" \
+    --set train.log_every=1000 --run-dir "$OUT/run" > /dev/null 2>&1
+  python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['metrics']; print(json.dumps({'lib':'ripple','epoch_ms_median':m['epoch_ms']['mean'],'eval_ms_median':m['eval_ms']['mean']}))" "$OUT/run/summary.json"
+  "$PY" bench/pyg_link.py --data data/ogbl-ddi --epochs "$EPOCHS" --threads "$THREADS" --sparse 2>/dev/null
+  if [ "$EDGE_INDEX" = 1 ]; then "$PY" bench/pyg_link.py --data data/ogbl-ddi --epochs 1 --threads "$THREADS" 2>/dev/null; fi
+done | tee "$OUT/results.jsonl"
+python3 - "$OUT/results.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+def med(lib, key):
+    v = [x[key] for x in rows if x["lib"] == lib]
+    return statistics.median(v) if v else None
+r_train, r_eval = med("ripple", "epoch_ms_median"), med("ripple", "eval_ms_median")
+print(f"ripple: epoch {r_train:.0f} ms, evaluation {r_eval:.0f} ms")
+for lib in ("pyg-sparse", "pyg"):
+    t, e = med(lib, "epoch_ms_median"), med(lib, "eval_ms_median")
+    if t is not None:
+        print(f"{lib}: epoch {t:.0f} ms ({t / r_train:.2f}x Ripple's), evaluation {e:.0f} ms ({e / r_eval:.2f}x)")
+PY
