@@ -1,7 +1,7 @@
 // Training runs and their run directories, for every task (task.kind).
 //
 // run_experiment() validates the settings, loads the data, and trains the task's units
-// (node task: `train.seeds` seeds, seed, seed+1, ...; graph task: the cross-validation
+// (node and link tasks: `train.seeds` seeds, seed, seed+1, ...; graph task: the cross-validation
 // folds) through the one training loop, writing:
 //   config.toml              the resolved configuration (what --resume reads back)
 //   <unit>/metrics.jsonl     one JSON object per epoch (<unit> is seed-<i> or fold-<i>)
@@ -49,7 +49,7 @@ struct UnitResult {
 };
 
 struct RunSummary {
-  std::string task;      // "node_classification" or "graph_classification"
+  std::string task;      // "node_classification", "graph_classification" or "link_prediction"
   std::string protocol;  // graph task: gin or errica
   int64_t selected_epoch = 0;  // graph task, gin protocol: the one epoch chosen for every fold
   std::vector<UnitResult> units;
