@@ -14,6 +14,9 @@ namespace ripple::io {
 // InputError naming the expected file.
 std::string locate_ogb_file(const std::filesystem::path& dir, const std::string& stem, bool required);
 
+// DIR/raw of an OGB raw-layout dataset; throws InputError when DIR or DIR/raw is missing.
+std::filesystem::path ogb_raw_dir(const std::string& dir);
+
 // A count file (num-node-list, num-edge-list): exactly one non-negative integer.
 int64_t read_ogb_count(const std::string& path);
 

@@ -63,11 +63,7 @@ void check_disjoint(const PairFile& f, const PairSet& other, const std::string& 
 
 LinkDataset load_ogb_link_dataset(const std::string& dir_in, const std::string& split) {
   const fs::path dir(dir_in);
-  if (!fs::is_directory(dir)) throw InputError(fmt::format("{}: dataset directory not found", dir_in));
-  const fs::path raw = dir / "raw";
-  if (!fs::is_directory(raw)) {
-    throw InputError(fmt::format("{}: not an OGB raw-layout dataset (no raw/ directory)", dir_in));
-  }
+  const fs::path raw = io::ogb_raw_dir(dir_in);
   const fs::path split_dir = dir / "split" / split;
   if (!fs::is_directory(split_dir)) {
     throw InputError(fmt::format("{}: split directory not found (dataset.split = \"{}\"; link.split = \"dataset\" "

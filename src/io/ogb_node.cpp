@@ -24,6 +24,15 @@ std::string locate_ogb_file(const fs::path& dir, const std::string& stem, bool r
   return {};
 }
 
+fs::path ogb_raw_dir(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw InputError(fmt::format("{}: dataset directory not found", dir));
+  const fs::path raw = fs::path(dir) / "raw";
+  if (!fs::is_directory(raw)) {
+    throw InputError(fmt::format("{}: not an OGB raw-layout dataset (no raw/ directory)", dir));
+  }
+  return raw;
+}
+
 int64_t read_ogb_count(const std::string& path) {
   const std::vector<int64_t> v = io::read_int_column(path);
   if (v.size() != 1) {
@@ -82,11 +91,7 @@ at::Tensor read_split(const fs::path& dir, const std::string& name, int64_t num_
 
 NodeDataset load_ogb_node_dataset(const std::string& dir_in, const std::string& split) {
   const fs::path dir(dir_in);
-  if (!fs::is_directory(dir)) throw InputError(fmt::format("{}: dataset directory not found", dir_in));
-  const fs::path raw = dir / "raw";
-  if (!fs::is_directory(raw)) {
-    throw InputError(fmt::format("{}: not an OGB raw-layout dataset (no raw/ directory)", dir_in));
-  }
+  const fs::path raw = io::ogb_raw_dir(dir_in);
   NodeDataset d;
   d.path = dir_in;
   d.split_name = split;

@@ -11,6 +11,7 @@
 #include "ripple/ops.h"
 #include "ripple/sample.h"
 #include "tasks/link_task.h"
+#include "train/node_data.h"
 
 namespace ripple::tasks {
 namespace {
@@ -55,9 +56,7 @@ std::shared_ptr<LinkData> prepare_link_data(const RunConfig& c, uint64_t split_s
       throw SettingError("link.embedding", fmt::format("{} has no node features; set link.embedding to the width "
                                                        "of learned node embeddings", c.dataset.path));
     }
-    at::Tensor x = d.dataset.features.to(at::kFloat);
-    if (c.dataset.normalize_features) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
-    d.features = nn::Features::from_dense(x, c.train.sparse_feature_density);
+    d.features = train::full_batch_features(d.dataset.features, c);
   }
   return out;
 }

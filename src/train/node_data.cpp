@@ -25,10 +25,14 @@ NodeData make_node_data(NodeDataset dataset, const RunConfig& config) {
     d.dataset.features = d.dataset.features.contiguous();
     return d;
   }
-  at::Tensor x = d.dataset.features.to(at::kFloat);  // native datasets may store float16
-  if (config.dataset.normalize_features) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
-  d.features = nn::Features::from_dense(x, config.train.sparse_feature_density);
+  d.features = full_batch_features(d.dataset.features, config);
   return d;
+}
+
+nn::Features full_batch_features(const at::Tensor& stored, const RunConfig& config) {
+  at::Tensor x = stored.to(at::kFloat);  // native datasets may store float16
+  if (config.dataset.normalize_features) x = x / x.sum(1, /*keepdim=*/true).clamp_min(1.0);
+  return nn::Features::from_dense(x, config.train.sparse_feature_density);
 }
 
 }  // namespace ripple::train

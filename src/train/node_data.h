@@ -25,6 +25,11 @@ NodeData prepare_node_data(const RunConfig& config);
 // The same for a dataset already in memory (benchmarks, generated graphs).
 NodeData make_node_data(NodeDataset dataset, const RunConfig& config);
 
+// A dataset's stored features as the full-batch model reads them: float32, divided by
+// their row sums when dataset.normalize_features, sparse rows when train.sparse_feature_density
+// allows.
+nn::Features full_batch_features(const at::Tensor& stored, const RunConfig& config);
+
 // dataset.path as the user meant it: from the working directory if it exists there, else
 // beside the configuration file (`config_dir`); absolute.
 std::filesystem::path resolve_dataset_path(const std::string& path, const std::filesystem::path& config_dir);
