@@ -24,6 +24,8 @@ class PairSet {
   }
   bool contains(int64_t u, int64_t v) const { return std::binary_search(keys_.begin(), keys_.end(), key(u, v)); }
   size_t size() const { return keys_.size(); }
+  // Every pair once, as key(), ascending.
+  const std::vector<uint64_t>& keys() const { return keys_; }
 
   static uint64_t key(int64_t u, int64_t v) {
     const auto a = static_cast<uint64_t>(std::min(u, v)), b = static_cast<uint64_t>(std::max(u, v));

@@ -17,14 +17,14 @@ namespace {
 
 using nn::mix64;
 
-at::Tensor pairs_tensor(const std::vector<uint64_t>& keys, size_t begin, size_t end) {
-  const auto n = static_cast<int64_t>(end - begin);
-  at::Tensor t = at::empty({2, n}, at::kLong);
+// Pair keys (PairSet::key) as an int64 [2, n] tensor of (min, max) columns.
+at::Tensor pairs_tensor(const std::vector<uint64_t>& keys) {
+  at::Tensor t = at::empty({2, static_cast<int64_t>(keys.size())}, at::kLong);
   int64_t* u = t[0].data_ptr<int64_t>();
   int64_t* v = t[1].data_ptr<int64_t>();
-  for (size_t i = begin; i < end; ++i) {
-    u[i - begin] = static_cast<int64_t>(keys[i] >> 32);
-    v[i - begin] = static_cast<int64_t>(keys[i] & 0xFFFFFFFFull);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    u[i] = static_cast<int64_t>(keys[i] >> 32);
+    v[i] = static_cast<int64_t>(keys[i] & 0xFFFFFFFFull);
   }
   return t;
 }
@@ -49,7 +49,7 @@ at::Tensor sample_non_edges(int64_t num_nodes, int64_t count, const PairSet& edg
     out.push_back(k);
   }
   std::sort(out.begin(), out.end());
-  return pairs_tensor(out, 0, out.size());
+  return pairs_tensor(out);
 }
 
 }  // namespace
@@ -69,13 +69,9 @@ LinkDataset split_links_randomly(const NodeDataset& data, double valid_fraction,
   const PairSet edges(src.data_ptr<int64_t>(), dst.data_ptr<int64_t>(), src.numel());
   std::vector<uint64_t> keys;
   keys.reserve(edges.size());
-  const int64_t* s = src.data_ptr<int64_t>();
-  const int64_t* d = dst.data_ptr<int64_t>();
-  for (int64_t i = 0; i < src.numel(); ++i) {
-    if (s[i] != d[i]) keys.push_back(PairSet::key(s[i], d[i]));
+  for (const uint64_t k : edges.keys()) {
+    if ((k >> 32) != (k & 0xFFFFFFFFull)) keys.push_back(k);  // self loops are not split
   }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   const uint64_t order_key = mix64(seed ^ 0x11AC5E7ull);
   std::sort(keys.begin(), keys.end(), [order_key](uint64_t a, uint64_t b) {
     const uint64_t ha = mix64(order_key ^ a), hb = mix64(order_key ^ b);
@@ -98,7 +94,7 @@ LinkDataset split_links_randomly(const NodeDataset& data, double valid_fraction,
   auto sorted_slice = [&](size_t b, size_t e) {
     std::vector<uint64_t> part(keys.begin() + static_cast<std::ptrdiff_t>(b), keys.begin() + static_cast<std::ptrdiff_t>(e));
     std::sort(part.begin(), part.end());
-    return pairs_tensor(part, 0, part.size());
+    return pairs_tensor(part);
   };
   out.test_pos = sorted_slice(0, t0);
   out.valid_pos = sorted_slice(t0, t1);
