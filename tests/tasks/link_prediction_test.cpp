@@ -288,7 +288,10 @@ TEST(LinkPrediction, CommandLineTrainsTheExampleAndRejectsBadSettings) {
   std::ifstream in(dir / "run" / "summary.json");
   const nlohmann::json s = nlohmann::json::parse(in);
   EXPECT_EQ(s["task"], "link_prediction");
-  for (const char* m : {"auc", "ap", "hits@20", "valid_auc", "valid_loss"}) EXPECT_TRUE(s["metrics"].contains(m)) << m;
+  for (const char* m : {"auc", "ap", "hits@20", "valid_auc", "valid_loss", "eval_ms"}) {
+    EXPECT_TRUE(s["metrics"].contains(m)) << m;
+  }
+  EXPECT_GT(s["metrics"]["eval_ms"]["mean"].get<double>(), 0);
 
   const std::vector<std::pair<std::string, std::string>> bad = {
       {" --set link.select=hits@5", "link.select"},
