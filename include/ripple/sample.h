@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ripple/graph.h"
+#include "ripple/interactions.h"
 
 namespace ripple {
 
@@ -59,6 +60,14 @@ SampledBatch sample_neighbors(const Graph& graph, const at::Tensor& seeds, const
 // function of (key, i), so the result does not depend on the thread count. int64 [2, B *
 // per_positive]. Throws InputError for a malformed `positives`.
 at::Tensor sample_negative_pairs(int64_t num_nodes, const at::Tensor& positives, int64_t per_positive, bool per_source,
+                                 uint64_t key);
+
+// BPR negatives: for each entry of `users` (int64 [B]), an item drawn uniformly from the
+// items of [0, num_items) the user has not interacted with (`user_items`, rows ascending).
+// Draw i is a pure function of (key, i), so the result does not depend on the thread
+// count. int64 [B]. Throws InputError for a user outside user_items or one that has every
+// item.
+at::Tensor sample_negative_items(const UserItems& user_items, int64_t num_items, const at::Tensor& users,
                                  uint64_t key);
 
 }  // namespace ripple

@@ -22,7 +22,7 @@ struct DatasetSettings {
 };
 
 struct TaskSettings {
-  std::string kind = "node";     // node, graph or link
+  std::string kind = "node";     // node, graph, link or recommend
   std::string protocol = "gin";  // graph: gin or errica
   int64_t folds = 10;
   int64_t run_folds = 0;         // graph: train only the first run_folds folds (0: all)
@@ -95,6 +95,14 @@ struct LinkSettings {
                                     // for random splits, hits@(first K) for dataset splits
 };
 
+// Recommendation from implicit feedback (task.kind = "recommend"); see docs/recommendation.md.
+struct RecommendSettings {
+  int64_t batch_size = 2048;        // positive (user, item) training pairs per batch
+  double l2 = 1e-4;                 // BPR: weight of the L2 norm of the batch's initial embeddings
+  std::vector<int64_t> k = {20};    // Recall@K and NDCG@K reported for each K
+  int64_t eval_chunk = 1024;        // users scored against every item at once in evaluation
+};
+
 struct RunConfig {
   DatasetSettings dataset;
   TaskSettings task;
@@ -102,6 +110,7 @@ struct RunConfig {
   TrainSettings train;
   SamplerSettings sampler;
   LinkSettings link;
+  RecommendSettings recommend;
 };
 
 // The learning rate of `epoch` (1-based) under train.lr_schedule.

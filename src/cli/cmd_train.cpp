@@ -46,6 +46,14 @@ void print_result(const RunConfig& c, const RunSummary& s, const fs::path& run_d
     for (const std::string& n : names) line += fmt::format(" {} {:.4f} ± {:.4f}", n, s.mean(n), s.std(n));
     const std::string selected = link_selection_metric(c);
     fmt::print("{} over {} seed(s) (valid {} {:.4f})\n", line, s.units.size(), selected, s.mean("valid_" + selected));
+  } else if (s.task == "recommendation") {
+    std::string line = fmt::format("model {} on {}:", c.model.name, c.dataset.path);
+    for (const int64_t k : c.recommend.k) {
+      for (const std::string& n : {fmt::format("recall@{}", k), fmt::format("ndcg@{}", k)}) {
+        line += fmt::format(" {} {:.4f} ± {:.4f}", n, s.mean(n), s.std(n));
+      }
+    }
+    fmt::print("{} over {} seed(s) (last epoch)\n", line, s.units.size());
   } else {
     fmt::print("model {} on {}: test accuracy {:.2f} ± {:.2f} % over {} seed(s) (valid {:.2f} %)\n", c.model.name,
                c.dataset.path, 100 * s.mean("test_acc"), 100 * s.std("test_acc"), s.units.size(),
@@ -103,7 +111,7 @@ int run_train(const TrainOptions& o) {
 
 Action add_train_command(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a model (node classification, link prediction, or graph classification by cross-validation)");
+  CLI::App* cmd = app.add_subcommand("train", "Train a model (node classification, link prediction, recommendation, or graph classification by cross-validation)");
   cmd->add_option("--config", o->config_path, "TOML configuration file (see docs/config.md)");
   cmd->add_option("--set", o->overrides, "Override a key: section.key=value (repeatable)");
   cmd->add_option("--seeds", o->seeds, "Number of seeds to run (report mean and std)")->check(CLI::PositiveNumber);

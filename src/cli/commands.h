@@ -18,5 +18,7 @@ Action add_generate_command(CLI::App& app);
 Action add_convert_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
 Action add_config_command(CLI::App& app);
+Action add_recommend_command(CLI::App& app);
+Action add_export_command(CLI::App& app);
 
 }  // namespace ripple::cli

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   ripple::cli::Action convert = ripple::cli::add_convert_command(app);
   ripple::cli::Action bench = ripple::cli::add_bench_command(app);
   ripple::cli::Action config = ripple::cli::add_config_command(app);
+  ripple::cli::Action recommend = ripple::cli::add_recommend_command(app);
+  ripple::cli::Action export_embeddings = ripple::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("convert")) return convert();
     if (app.got_subcommand("bench")) return bench();
     if (app.got_subcommand("config")) return config();
+    if (app.got_subcommand("recommend")) return recommend();
+    if (app.got_subcommand("export")) return export_embeddings();
     return info();
   } catch (const ripple::InputError& e) {
     fmt::print(stderr, "\nripple: error: {}\n", e.what());

@@ -17,6 +17,7 @@ std::string metric_text(const Metrics& m, const std::string& name) {
 }  // namespace
 
 ShownMetrics shown_metrics(const RunConfig& c) {
+  if (c.task.kind == "recommend") return {"", "", fmt::format("recall@{}", c.recommend.k.front())};
   if (c.task.kind != "link") return {};
   const std::string m = link_selection_metric(c);
   return {"", "valid_" + m, m};

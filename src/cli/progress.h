@@ -18,7 +18,8 @@ struct ShownMetrics {
   std::string train = "train_acc", valid = "valid_acc", test = "test_acc";
 };
 
-// What `config`'s task reports: accuracies, or link prediction's selection metric.
+// What `config`'s task reports: accuracies, link prediction's selection metric, or
+// recommendation's first Recall@K (test only: it has no validation split).
 ShownMetrics shown_metrics(const RunConfig& config);
 
 class Progress {

@@ -11,6 +11,7 @@
 #include "ripple/ops.h"
 #include "ripple/sample.h"
 #include "tasks/link_task.h"
+#include "tasks/shuffle.h"
 #include "train/node_data.h"
 
 namespace ripple::tasks {
@@ -23,18 +24,6 @@ constexpr int64_t kScoreChunk = 65536;  // pairs scored at once in evaluation
 // -log s(pos) averaged plus -log(1 - s(neg)) averaged (s: the logistic function).
 at::Tensor link_loss(const at::Tensor& pos, const at::Tensor& neg) {
   return at::softplus(-pos).mean() + at::softplus(neg).mean();
-}
-
-// 0..n-1 shuffled by a counter-based Fisher-Yates keyed by `key`.
-at::Tensor permutation(int64_t n, uint64_t key) {
-  at::Tensor out = at::arange(n, at::kLong);
-  int64_t* p = out.data_ptr<int64_t>();
-  for (int64_t i = n - 1; i > 0; --i) {
-    const uint64_t r = mix64(key + static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull);
-    const auto j = static_cast<int64_t>((static_cast<unsigned __int128>(r) * static_cast<uint64_t>(i + 1)) >> 64);
-    std::swap(p[i], p[j]);
-  }
-  return out;
 }
 
 }  // namespace
@@ -115,7 +104,7 @@ void LinkPredictionTask::begin_epoch(int64_t epoch) {
   next_ = 0;
   model_->train();
   const uint64_t key = mix64(mix64(seed_ ^ 0x0DE5EEDull) + static_cast<uint64_t>(epoch));
-  order_ = permutation(data_->dataset.train_edges.size(1), key);
+  order_ = shuffled_order(data_->dataset.train_edges.size(1), key);
 }
 
 std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {

@@ -147,13 +147,13 @@ const std::vector<ConfigKey>& config_schema() {
       key("dataset.normalize_features", &RunConfig::dataset, &DatasetSettings::normalize_features, "Divide each feature row by its sum (PyG's NormalizeFeatures)."),
       key("dataset.symmetrize", &RunConfig::dataset, &DatasetSettings::symmetrize, "Add the reverse of every edge before training."),
       key("dataset.max_degree_feature", &RunConfig::dataset, &DatasetSettings::max_degree_feature, "Graph classification on a TU dataset with neither node labels nor attributes: nodes get one-hot in-degrees, degrees above this sharing the last column.", {}, 1, 100000),
-      key("task.kind", &RunConfig::task, &TaskSettings::kind, "node (node classification on one graph), graph (graph classification by cross-validation on a TU dataset, see docs/graph_classification.md) or link (link prediction, see docs/link_prediction.md).", {"node", "graph", "link"}),
+      key("task.kind", &RunConfig::task, &TaskSettings::kind, "node (node classification on one graph), graph (graph classification by cross-validation on a TU dataset, see docs/graph_classification.md) link (link prediction, see docs/link_prediction.md) or recommend (top-K recommendation from user-item interactions, see docs/recommendation.md).", {"node", "graph", "link", "recommend"}),
       key("task.protocol", &RunConfig::task, &TaskSettings::protocol, "Graph classification: gin (the GIN paper's: epoch with the best mean test accuracy over the folds, optimistic) or errica (Errica et al.: epoch chosen on a validation split of each training fold).", {"gin", "errica"}),
       key("task.folds", &RunConfig::task, &TaskSettings::folds, "Graph classification: stratified cross-validation folds.", {}, 2, 1000),
       key("task.run_folds", &RunConfig::task, &TaskSettings::run_folds, "Graph classification: train only the first this many folds (0: all of them); for short checks.", {}, 0, 1000),
       key("task.valid_fraction", &RunConfig::task, &TaskSettings::valid_fraction, "Graph classification, errica protocol: share of each training fold held out for validation.", {}, 0.0, 1.0, true),
-      key("model.name", &RunConfig::model, &ModelConfig::name, "Model: graph layers of GCN, GraphSAGE, GAT, GATv2 or GIN; APPNP (MLP then personalized-PageRank propagation); SGC (linear on A_hat^k X); MLP (no edges). Graph classification takes gin, gcn, sage or mlp.",
-          {"gcn", "sage", "gat", "gatv2", "gin", "appnp", "sgc", "mlp"}),
+      key("model.name", &RunConfig::model, &ModelConfig::name, "Model: graph layers of GCN, GraphSAGE, GAT, GATv2 or GIN; APPNP (MLP then personalized-PageRank propagation); SGC (linear on A_hat^k X); MLP (no edges). Graph classification takes gin, gcn, sage or mlp. Recommendation takes lightgcn (learned user and item embeddings of width model.hidden, model.layers propagation steps).",
+          {"gcn", "sage", "gat", "gatv2", "gin", "appnp", "sgc", "mlp", "lightgcn"}),
       key("model.hidden", &RunConfig::model, &ModelConfig::hidden, "Hidden width (per head for GAT).", {}, 1),
       key("model.layers", &RunConfig::model, &ModelConfig::layers, "Number of layers (linear layers of the MLP for appnp/mlp).", {}, 1, 64),
       key("model.heads", &RunConfig::model, &ModelConfig::heads, "Attention heads of hidden GAT/GATv2 layers.", {}, 1, 256),
@@ -206,6 +206,10 @@ const std::vector<ConfigKey>& config_schema() {
       key("link.negative_mode", &RunConfig::link, &LinkSettings::negative_mode, "uniform (both endpoints uniform over the nodes) or per_source (keep the positive's source, draw the destination).", {"uniform", "per_source"}),
       key("link.hits_k", &RunConfig::link, &LinkSettings::hits_k, "Hits@K reported for each K (OGB evaluator: a positive counts when it scores above the K-th best negative).", {}, 1, 1e9),
       key("link.select", &RunConfig::link, &LinkSettings::select, "Validation metric that chooses the epoch: auc, ap or hits@K (K in link.hits_k); auto: auc for random splits, hits@(first of link.hits_k) for dataset splits."),
+      key("recommend.batch_size", &RunConfig::recommend, &RecommendSettings::batch_size, "Recommendation: positive (user, item) training interactions per batch, each with one uniformly drawn negative item the user has not interacted with (BPR).", {}, 1),
+      key("recommend.l2", &RunConfig::recommend, &RecommendSettings::l2, "Recommendation: weight of the L2 penalty on the batch's initial (layer-0) user and item embeddings, 1/2 of their squared norms over the batch size (LightGCN's).", {}, 0.0, 1.0),
+      key("recommend.k", &RunConfig::recommend, &RecommendSettings::k, "Recommendation: Recall@K and NDCG@K reported for each K (full ranking over every item, each user's training items excluded).", {}, 1, 1e6),
+      key("recommend.eval_chunk", &RunConfig::recommend, &RecommendSettings::eval_chunk, "Recommendation: users scored against every item at once in evaluation (memory: eval_chunk x items floats).", {}, 1),
     };
     for (ConfigKey& k : s) {
       if (k.name == "sampler.fanouts") k.zero_allowed = false;  // 0 neighbours would cut the graph
@@ -292,7 +296,7 @@ Config Config::from_file(const std::string& path) {
     const toml::table* inner = node.as_table();
     if (!inner) {
       throw InputError(unknown_key_message(s, path) +
-                       " (keys live in [dataset], [task], [model], [train], [sampler] and [link] tables)");
+                       " (keys live in [dataset], [task], [model], [train], [sampler], [link] and [recommend] tables)");
     }
     for (auto&& [name, value] : *inner) {
       const std::string full = s + "." + std::string(name.str());
@@ -420,6 +424,17 @@ void validate_run_config(const RunConfig& c) {
       throw SettingError("sampler.fanouts", fmt::format("{} hops for a model of {} layers (model.layers); give one "
                                                         "fanout per layer", c.sampler.fanouts.size(), c.model.layers));
     }
+  }
+  const bool recommender = c.model.name == "lightgcn";
+  if (c.task.kind == "recommend" && !recommender) {
+    throw SettingError("model.name", fmt::format("\"{}\" is not a recommender; task.kind = \"recommend\" takes lightgcn",
+                                                 c.model.name));
+  }
+  if (c.task.kind != "recommend" && recommender) {
+    throw SettingError("model.name", fmt::format("{} is a recommender; it needs task.kind = \"recommend\"", c.model.name));
+  }
+  if (c.task.kind == "recommend" && !c.sampler.fanouts.empty()) {
+    throw SettingError("sampler.fanouts", "recommendation propagates over the whole interaction graph; leave it empty");
   }
   if (c.task.kind == "link") validate_link_settings(c);
   if (c.task.kind == "graph") {

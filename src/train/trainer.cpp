@@ -16,6 +16,7 @@
 #include "ripple/threads.h"
 #include "tasks/link_task.h"
 #include "tasks/node_task.h"
+#include "tasks/recommend_task.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
 #include "train/loop.h"
@@ -66,6 +67,9 @@ json summary_json(const RunConfig& c, const RunSummary& s) {
         out["split_seed"] = tasks::split_per_seed(c) ? json("each seed its own (train.seed + i)") : json(c.link.split_seed);
       }
       out["selection"] = fmt::format("per seed, the epoch with the best valid_{}", link_selection_metric(c));
+    }
+    if (s.task == "recommendation") {
+      out["selection"] = "the last epoch (no validation split, as in the LightGCN paper's protocol)";
     }
     out["seeds"] = per;
   }
@@ -118,7 +122,7 @@ double RunSummary::std(const std::string& metric) const {
 
 RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resume, const TrainCallbacks& cb) {
   validate_run_config(c);
-  const bool graph = c.task.kind == "graph", link = c.task.kind == "link";
+  const bool graph = c.task.kind == "graph", link = c.task.kind == "link", recommend = c.task.kind == "recommend";
   if (!resume && fs::exists(run_dir / "summary.json")) {
     throw InputError(fmt::format("{}: already holds a finished run; choose another --run-dir", run_dir.string()));
   }
@@ -127,7 +131,10 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resu
   train::NodeData node_data;
   GraphDataset graph_data;
   std::shared_ptr<tasks::LinkData> link_data;  // per seed when each seed draws its own split
-  if (link) {
+  std::shared_ptr<tasks::RecommendData> recommend_data;
+  if (recommend) {
+    recommend_data = tasks::prepare_recommend_data(c);
+  } else if (link) {
     const auto split_seed = static_cast<uint64_t>(tasks::split_per_seed(c) ? c.train.seed : c.link.split_seed);
     link_data = tasks::prepare_link_data(c, split_seed);
     tasks::LinkModel probe(c, link_data->dataset.num_nodes, c.link.embedding > 0 ? 0 : link_data->features.cols());
@@ -151,6 +158,9 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resu
   RunSummary summary;
   if (graph) {
     summary = cross_validate(graph_data, c, cb, run_dir);
+  } else if (recommend) {
+    summary = run_seeds(c, "recommendation", run_dir, cb,
+                        [&](int64_t) { return tasks::RecommendationTask(c, recommend_data); });
   } else if (link) {
     summary = run_seeds(c, "link_prediction", run_dir, cb, [&](int64_t i) {
       const bool own = tasks::split_per_seed(c) && i > 0;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Gowalla LightGCN epoch (BPR sampling + training) and full evaluation, Ripple
+# (examples/gowalla_lightgcn.toml) against PyG 2.8's LightGCN on PyPI's torch
+# (bench/pyg_lightgcn.py), same machine, one sitting (alternating rounds), same model,
+# batch and thread count. Ripple's figures: the median epoch_ms and eval_ms of a run of
+# EPOCHS epochs (summary.json). PyG's: the median of BATCHES training steps after 3 warm-up
+# steps, times the 396 batches of an epoch, and one full evaluation; once on a torch.sparse
+# CSR adjacency (its fast path without torch-sparse) and, with EDGE_INDEX=1, on edge_index.
+# The faster PyG is the yardstick.
+# Usage: PYG_PYTHON=/path/to/venv/bin/python bash bench/recommend_side_by_side.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYG_PYTHON:?set PYG_PYTHON to a python with torch and torch_geometric}
+EPOCHS=${EPOCHS:-2} BATCHES=${BATCHES:-20} THREADS=${THREADS:-2} ROUNDS=${ROUNDS:-2} EDGE_INDEX=${EDGE_INDEX:-0}
+OUT=$(mktemp -d)
+for round in $(seq "$ROUNDS"); do
+  rm -rf "$OUT/run"
+  build/ripple train --config examples/gowalla_lightgcn.toml --set train.epochs="$EPOCHS" \
+    --set train.threads="$THREADS" --set train.log_every=1000 --run-dir "$OUT/run" > /dev/null 2>&1
+  python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['metrics']; print(json.dumps({'lib':'ripple','epoch_ms':m['epoch_ms']['mean'],'eval_ms':m['eval_ms']['mean']}))" "$OUT/run/summary.json"
+  "$PY" bench/pyg_lightgcn.py --data data/gowalla --batches "$BATCHES" --threads "$THREADS" --sparse 2>/dev/null \
+    | python3 -c "import json,sys; r=json.loads(sys.stdin.read()); print(json.dumps({'lib':r['lib'],'epoch_ms':r['epoch_ms_estimate'],'eval_ms':r['eval_ms']}))"
+  if [ "$EDGE_INDEX" = 1 ]; then
+    "$PY" bench/pyg_lightgcn.py --data data/gowalla --batches 5 --threads "$THREADS" 2>/dev/null \
+      | python3 -c "import json,sys; r=json.loads(sys.stdin.read()); print(json.dumps({'lib':r['lib'],'epoch_ms':r['epoch_ms_estimate'],'eval_ms':r['eval_ms']}))"
+  fi
+done | tee "$OUT/results.jsonl"
+python3 - "$OUT/results.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+def med(lib, key):
+    v = [x[key] for x in rows if x["lib"] == lib]
+    return statistics.median(v) if v else None
+r_train, r_eval = med("ripple", "epoch_ms"), med("ripple", "eval_ms")
+print(f"ripple: epoch {r_train:.0f} ms, evaluation {r_eval:.0f} ms")
+for lib in ("pyg-sparse", "pyg"):
+    t, e = med(lib, "epoch_ms"), med(lib, "eval_ms")
+    if t is not None:
+        print(f"{lib}: epoch {t:.0f} ms ({t / r_train:.2f}x Ripple's), evaluation {e:.0f} ms ({e / r_eval:.2f}x)")
+PY

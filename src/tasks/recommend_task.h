@@ -1,0 +1,76 @@
+// Recommendation as a training-loop task (internal). See docs/recommendation.md.
+//
+// Data: an InteractionDataset; users and items form one graph of num_users + num_items
+// nodes (user u is node u, item i node num_users + i), every training interaction an edge
+// in both directions, with LightGCN's symmetric weights 1/sqrt(deg(u) deg(i)).
+// Model: LightGCN (He et al. 2020): learned layer-0 embeddings E0 (model.hidden wide,
+// normal with std 0.1), E_{l+1} = A_hat E_l for model.layers steps, the final embedding the
+// mean of E0..E_L; a score is the dot product of a user's and an item's final embeddings.
+// Training: batches of recommend.batch_size training interactions (an order keyed by seed
+// and epoch), each with one negative item the user lacks (counter-based, keyed by seed,
+// epoch and batch); BPR loss -log s(score(u, pos) - score(u, neg)) averaged, plus
+// recommend.l2 x 1/2 (|E0_u|^2 + |E0_pos|^2 + |E0_neg|^2) summed over the batch / batch size.
+// Only the batch's rows of the last layer are computed (tasks/lightgcn_propagation.h). Evaluation: full ranking
+// (ripple/ranking.h) on the test interactions, training items excluded: recall@K, ndcg@K.
+// Selection: the last epoch (the papers report no validation split).
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include <memory>
+
+#include "ripple/graph.h"
+#include "ripple/interactions.h"
+#include "ripple/settings.h"
+#include "train/task.h"
+
+namespace ripple::tasks {
+
+struct RecommendData {
+  InteractionDataset dataset;
+  Graph graph;         // users then items, each training interaction in both directions
+  at::Tensor weights;  // float32 [num_edges, 1], CSC order: 1/sqrt(deg(src) deg(dst))
+  at::Tensor pairs;    // int64 [2, train interactions]: (user, item)
+};
+
+// Loads config.dataset.path (already resolved). Throws InputError.
+std::shared_ptr<RecommendData> prepare_recommend_data(const RunConfig& config);
+
+class LightGCNImpl : public torch::nn::Module {
+ public:
+  LightGCNImpl(int64_t num_nodes, int64_t dim, int64_t layers);
+  // The final embedding of every node, [num_nodes, dim], without gradient.
+  at::Tensor propagate(const Graph& graph, const at::Tensor& weights);
+  // The final embeddings of `rows` (int64, ascending, distinct), [rows, dim]: every layer but
+  // the last on the whole graph, the last only for `rows`.
+  at::Tensor propagate_rows(const Graph& graph, const at::Tensor& weights, const at::Tensor& rows);
+  const at::Tensor& initial() const { return embedding_; }
+
+ private:
+  int64_t layers_;
+  at::Tensor embedding_;  // E0, [num_nodes, dim]
+};
+TORCH_MODULE(LightGCN);
+
+class RecommendationTask : public train::Task {
+ public:
+  RecommendationTask(const RunConfig& config, std::shared_ptr<RecommendData> data);
+  torch::nn::Module& build_model(uint64_t seed) override;
+  void begin_epoch(int64_t epoch) override;
+  std::optional<train::BatchLoss> next_batch() override;
+  train::Metrics evaluate() override;
+  train::Selection selection() const override;
+  // The final user [num_users, dim] and item [num_items, dim] embeddings of the current model.
+  std::pair<at::Tensor, at::Tensor> final_embeddings();
+  const RecommendData& data() const { return *data_; }
+
+ private:
+  const RunConfig& config_;
+  std::shared_ptr<RecommendData> data_;
+  LightGCN model_{nullptr};
+  uint64_t seed_ = 0;
+  int64_t epoch_ = 0, batch_ = 0, next_ = 0;
+  at::Tensor order_;  // int64 [train interactions]: this epoch's order
+};
+
+}  // namespace ripple::tasks

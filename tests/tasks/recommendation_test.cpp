@@ -1,0 +1,454 @@
+// Recommendation: the interaction reader and its malformed files, top K and Recall/NDCG
+// against plain reference loops, the BPR negative sampler, LightGCN's propagation and
+// gradient against a dense reference, a short learning run on a Gowalla subset against the
+// popularity ranking (the full Gowalla reproduction is in docs/recommendation.md), and the
+// command line (train, recommend, export).
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+#include <cstring>
+
+#include <torch/autograd.h>
+
+#include "ripple/error.h"
+#include "ripple/interactions.h"
+#include "ripple/ranking.h"
+#include "ripple/sample.h"
+#include "ripple/trainer.h"
+#include "support/cli.h"
+#include "tasks/recommend_task.h"
+
+namespace fs = std::filesystem;
+
+namespace ripple {
+namespace {
+
+void write_text(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+fs::path write_interactions(const fs::path& dir, const std::string& train, const std::string& test) {
+  fs::remove_all(dir);
+  write_text(dir / "train.txt", train);
+  write_text(dir / "test.txt", test);
+  return dir;
+}
+
+std::string load_error(const fs::path& dir) {
+  try {
+    load_interactions(dir);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::vector<int64_t> row_items(const UserItems& u, int64_t user) {
+  const int64_t* p = u.indptr.data_ptr<int64_t>();
+  const int64_t* items = u.items.data_ptr<int64_t>();
+  return {items + p[user], items + p[user + 1]};
+}
+
+TEST(InteractionDataset, LoadsTheLayoutAndNamesFileAndLineOfEveryMalformedInput) {
+  const auto root = testing::fresh_temp_dir("interactions");
+  const InteractionDataset d = load_interactions(write_interactions(root / "good", "0 3 1\n2 0\t4\n\n3\n", "0 2\n2 1\n"));
+  EXPECT_EQ(d.num_users, 4);  // largest id + 1 without user_list.txt
+  EXPECT_EQ(d.num_items, 5);
+  EXPECT_EQ(row_items(d.train, 0), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(row_items(d.train, 1), (std::vector<int64_t>{}));
+  EXPECT_EQ(row_items(d.train, 2), (std::vector<int64_t>{0, 4}));
+  EXPECT_EQ(row_items(d.test, 2), (std::vector<int64_t>{1}));
+  const at::Tensor pairs = d.train_pairs();
+  EXPECT_TRUE(at::equal(pairs, at::tensor({0, 0, 2, 2, 1, 3, 0, 4}, at::kLong).view({2, 4})));
+
+  // Declared counts: a header line, then one line per id.
+  write_text(root / "good" / "user_list.txt", "org_id remap_id\na 0\nb 1\nc 2\nd 3\ne 4\n");
+  write_text(root / "good" / "item_list.txt", "org_id remap_id\na 0\nb 1\nc 2\nd 3\ne 4\nf 5\n");
+  const InteractionDataset declared = load_interactions(root / "good");
+  EXPECT_EQ(declared.num_users, 5);
+  EXPECT_EQ(declared.num_items, 6);
+
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"0 1 x\n", "1 2\n", "train.txt:1: field 3 \"x\": expected a non-negative integer item id"},
+      {"0 1\n-1 2\n", "0 2\n", "train.txt:2: field 1 \"-1\": expected a non-negative integer user id"},
+      {"0 1\n1 2.5\n", "0 2\n", "train.txt:2: field 2 \"2.5\""},
+      {"0 1\n", "\n\n", "test.txt: no interaction"},
+      {"0 1\n", "0 2\n1 3\n", "test.txt:2: user 1 has test items but no training items"},
+      {"0 1\n0 2\n", "0 3\n", "train.txt:2: user 0 is already listed at line 1"},
+      {"0 1 2 1\n", "0 3\n", "train.txt:1: item 1 appears twice for user 0"},
+      {"0 1 2\n", "0 3 2\n", "test.txt:1: item 2 of user 0 is also a training item"},
+  };
+  for (const auto& [train, test, expected] : cases) {
+    const std::string msg = load_error(write_interactions(root / "bad", train, test));
+    EXPECT_NE(msg.find(expected), std::string::npos) << train << "|" << test << ": " << msg;
+  }
+  write_interactions(root / "declared", "0 1\n1 7\n", "0 2\n");
+  write_text(root / "declared" / "item_list.txt", "org_id remap_id\na 0\nb 1\nc 2\n");
+  EXPECT_NE(load_error(root / "declared").find("train.txt:2: field 2: item id 7 is beyond the 3 declared items"),
+            std::string::npos) << load_error(root / "declared");
+  fs::remove(write_interactions(root / "missing", "0 1\n", "0 2\n") / "test.txt");
+  EXPECT_NE(load_error(root / "missing").find("test.txt"), std::string::npos);
+  EXPECT_NE(load_error(root / "nowhere").find("not a directory"), std::string::npos);
+}
+
+// Column order of a row by (score descending, column ascending), without -inf and NaN.
+std::vector<int64_t> reference_top(const at::Tensor& row, int64_t k) {
+  std::vector<int64_t> cols;
+  for (int64_t j = 0; j < row.numel(); ++j) {
+    const float s = row[j].item<float>();
+    if (!std::isnan(s) && s != -std::numeric_limits<float>::infinity()) cols.push_back(j);
+  }
+  std::stable_sort(cols.begin(), cols.end(),
+                   [&](int64_t a, int64_t b) { return row[a].item<float>() > row[b].item<float>(); });
+  cols.resize(std::min<size_t>(cols.size(), static_cast<size_t>(k)));
+  return cols;
+}
+
+TEST(Ranking, TopKEqualsAStableSortWithTiesInfinitiesAndNans) {
+  at::manual_seed(3);
+  at::Tensor scores = (at::rand({37, 203}) * 20).floor();  // many ties
+  scores[4].fill_(-std::numeric_limits<float>::infinity());
+  scores[5].narrow(0, 0, 200).fill_(std::nanf(""));  // 3 rankable entries for k = 10
+  scores[6][17] = std::numeric_limits<float>::infinity();
+  for (const int64_t k : {1, 10, 203}) {
+    const TopK top = top_k_rows(scores, k);
+    for (int64_t r = 0; r < scores.size(0); ++r) {
+      const std::vector<int64_t> expected = reference_top(scores[r], k);
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t want = j < static_cast<int64_t>(expected.size()) ? expected[static_cast<size_t>(j)] : -1;
+        ASSERT_EQ(top.items[r][j].item<int64_t>(), want) << "row " << r << " rank " << j << " k " << k;
+      }
+    }
+  }
+  EXPECT_THROW(top_k_rows(scores, 0), InputError);
+  EXPECT_THROW(top_k_rows(scores.to(at::kDouble), 3), InputError);
+}
+
+TEST(Ranking, RecallAndNdcgEqualTheirReferenceLoops) {
+  const auto root = testing::fresh_temp_dir("ranking");
+  // 30 users, 50 items, random disjoint train/test sets (user 7 has no test items).
+  std::ostringstream train, test;
+  uint64_t state = 11;
+  auto next = [&] { return (state = state * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+  for (int u = 0; u < 30; ++u) {
+    std::set<int64_t> items;
+    while (items.size() < 3 + next() % 12) items.insert(static_cast<int64_t>(next() % 50));
+    train << u;
+    test << u;
+    int i = 0;
+    for (const int64_t item : items) ((i++ % 3 == 0 && u != 7) ? test : train) << ' ' << item;
+    train << '\n';
+    test << '\n';
+  }
+  const InteractionDataset d = load_interactions(write_interactions(root / "d", train.str(), test.str()));
+  at::manual_seed(5);
+  const at::Tensor users = at::randn({30, 8}), items = at::randn({50, 8});
+  RankingOptions o;
+  o.k = {5, 20};
+  o.chunk = 7;  // several chunks, the last one short
+  const auto got = evaluate_full_ranking(users, items, d.train, d.test, o);
+
+  const at::Tensor scores = at::mm(users, items.t());
+  for (const int64_t k : o.k) {
+    double recall = 0, ndcg = 0;
+    int evaluated = 0;
+    for (int64_t u = 0; u < 30; ++u) {
+      const std::vector<int64_t> rel = row_items(d.test, u), seen = row_items(d.train, u);
+      if (rel.empty()) continue;
+      ++evaluated;
+      at::Tensor row = scores[u].clone();
+      for (const int64_t i : seen) row[i] = -std::numeric_limits<float>::infinity();
+      const std::vector<int64_t> top = reference_top(row, k);
+      double hits = 0, dcg = 0, idcg = 0;
+      for (size_t j = 0; j < top.size(); ++j) {
+        if (std::count(rel.begin(), rel.end(), top[j])) {
+          hits += 1;
+          dcg += 1 / std::log2(static_cast<double>(j) + 2);
+        }
+      }
+      for (size_t j = 0; j < std::min<size_t>(rel.size(), static_cast<size_t>(k)); ++j) {
+        idcg += 1 / std::log2(static_cast<double>(j) + 2);
+      }
+      recall += hits / static_cast<double>(rel.size());
+      ndcg += dcg / idcg;
+    }
+    EXPECT_NEAR(got.at("recall@" + std::to_string(k)), recall / evaluated, 1e-12);
+    EXPECT_NEAR(got.at("ndcg@" + std::to_string(k)), ndcg / evaluated, 1e-12);
+  }
+  EXPECT_GT(got.at("recall@20"), got.at("recall@5"));
+}
+
+TEST(BprNegatives, AreNeverTheUsersItemsUniformAndThreadCountIndependent) {
+  const auto root = testing::fresh_temp_dir("bpr");
+  // User 0 has items 0..9 of 20; user 1 has all but items 3 and 17 (the exact fallback).
+  std::string all_but;
+  for (int i = 0; i < 20; ++i) {
+    if (i != 3 && i != 17) all_but += " " + std::to_string(i);
+  }
+  const InteractionDataset d = load_interactions(
+      write_interactions(root / "d", "0 0 1 2 3 4 5 6 7 8 9\n1" + all_but + "\n", "0 10\n1 3\n"));
+  const int64_t n = 40000;
+  const at::Tensor users = at::cat({at::zeros({n}, at::kLong), at::ones({n}, at::kLong)});
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const at::Tensor one = sample_negative_items(d.train, 20, users, 42);
+  at::set_num_threads(2);
+  const at::Tensor two = sample_negative_items(d.train, 20, users, 42);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(one, two));
+  EXPECT_FALSE(at::equal(one, sample_negative_items(d.train, 20, users, 43)));
+  const at::Tensor first = at::bincount(one.narrow(0, 0, n), {}, 20), second = at::bincount(one.narrow(0, n, n), {}, 20);
+  for (int64_t i = 0; i < 20; ++i) {
+    if (i < 10) {
+      EXPECT_EQ(first[i].item<int64_t>(), 0) << i;
+    } else {
+      EXPECT_NEAR(first[i].item<double>(), n / 10.0, 5 * std::sqrt(n / 10.0)) << i;  // 5 sigma
+    }
+    if (i == 3 || i == 17) {
+      EXPECT_NEAR(second[i].item<double>(), n / 2.0, 5 * std::sqrt(n / 4.0)) << i;
+    } else {
+      EXPECT_EQ(second[i].item<int64_t>(), 0) << i;
+    }
+  }
+  const InteractionDataset full = load_interactions(write_interactions(root / "full", "0 0 1\n", "0 2\n"));
+  EXPECT_THROW(sample_negative_items(full.train, 2, at::zeros({1}, at::kLong), 1), InputError);
+  EXPECT_THROW(sample_negative_items(full.train, 3, at::full({1}, 5, at::kLong), 1), InputError);
+}
+
+RunConfig lightgcn_config(const fs::path& data, int64_t layers) {
+  RunConfig c;
+  c.dataset.path = data.string();
+  c.task.kind = "recommend";
+  c.model.name = "lightgcn";
+  c.model.hidden = 8;
+  c.model.layers = layers;
+  c.train.weight_decay = 0;
+  c.train.checkpoint_every = 0;
+  return c;
+}
+
+// LightGCN by dense matrices: A[v][u] = 1/sqrt(deg(u) deg(v)) for each interaction (u, i)
+// in both directions; final = mean over l of A^l E0.
+at::Tensor dense_lightgcn(const tasks::RecommendData& d, const at::Tensor& e0, int64_t layers) {
+  const int64_t users = d.dataset.num_users, n = users + d.dataset.num_items;
+  at::Tensor a = at::zeros({n, n}, at::kDouble);
+  const at::Tensor pairs = d.pairs;
+  std::vector<double> deg(static_cast<size_t>(n), 0);
+  for (int64_t e = 0; e < pairs.size(1); ++e) {
+    deg[static_cast<size_t>(pairs[0][e].item<int64_t>())] += 1;
+    deg[static_cast<size_t>(users + pairs[1][e].item<int64_t>())] += 1;
+  }
+  for (int64_t e = 0; e < pairs.size(1); ++e) {
+    const int64_t u = pairs[0][e].item<int64_t>(), i = users + pairs[1][e].item<int64_t>();
+    const double w = 1 / std::sqrt(deg[static_cast<size_t>(u)] * deg[static_cast<size_t>(i)]);
+    a[u][i] = w;
+    a[i][u] = w;
+  }
+  at::Tensor h = e0, sum = e0;
+  for (int64_t l = 0; l < layers; ++l) {
+    h = at::mm(a, h);
+    sum = sum + h;
+  }
+  return sum / static_cast<double>(layers + 1);
+}
+
+TEST(LightGCN, PropagationAndItsGradientEqualADenseReference) {
+  const auto root = testing::fresh_temp_dir("lightgcn");
+  const fs::path data = write_interactions(root / "d", "0 0 1 4\n1 1 2\n2 0 3 4 5\n3 5\n4 2 3\n", "0 2\n1 0\n3 4\n");
+  for (const int64_t layers : {0, 1, 3}) {
+    const RunConfig c = lightgcn_config(data, layers);
+    const auto d = tasks::prepare_recommend_data(c);
+    tasks::LightGCN model(d->dataset.num_users + d->dataset.num_items, 8, layers);
+    const at::Tensor e0 = model->initial().detach().to(at::kDouble).requires_grad_(true);
+    const at::Tensor rows = at::tensor({0, 2, 3, 6, 10}, at::kLong);
+    const at::Tensor upstream = at::randn({5, 8}, at::kDouble);
+
+    const at::Tensor expected = dense_lightgcn(*d, e0, layers);
+    const at::Tensor expected_grad = torch::autograd::grad({expected.index_select(0, rows)}, {e0}, {upstream})[0];
+    const at::Tensor got = model->propagate_rows(d->graph, d->weights, rows);
+    got.backward(upstream.to(at::kFloat));
+    EXPECT_TRUE(at::allclose(got.to(at::kDouble), expected.index_select(0, rows), 1e-5, 1e-6)) << layers;
+    EXPECT_TRUE(at::allclose(model->initial().grad().to(at::kDouble), expected_grad, 1e-5, 1e-6)) << layers;
+    EXPECT_TRUE(at::allclose(model->propagate(d->graph, d->weights).to(at::kDouble), expected, 1e-5, 1e-6)) << layers;
+  }
+}
+
+// The first `users` users and `items` items of data/gowalla (users left with no training
+// item dropped), as a small dataset in the same layout.
+fs::path gowalla_subset(const fs::path& dir, int64_t users, int64_t items) {
+  auto read = [](const std::string& path) {
+    std::map<int64_t, std::vector<int64_t>> out;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream s(line);
+      int64_t u = 0, i = 0;
+      if (!(s >> u)) continue;
+      while (s >> i) out[u].push_back(i);
+    }
+    return out;
+  };
+  const auto train = read(testing::source_path("data/gowalla/train.txt"));
+  const auto test = read(testing::source_path("data/gowalla/test.txt"));
+  std::ostringstream train_out, test_out;
+  for (int64_t u = 0; u < users; ++u) {
+    std::string a, b;
+    if (train.count(u)) {
+      for (const int64_t i : train.at(u)) a += i < items ? " " + std::to_string(i) : "";
+    }
+    if (a.empty()) continue;
+    if (test.count(u)) {
+      for (const int64_t i : test.at(u)) b += i < items ? " " + std::to_string(i) : "";
+    }
+    train_out << u << a << '\n';
+    test_out << u << b << '\n';
+  }
+  return write_interactions(dir, train_out.str(), test_out.str());
+}
+
+// Ranking items by their number of training interactions (the user's own excluded).
+std::map<std::string, double> popularity_ranking(const InteractionDataset& d, const std::vector<int64_t>& k) {
+  const at::Tensor counts = at::bincount(d.train.items, {}, d.num_items).to(at::kFloat);
+  RankingOptions o;
+  o.k = k;
+  return evaluate_full_ranking(at::ones({d.num_users, 1}), counts.unsqueeze(1), d.train, d.test, o);
+}
+
+// LightGCN on 1508 Gowalla users and 3000 items (29,648 training interactions): after 30
+// epochs at lr 0.005 it ranks the held-out items far better than popularity does.
+TEST(RecommendationLearning, LightGcnOnAGowallaSubsetBeatsThePopularityRanking) {
+  const auto root = testing::fresh_temp_dir("rec-learn");
+  RunConfig c = lightgcn_config(gowalla_subset(root / "d", 2000, 3000), 3);
+  c.model.hidden = 64;
+  c.train.lr = 0.005;
+  c.train.epochs = 30;
+  c.recommend.k = {20};
+  const RunSummary s = run_experiment(c, root / "run", false);
+  const auto pop = popularity_ranking(load_interactions(c.dataset.path), {20});
+  const double recall = s.mean("recall@20"), ndcg = s.mean("ndcg@20");
+  EXPECT_GT(recall, 1.5 * pop.at("recall@20")) << "popularity " << pop.at("recall@20");
+  EXPECT_GT(ndcg, 1.5 * pop.at("ndcg@20")) << "popularity " << pop.at("ndcg@20");
+  const UnitResult& r = s.units.front();
+  EXPECT_EQ(r.best_epoch, 30);  // the last epoch is reported
+  EXPECT_LT(r.history.back().loss, 0.5 * r.history.front().loss);
+  // Deterministic: the same seed gives the same figures.
+  const RunSummary again = run_experiment(c, root / "again", false);
+  EXPECT_EQ(again.mean("recall@20"), recall);
+}
+
+std::vector<float> read_npy_floats(const fs::path& path, std::vector<int64_t>& shape) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
+  const size_t header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+  EXPECT_EQ((10 + header_len) % 64, 0u);
+  const std::string header = bytes.substr(10, header_len);
+  EXPECT_NE(header.find("'descr': '<f4'"), std::string::npos) << header;
+  EXPECT_NE(header.find("'fortran_order': False"), std::string::npos) << header;
+  const size_t open = header.find("'shape': (") + 10;
+  std::istringstream dims(header.substr(open, header.find(')', open) - open));
+  shape.clear();
+  for (std::string part; std::getline(dims, part, ',');) shape.push_back(std::stoll(part));
+  std::vector<float> values((bytes.size() - 10 - header_len) / 4);
+  std::memcpy(values.data(), bytes.data() + 10 + header_len, values.size() * 4);
+  return values;
+}
+
+TEST(Recommendation, CommandLineTrainsRecommendsExportsAndRejectsBadInput) {
+  const auto dir = testing::fresh_temp_dir("rec-cli");
+  const fs::path data = gowalla_subset(dir / "d", 300, 800);
+  const std::string run = (dir / "run").string();
+  const testing::CommandResult ok = testing::run_ripple(
+      "train --config " + testing::source_path("examples/gowalla_lightgcn.toml") + " --set dataset.path=" +
+      data.string() + " --set train.epochs=3 --set recommend.k=[10,20] --run-dir " + run);
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("recall@20 "), std::string::npos) << ok.output;
+  std::ifstream in(dir / "run" / "summary.json");
+  const nlohmann::json s = nlohmann::json::parse(in);
+  EXPECT_EQ(s["task"], "recommendation");
+  for (const char* m : {"recall@10", "ndcg@10", "recall@20", "ndcg@20", "eval_ms"}) {
+    EXPECT_TRUE(s["metrics"].contains(m)) << m;
+  }
+
+  const testing::CommandResult rec = testing::run_ripple("recommend " + run + " --user 3 --k 5");
+  ASSERT_EQ(rec.exit_code, 0) << rec.output;
+  std::istringstream lines(rec.output);
+  std::string header;
+  std::getline(lines, header);
+  std::vector<int64_t> items;
+  std::vector<double> scores;
+  for (int64_t rank = 0, item = 0; lines >> rank;) {
+    double score = 0;
+    lines >> item >> score;
+    items.push_back(item);
+    scores.push_back(score);
+  }
+  ASSERT_EQ(items.size(), 5u) << rec.output;
+  EXPECT_TRUE(std::is_sorted(scores.rbegin(), scores.rend())) << rec.output;
+  const InteractionDataset d = load_interactions(data);
+  const std::vector<int64_t> seen = row_items(d.train, 3);
+  for (const int64_t i : items) EXPECT_EQ(std::count(seen.begin(), seen.end(), i), 0) << i;
+
+  const testing::CommandResult exp = testing::run_ripple("export " + run + " --out " + (dir / "emb").string());
+  ASSERT_EQ(exp.exit_code, 0) << exp.output;
+  std::vector<int64_t> user_shape, item_shape;
+  const std::vector<float> user_emb = read_npy_floats(dir / "emb" / "users.npy", user_shape);
+  const std::vector<float> item_emb = read_npy_floats(dir / "emb" / "items.npy", item_shape);
+  ASSERT_EQ(user_shape, (std::vector<int64_t>{d.num_users, 64}));
+  ASSERT_EQ(item_shape, (std::vector<int64_t>{d.num_items, 64}));
+  // The exported embeddings give the printed scores, and no unseen item scores higher
+  // than the fifth.
+  auto score = [&](int64_t u, int64_t i) {
+    double t = 0;
+    for (int64_t j = 0; j < 64; ++j) t += user_emb[static_cast<size_t>(u * 64 + j)] * item_emb[static_cast<size_t>(i * 64 + j)];
+    return t;
+  };
+  for (size_t r = 0; r < items.size(); ++r) EXPECT_NEAR(score(3, items[r]), scores[r], 1e-5);
+  for (int64_t i = 0; i < d.num_items; ++i) {
+    if (std::count(seen.begin(), seen.end(), i) == 0 && std::count(items.begin(), items.end(), i) == 0) {
+      EXPECT_LE(score(3, i), scores.back() + 1e-5) << i;
+    }
+  }
+  const nlohmann::json manifest = nlohmann::json::parse(std::ifstream(dir / "emb" / "manifest.json"));
+  EXPECT_EQ(manifest["num_items"], d.num_items);
+  EXPECT_EQ(manifest["model"], "lightgcn");
+
+  write_text(dir / "node-run" / "config.toml", "[task]\nkind = \"node\"\n");
+  write_interactions(dir / "bad-data", "0 1\n1 2 z\n", "0 3\n");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"recommend " + run + " --user 100000", "user 100000 is outside the dataset's users"},
+      {"recommend " + run + " --user 1 --seed-index 3", "seed index 3 is outside"},
+      {"recommend " + (dir / "nowhere").string() + " --user 1", "not a run directory"},
+      {"recommend " + (dir / "node-run").string() + " --user 1", "a node run"},
+      {"export " + run + " --out " + (dir / "emb").string(), "is not an empty directory"},
+      {"train --config " + testing::source_path("examples/gowalla_lightgcn.toml") + " --set dataset.path=" +
+           (dir / "bad-data").string() + " --run-dir " + (dir / "bad-run").string(),
+       "train.txt:2: field 3 \"z\""},
+      {"train --config " + testing::source_path("examples/gowalla_lightgcn.toml") + " --set model.name=gcn --run-dir " +
+           (dir / "bad-run").string(),
+       "not a recommender"},
+      {"train --config " + testing::source_path("examples/cora_gcn.toml") + " --set model.name=lightgcn --run-dir " +
+           (dir / "bad-run").string(),
+       "needs task.kind = \"recommend\""},
+  };
+  for (const auto& [args, expected] : bad) {
+    const testing::CommandResult r = testing::run_ripple(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(expected), std::string::npos) << args << "\n" << r.output;
+  }
+  EXPECT_FALSE(fs::exists(dir / "bad-run"));
+}
+
+}  // namespace
+}  // namespace ripple
