@@ -98,9 +98,19 @@ struct LinkSettings {
 // Recommendation from implicit feedback (task.kind = "recommend"); see docs/recommendation.md.
 struct RecommendSettings {
   int64_t batch_size = 2048;        // positive (user, item) training pairs per batch
-  double l2 = 1e-4;                 // BPR: weight of the L2 norm of the batch's initial embeddings
+  int64_t negatives = 1;            // negative items drawn per positive
+  double init_std = 0.1;            // initial embeddings: normal with this standard deviation
+  double l2 = 1e-4;                 // lightgcn (BPR): weight of the L2 norm of the batch's initial embeddings
   std::vector<int64_t> k = {20};    // Recall@K and NDCG@K reported for each K
   int64_t eval_chunk = 1024;        // users scored against every item at once in evaluation
+  // ultragcn (Mao et al. 2021): weights of the constraint loss and the item-item graph.
+  double negative_weight = 300;     // the negatives' share of the loss
+  double pos_weight_base = 1e-6;    // a positive (u, i) weighs base + degree_factor * beta(u, i)
+  double pos_weight_degree = 1;
+  double neg_weight_base = 1e-6;    // a negative (u, j) weighs base + degree_factor * beta(u, j)
+  double neg_weight_degree = 1;
+  int64_t item_neighbors = 10;      // K of the item-item graph (most similar items per item)
+  double item_weight = 5e-4;        // weight of the item-item loss
 };
 
 struct RunConfig {

@@ -12,6 +12,16 @@
 // recommend.l2 x 1/2 (|E0_u|^2 + |E0_pos|^2 + |E0_neg|^2) summed over the batch / batch size.
 // Only the batch's rows of the last layer are computed (tasks/lightgcn_propagation.h). Evaluation: full ranking
 // (ripple/ranking.h) on the test interactions, training items excluded: recall@K, ndcg@K.
+// UltraGCN (Mao et al. 2021; model.name = "ultragcn"): the same embeddings without
+// propagation (a score is the dot product of the layer-0 embeddings), trained on its
+// constraint loss: per positive (u, i) and its recommend.negatives negatives j, binary
+// cross-entropy on the scores weighted by base + degree_factor * beta, beta(u, i) =
+// sqrt(d_u + 1) / d_u / sqrt(d_i + 1), the negatives' mean times recommend.negative_weight;
+// plus recommend.item_weight times -omega(i, j) log s(score(u, j)) over the
+// recommend.item_neighbors items j most similar to i on the item-item co-occurrence graph
+// G = R^T R, omega(i, j) = G_ij / (g_i - G_ii) sqrt(g_i / g_j), g_i = sum_j G_ij. Summed over
+// the batch (as the authors' code, whose hyper-parameters assume it); its L2 term is
+// train.weight_decay (Adam's coupled decay has the same gradient).
 // Selection: the last epoch (the papers report no validation split).
 #pragma once
 
@@ -26,8 +36,17 @@
 
 namespace ripple::tasks {
 
+// UltraGCN's constants: beta(u, i) = user_beta[u] * item_beta[i]; each item's most similar
+// items and their omega weights (padded with the item itself, weight 0).
+struct UltraGcnGraph {
+  at::Tensor user_beta, item_beta;  // float32 [users], [items]
+  at::Tensor neighbors;             // int64 [items, K]
+  at::Tensor weights;               // float32 [items, K]
+};
+
 struct RecommendData {
   InteractionDataset dataset;
+  UltraGcnGraph ultragcn;  // ultragcn only
   Graph graph;         // users then items, each training interaction in both directions
   at::Tensor weights;  // float32 [num_edges, 1], CSC order: 1/sqrt(deg(src) deg(dst))
   at::Tensor pairs;    // int64 [2, train interactions]: (user, item)
@@ -36,9 +55,18 @@ struct RecommendData {
 // Loads config.dataset.path (already resolved). Throws InputError.
 std::shared_ptr<RecommendData> prepare_recommend_data(const RunConfig& config);
 
+// UltraGCN's constants with the k most similar items per item (deterministic: ties go to the
+// lower item id; independent of the thread count).
+UltraGcnGraph build_ultragcn_graph(const InteractionDataset& dataset, int64_t k);
+// UltraGCN's loss for positives (users[b], pos[b]) and negatives neg[b * n + j] (item ids),
+// embedding [users + items, d].
+at::Tensor ultragcn_loss(const at::Tensor& embedding, const RecommendData& data, const RecommendSettings& settings,
+                         const at::Tensor& users, const at::Tensor& pos, const at::Tensor& neg);
+
 class LightGCNImpl : public torch::nn::Module {
  public:
-  LightGCNImpl(int64_t num_nodes, int64_t dim, int64_t layers);
+  // Embeddings normal with standard deviation init_std; layers = 0 is UltraGCN's model.
+  LightGCNImpl(int64_t num_nodes, int64_t dim, int64_t layers, double init_std);
   // The final embedding of every node, [num_nodes, dim], without gradient.
   at::Tensor propagate(const Graph& graph, const at::Tensor& weights);
   // The final embeddings of `rows` (int64, ascending, distinct), [rows, dim]: every layer but

@@ -1,4 +1,4 @@
-// Recommendation (LightGCN with BPR) on the training loop. See src/tasks/recommend_task.h.
+// Recommendation (LightGCN with BPR, UltraGCN) on the training loop. See src/tasks/recommend_task.h.
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <torch/utils.h>
@@ -49,11 +49,12 @@ std::shared_ptr<RecommendData> prepare_recommend_data(const RunConfig& c) {
   options.symmetrize = true;
   d.graph = Graph::from_edges(d.dataset.num_users + d.dataset.num_items, d.pairs[0].contiguous(), item_nodes, options);
   d.weights = d.graph.gcn_norm().unsqueeze(1).contiguous();
+  if (c.model.name == "ultragcn") d.ultragcn = build_ultragcn_graph(d.dataset, c.recommend.item_neighbors);
   return out;
 }
 
-LightGCNImpl::LightGCNImpl(int64_t num_nodes, int64_t dim, int64_t layers) : layers_(layers) {
-  embedding_ = register_parameter("embedding", at::empty({num_nodes, dim}, at::kFloat).normal_(0.0, 0.1));
+LightGCNImpl::LightGCNImpl(int64_t num_nodes, int64_t dim, int64_t layers, double init_std) : layers_(layers) {
+  embedding_ = register_parameter("embedding", at::empty({num_nodes, dim}, at::kFloat).normal_(0.0, init_std));
 }
 
 at::Tensor LightGCNImpl::propagate(const Graph& graph, const at::Tensor& weights) {
@@ -71,7 +72,8 @@ torch::nn::Module& RecommendationTask::build_model(uint64_t seed) {
   seed_ = seed;
   torch::manual_seed(seed);
   const InteractionDataset& d = data_->dataset;
-  model_ = LightGCN(d.num_users + d.num_items, config_.model.hidden, config_.model.layers);
+  const int64_t layers = config_.model.name == "ultragcn" ? 0 : config_.model.layers;
+  model_ = LightGCN(d.num_users + d.num_items, config_.model.hidden, layers, config_.recommend.init_std);
   return *model_;
 }
 
@@ -94,12 +96,18 @@ std::optional<train::BatchLoss> RecommendationTask::next_batch() {
   const at::Tensor users = pos_pairs[0].contiguous();
   const uint64_t key = mix64(mix64(mix64(seed_ ^ 0xB9A4E6ull) + static_cast<uint64_t>(epoch_)) +
                              static_cast<uint64_t>(batch_));
-  const at::Tensor neg = sample_negative_items(d.train, d.num_items, users, key);
+  const int64_t negatives = config_.recommend.negatives;
+  const at::Tensor neg = sample_negative_items(d.train, d.num_items, users.repeat_interleave(negatives), key);
+  if (config_.model.name == "ultragcn") {
+    return train::BatchLoss{ultragcn_loss(model_->initial(), *data_, config_.recommend, users, pos_pairs[1], neg), size};
+  }
   const at::Tensor nodes = at::cat({users, pos_pairs[1] + d.num_users, neg + d.num_users});
   const auto [rows, position] = distinct_ids(nodes, d.num_users + d.num_items);
-  const at::Tensor final_rows = model_->propagate_rows(data_->graph, data_->weights, rows);
-  const at::Tensor f = final_rows.index_select(0, position).view({3, size, -1});
-  const at::Tensor margin = (f[0] * (f[1] - f[2])).sum(1);
+  const at::Tensor f = model_->propagate_rows(data_->graph, data_->weights, rows).index_select(0, position);
+  const at::Tensor f_user = f.narrow(0, 0, size), f_pos = f.narrow(0, size, size);
+  const at::Tensor f_neg = f.narrow(0, 2 * size, size * negatives).view({size, negatives, -1});
+  // BPR: one term per (positive, negative) pair, averaged.
+  const at::Tensor margin = (f_user.unsqueeze(1) * (f_pos.unsqueeze(1) - f_neg)).sum(2);
   const at::Tensor e0 = model_->initial().index_select(0, nodes);
   const at::Tensor l2 = e0.pow(2).sum() * (0.5 / static_cast<double>(size));
   const at::Tensor loss = at::softplus(-margin).mean() + config_.recommend.l2 * l2;

@@ -152,8 +152,8 @@ const std::vector<ConfigKey>& config_schema() {
       key("task.folds", &RunConfig::task, &TaskSettings::folds, "Graph classification: stratified cross-validation folds.", {}, 2, 1000),
       key("task.run_folds", &RunConfig::task, &TaskSettings::run_folds, "Graph classification: train only the first this many folds (0: all of them); for short checks.", {}, 0, 1000),
       key("task.valid_fraction", &RunConfig::task, &TaskSettings::valid_fraction, "Graph classification, errica protocol: share of each training fold held out for validation.", {}, 0.0, 1.0, true),
-      key("model.name", &RunConfig::model, &ModelConfig::name, "Model: graph layers of GCN, GraphSAGE, GAT, GATv2 or GIN; APPNP (MLP then personalized-PageRank propagation); SGC (linear on A_hat^k X); MLP (no edges). Graph classification takes gin, gcn, sage or mlp. Recommendation takes lightgcn (learned user and item embeddings of width model.hidden, model.layers propagation steps).",
-          {"gcn", "sage", "gat", "gatv2", "gin", "appnp", "sgc", "mlp", "lightgcn"}),
+      key("model.name", &RunConfig::model, &ModelConfig::name, "Model: graph layers of GCN, GraphSAGE, GAT, GATv2 or GIN; APPNP (MLP then personalized-PageRank propagation); SGC (linear on A_hat^k X); MLP (no edges). Graph classification takes gin, gcn, sage or mlp. Recommendation takes lightgcn (learned user and item embeddings of width model.hidden, model.layers propagation steps) or ultragcn (embeddings of width model.hidden trained on UltraGCN's constraint losses, no message passing).",
+          {"gcn", "sage", "gat", "gatv2", "gin", "appnp", "sgc", "mlp", "lightgcn", "ultragcn"}),
       key("model.hidden", &RunConfig::model, &ModelConfig::hidden, "Hidden width (per head for GAT).", {}, 1),
       key("model.layers", &RunConfig::model, &ModelConfig::layers, "Number of layers (linear layers of the MLP for appnp/mlp).", {}, 1, 64),
       key("model.heads", &RunConfig::model, &ModelConfig::heads, "Attention heads of hidden GAT/GATv2 layers.", {}, 1, 256),
@@ -207,9 +207,18 @@ const std::vector<ConfigKey>& config_schema() {
       key("link.hits_k", &RunConfig::link, &LinkSettings::hits_k, "Hits@K reported for each K (OGB evaluator: a positive counts when it scores above the K-th best negative).", {}, 1, 1e9),
       key("link.select", &RunConfig::link, &LinkSettings::select, "Validation metric that chooses the epoch: auc, ap or hits@K (K in link.hits_k); auto: auc for random splits, hits@(first of link.hits_k) for dataset splits."),
       key("recommend.batch_size", &RunConfig::recommend, &RecommendSettings::batch_size, "Recommendation: positive (user, item) training interactions per batch, each with one uniformly drawn negative item the user has not interacted with (BPR).", {}, 1),
-      key("recommend.l2", &RunConfig::recommend, &RecommendSettings::l2, "Recommendation: weight of the L2 penalty on the batch's initial (layer-0) user and item embeddings, 1/2 of their squared norms over the batch size (LightGCN's).", {}, 0.0, 1.0),
+      key("recommend.negatives", &RunConfig::recommend, &RecommendSettings::negatives, "Recommendation: negative items drawn per positive interaction, uniformly among the items the user has not interacted with (lightgcn: one BPR term per negative, averaged; ultragcn: 1500 in its Gowalla set-up).", {}, 1, 100000),
+      key("recommend.init_std", &RunConfig::recommend, &RecommendSettings::init_std, "Recommendation: standard deviation of the normal initial embeddings (LightGCN's code 0.1, UltraGCN's 1e-4).", {}, 0.0, 10.0),
+      key("recommend.l2", &RunConfig::recommend, &RecommendSettings::l2, "Recommendation, lightgcn: weight of the L2 penalty on the batch's initial (layer-0) user and item embeddings, 1/2 of their squared norms over the batch size (LightGCN's).", {}, 0.0, 1.0),
       key("recommend.k", &RunConfig::recommend, &RecommendSettings::k, "Recommendation: Recall@K and NDCG@K reported for each K (full ranking over every item, each user's training items excluded).", {}, 1, 1e6),
       key("recommend.eval_chunk", &RunConfig::recommend, &RecommendSettings::eval_chunk, "Recommendation: users scored against every item at once in evaluation (memory: eval_chunk x items floats).", {}, 1),
+      key("recommend.negative_weight", &RunConfig::recommend, &RecommendSettings::negative_weight, "ultragcn: weight of the negatives' (averaged) loss beside the positive's.", {}, 0.0),
+      key("recommend.pos_weight_base", &RunConfig::recommend, &RecommendSettings::pos_weight_base, "ultragcn: a positive (u, i) weighs pos_weight_base + pos_weight_degree * beta(u, i), beta(u, i) = sqrt(d_u + 1) / d_u / sqrt(d_i + 1) (its w1).", {}, 0.0),
+      key("recommend.pos_weight_degree", &RunConfig::recommend, &RecommendSettings::pos_weight_degree, "ultragcn: see recommend.pos_weight_base (its w2).", {}, 0.0),
+      key("recommend.neg_weight_base", &RunConfig::recommend, &RecommendSettings::neg_weight_base, "ultragcn: a negative (u, j) weighs neg_weight_base + neg_weight_degree * beta(u, j) (its w3).", {}, 0.0),
+      key("recommend.neg_weight_degree", &RunConfig::recommend, &RecommendSettings::neg_weight_degree, "ultragcn: see recommend.neg_weight_base (its w4).", {}, 0.0),
+      key("recommend.item_neighbors", &RunConfig::recommend, &RecommendSettings::item_neighbors, "ultragcn: K of the item-item graph, each item's K most similar items by co-occurrence (omega); 0 drops the item-item loss.", {}, 0, 1000),
+      key("recommend.item_weight", &RunConfig::recommend, &RecommendSettings::item_weight, "ultragcn: weight of the item-item loss (its lambda).", {}, 0.0),
     };
     for (ConfigKey& k : s) {
       if (k.name == "sampler.fanouts") k.zero_allowed = false;  // 0 neighbours would cut the graph
@@ -425,9 +434,9 @@ void validate_run_config(const RunConfig& c) {
                                                         "fanout per layer", c.sampler.fanouts.size(), c.model.layers));
     }
   }
-  const bool recommender = c.model.name == "lightgcn";
+  const bool recommender = c.model.name == "lightgcn" || c.model.name == "ultragcn";
   if (c.task.kind == "recommend" && !recommender) {
-    throw SettingError("model.name", fmt::format("\"{}\" is not a recommender; task.kind = \"recommend\" takes lightgcn",
+    throw SettingError("model.name", fmt::format("\"{}\" is not a recommender; task.kind = \"recommend\" takes lightgcn or ultragcn",
                                                  c.model.name));
   }
   if (c.task.kind != "recommend" && recommender) {
