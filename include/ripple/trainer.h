@@ -70,6 +70,10 @@ struct TrainCallbacks {
 RunSummary run_experiment(const RunConfig& config, const std::filesystem::path& run_dir, bool resume,
                           const TrainCallbacks& callbacks = {});
 
+// The resolved settings a run directory was trained with (its config.toml). InputError
+// when the directory has none or it is malformed.
+RunConfig read_run_config(const std::filesystem::path& run_dir);
+
 // Node task: evaluates best.pt of every finished seed of a run directory.
 std::vector<UnitResult> evaluate_run(const std::filesystem::path& run_dir);
 

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "io/npy.h"
-#include "ripple/config.h"
 #include "ripple/error.h"
 #include "ripple/ranking.h"
+#include "ripple/trainer.h"
 #include "tasks/recommend_task.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
@@ -18,11 +18,7 @@ namespace fs = std::filesystem;
 namespace ripple {
 
 TrainedRecommender load_trained_recommender(const fs::path& run_dir, int64_t unit) {
-  if (!fs::is_regular_file(run_dir / "config.toml")) {
-    throw InputError(fmt::format("{}: not a run directory (no config.toml)", run_dir.string()));
-  }
-  const Config config = Config::from_file((run_dir / "config.toml").string());
-  const RunConfig& c = config.settings();
+  const RunConfig c = read_run_config(run_dir);
   if (c.task.kind != "recommend") {
     throw InputError(fmt::format("{}: a {} run; recommending and exporting take a recommendation run "
                                  "(task.kind = \"recommend\")", run_dir.string(), c.task.kind));

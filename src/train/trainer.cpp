@@ -175,12 +175,15 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resu
   return summary;
 }
 
-std::vector<UnitResult> evaluate_run(const fs::path& run_dir) {
+RunConfig read_run_config(const fs::path& run_dir) {
   if (!fs::is_regular_file(run_dir / "config.toml")) {
     throw InputError(fmt::format("{}: not a run directory (no config.toml)", run_dir.string()));
   }
-  const Config config = Config::from_file((run_dir / "config.toml").string());
-  const RunConfig& c = config.settings();
+  return Config::from_file((run_dir / "config.toml").string()).settings();
+}
+
+std::vector<UnitResult> evaluate_run(const fs::path& run_dir) {
+  const RunConfig c = read_run_config(run_dir);
   if (c.task.kind != "node") {
     throw InputError(fmt::format("{}: ripple eval re-evaluates node-classification runs; this is a {} run, whose "
                                  "summary.json holds its evaluation", run_dir.string(), c.task.kind));
