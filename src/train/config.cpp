@@ -442,6 +442,9 @@ void validate_run_config(const RunConfig& c) {
   if (c.task.kind != "recommend" && recommender) {
     throw SettingError("model.name", fmt::format("{} is a recommender; it needs task.kind = \"recommend\"", c.model.name));
   }
+  if (c.task.kind == "recommend" && c.recommend.k.empty()) {
+    throw SettingError("recommend.k", "must list at least one K, e.g. [20]");
+  }
   if (c.task.kind == "recommend" && !c.sampler.fanouts.empty()) {
     throw SettingError("sampler.fanouts", "recommendation propagates over the whole interaction graph; leave it empty");
   }

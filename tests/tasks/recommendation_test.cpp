@@ -538,6 +538,9 @@ TEST(Recommendation, CommandLineTrainsRecommendsExportsAndRejectsBadInput) {
       {"train --config " + testing::source_path("examples/gowalla_lightgcn.toml") + " --set model.name=gcn --run-dir " +
            (dir / "bad-run").string(),
        "not a recommender"},
+      {"train --config " + testing::source_path("examples/gowalla_lightgcn.toml") + " --set recommend.k=[] --run-dir " +
+           (dir / "bad-run").string(),
+       "recommend.k: must list at least one K"},
       {"train --config " + testing::source_path("examples/cora_gcn.toml") + " --set model.name=lightgcn --run-dir " +
            (dir / "bad-run").string(),
        "needs task.kind = \"recommend\""},
