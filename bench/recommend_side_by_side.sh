@@ -25,16 +25,4 @@ for round in $(seq "$ROUNDS"); do
       | python3 -c "import json,sys; r=json.loads(sys.stdin.read()); print(json.dumps({'lib':r['lib'],'epoch_ms':r['epoch_ms_estimate'],'eval_ms':r['eval_ms']}))"
   fi
 done | tee "$OUT/results.jsonl"
-python3 - "$OUT/results.jsonl" <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-def med(lib, key):
-    v = [x[key] for x in rows if x["lib"] == lib]
-    return statistics.median(v) if v else None
-r_train, r_eval = med("ripple", "epoch_ms"), med("ripple", "eval_ms")
-print(f"ripple: epoch {r_train:.0f} ms, evaluation {r_eval:.0f} ms")
-for lib in ("pyg-sparse", "pyg"):
-    t, e = med(lib, "epoch_ms"), med(lib, "eval_ms")
-    if t is not None:
-        print(f"{lib}: epoch {t:.0f} ms ({t / r_train:.2f}x Ripple's), evaluation {e:.0f} ms ({e / r_eval:.2f}x)")
-PY
+python3 bench/side_by_side_report.py "$OUT/results.jsonl" epoch_ms eval_ms
