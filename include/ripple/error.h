@@ -10,6 +10,9 @@
 //   FileSystemError  the file system failed underneath a correct request: disk full,
 //                    permission denied, a file that vanished or cannot be renamed into place.
 //                    The message names the path and keeps the system's cause. Exit code 3.
+//   DistributedError a distributed run lost its group: a peer died, stopped or was
+//                    unreachable within dist.timeout_s. The message names this rank and what
+//                    it was doing (the collective, epoch and step). Exit code 4.
 //
 // Anything else that escapes (std::exception, c10::Error from an operator's own argument
 // checks) is an internal error: exit code 1. Wrapping errors keep the cause in the message.
@@ -41,8 +44,13 @@ class FileSystemError : public std::runtime_error {
   explicit FileSystemError(const std::string& message) : std::runtime_error(message) {}
 };
 
+class DistributedError : public std::runtime_error {
+ public:
+  explicit DistributedError(const std::string& message) : std::runtime_error(message) {}
+};
+
 // Exit codes of the command line.
-inline constexpr int kExitInternal = 1, kExitInput = 2, kExitFileSystem = 3;
+inline constexpr int kExitInternal = 1, kExitInput = 2, kExitFileSystem = 3, kExitDistributed = 4;
 
 // The error for a failed file operation on `path`: `what` failed with `error_number` (errno).
 // A path that does not exist (ENOENT, ENOTDIR) is bad input; anything else (ENOSPC, EACCES,

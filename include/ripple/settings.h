@@ -113,6 +113,15 @@ struct RecommendSettings {
   double item_weight = 5e-4;        // weight of the item-item loss
 };
 
+// Training across processes (docs/distributed.md). Read when the process is one rank of a
+// group (the torchrun variables RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT are set, as
+// `ripple launch` and torchrun set them); a single process ignores them.
+struct DistSettings {
+  std::string strategy = "ddp";  // ddp: gradients all-reduced every step
+  double timeout_s = 300;        // a collective waiting longer than this fails, naming the rank
+  double bucket_mb = 25;         // gradients are all-reduced in buckets of this size
+};
+
 struct RunConfig {
   DatasetSettings dataset;
   TaskSettings task;
@@ -121,6 +130,7 @@ struct RunConfig {
   SamplerSettings sampler;
   LinkSettings link;
   RecommendSettings recommend;
+  DistSettings dist;
 };
 
 // The learning rate of `epoch` (1-based) under train.lr_schedule.

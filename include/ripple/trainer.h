@@ -62,11 +62,22 @@ struct RunSummary {
 struct TrainCallbacks {
   std::function<void(const EpochRecord&)> on_epoch;
   std::function<void(const UnitResult&)> on_unit_done;
+  // A distributed run (docs/distributed.md): called once this process has joined its group,
+  // with its rank, the group's size and the run directory rank 0 chose (which only rank 0
+  // writes; the CLI puts the other ranks' logs beside it).
+  std::function<void(int rank, int world_size, const std::filesystem::path& run_dir)> on_joined_group;
+  // Lines a run reports besides its epochs (a distributed rank's parameter hash).
+  std::function<void(const std::string&)> on_message;
   // Test hook: stop (throwing std::runtime_error) after this many epochs in this process.
   int64_t interrupt_after_epochs = -1;
 };
 
 // `config.dataset.path` must already be resolved (see resolve_dataset_path in the CLI).
+// When the environment names a group (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, as
+// `ripple launch` and torchrun set them), this process trains as one rank of it
+// (dist.strategy): the ranks check that they were given the same configuration (InputError
+// naming the ranks otherwise), rank 0's `run_dir` is used, and only rank 0 writes it.
+// DistributedError when a peer is lost.
 RunSummary run_experiment(const RunConfig& config, const std::filesystem::path& run_dir, bool resume,
                           const TrainCallbacks& callbacks = {});
 

@@ -1,6 +1,10 @@
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "cli/commands.h"
@@ -14,6 +18,18 @@ namespace fs = std::filesystem;
 
 namespace ripple::cli {
 namespace {
+
+// A distributed rank other than 0 writes its output to <run dir>/rank-<r>.log, beside rank 0's
+// files (on its own machine when the group spans several).
+void redirect_output_to_log(const fs::path& run_dir, int rank) {
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  const fs::path log = run_dir / fmt::format("rank-{}.log", rank);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  if (!std::freopen(log.c_str(), "a", stdout)) throw_file_error(log.string(), "cannot open the rank's log", errno);
+  if (dup2(fileno(stdout), fileno(stderr)) < 0) throw_file_error(log.string(), "cannot redirect stderr", errno);
+}
 
 struct TrainOptions {
   std::string config_path;
@@ -97,6 +113,12 @@ int run_train(const TrainOptions& o) {
   TrainCallbacks cb;
   cb.on_epoch = [&](const EpochRecord& r) { progress.on_epoch(c.train.epochs, r); };
   cb.on_unit_done = [&](const UnitResult& r) { progress.on_unit_done(r); };
+  cb.on_message = [](const std::string& line) { fmt::print("{}\n", line); };
+  cb.on_joined_group = [&](int rank, int world_size, const fs::path& dir) {
+    run_dir = dir;  // rank 0's choice
+    if (rank > 0) redirect_output_to_log(dir, rank);
+    fmt::print("rank {} of {}: run directory {}\n", rank, world_size, dir.string());
+  };
   RunSummary summary;
   try {
     summary = run_experiment(c, run_dir, resume, cb);

@@ -20,5 +20,6 @@ Action add_bench_command(CLI::App& app);
 Action add_config_command(CLI::App& app);
 Action add_recommend_command(CLI::App& app);
 Action add_export_command(CLI::App& app);
+Action add_launch_command(CLI::App& app);
 
 }  // namespace ripple::cli

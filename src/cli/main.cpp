@@ -1,15 +1,28 @@
 // `ripple`: the command line. Exit codes: 0 success, 2 bad input or usage, 3 a failing file
-// system (disk full, permission denied), 1 internal error (docs/errors.md).
+// system (disk full, permission denied), 4 a distributed run lost a peer, 1 internal error
+// (docs/errors.md).
 #include <fmt/format.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "cli/blas_kernels.h"
 #include "cli/commands.h"
 #include "ripple/error.h"
 #include "ripple/memory.h"
 #include "ripple/threads.h"
+
+namespace {
+// In a distributed run (WORLD_SIZE set) every error names its rank.
+std::string rank_prefix(const std::string& message) {
+  const char* world = std::getenv("WORLD_SIZE");
+  const char* rank = std::getenv("RANK");
+  if (!world || !rank || message.rfind("rank ", 0) == 0) return "";
+  return fmt::format("rank {}: ", rank);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   ripple::cli::prefer_avx2_blas_kernels(argc, argv);  // may re-execute this process once
@@ -30,6 +43,7 @@ int main(int argc, char** argv) {
   ripple::cli::Action config = ripple::cli::add_config_command(app);
   ripple::cli::Action recommend = ripple::cli::add_recommend_command(app);
   ripple::cli::Action export_embeddings = ripple::cli::add_export_command(app);
+  ripple::cli::Action launch = ripple::cli::add_launch_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -45,15 +59,19 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("config")) return config();
     if (app.got_subcommand("recommend")) return recommend();
     if (app.got_subcommand("export")) return export_embeddings();
+    if (app.got_subcommand("launch")) return launch();
     return info();
   } catch (const ripple::InputError& e) {
-    fmt::print(stderr, "\nripple: error: {}\n", e.what());
+    fmt::print(stderr, "\nripple: error: {}{}\n", rank_prefix(e.what()), e.what());
     return ripple::kExitInput;
   } catch (const ripple::FileSystemError& e) {
-    fmt::print(stderr, "\nripple: file system error: {}\n", e.what());
+    fmt::print(stderr, "\nripple: file system error: {}{}\n", rank_prefix(e.what()), e.what());
     return ripple::kExitFileSystem;
+  } catch (const ripple::DistributedError& e) {
+    fmt::print(stderr, "\nripple: distributed error: {}\n", e.what());
+    return ripple::kExitDistributed;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "\nripple: internal error: {}\n", e.what());
+    fmt::print(stderr, "\nripple: internal error: {}{}\n", rank_prefix(e.what()), e.what());
     return ripple::kExitInternal;
   }
 }

@@ -15,10 +15,11 @@ double accuracy(const at::Tensor& logits, const at::Tensor& labels, const at::Te
 
 }  // namespace
 
-NodeClassificationTask::NodeClassificationTask(const RunConfig& config, train::NodeData& data)
+NodeClassificationTask::NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard)
     : config_(config), data_(data) {
   const NodeDataset& ds = data_.dataset;
-  train_labels_ = ds.labels.index_select(0, ds.train_idx);
+  train_idx_ = shard.count == 1 ? ds.train_idx : ds.train_idx.slice(0, shard.index, ds.train_idx.numel(), shard.count).contiguous();
+  train_labels_ = ds.labels.index_select(0, train_idx_);
   if (data_.minibatch) {
     blocks_ = train::make_block_context(config.model.name, config.dataset.normalize_features, ds.graph);
   }
@@ -30,7 +31,7 @@ torch::nn::Module& NodeClassificationTask::build_model(uint64_t seed) {
   model_ = NodeModel(config_.model, data_.dataset.num_features(), data_.dataset.num_classes);
   if (data_.minibatch) {
     const NodeDataset& ds = data_.dataset;
-    loader_ = std::make_unique<NeighborLoader>(ds.graph, ds.features, ds.labels, ds.train_idx,
+    loader_ = std::make_unique<NeighborLoader>(ds.graph, ds.features, ds.labels, train_idx_,
                                                train::loader_options(config_.sampler, seed));
   }
   return *model_;
@@ -55,13 +56,12 @@ std::optional<train::BatchLoss> NodeClassificationTask::next_batch() {
         model_->forward_blocks(blocks, nn::Features(train::prepare_rows(batch->features, blocks_)), ctx);
     return train::BatchLoss{torch::nn::functional::cross_entropy(logits, batch->labels), batch->labels.numel()};
   }
-  if (full_batch_done_) return std::nullopt;
+  if (full_batch_done_ || train_idx_.numel() == 0) return std::nullopt;  // done, or a shard without training nodes
   full_batch_done_ = true;
   nn::ForwardContext ctx{true, seed_, epoch_, 0};
   const at::Tensor logits = model_->forward(*data_.graph, data_.features, ctx);
-  const at::Tensor& idx = data_.dataset.train_idx;
-  return train::BatchLoss{torch::nn::functional::cross_entropy(logits.index_select(0, idx), train_labels_),
-                          idx.numel()};
+  return train::BatchLoss{torch::nn::functional::cross_entropy(logits.index_select(0, train_idx_), train_labels_),
+                          train_idx_.numel()};
 }
 
 train::Metrics NodeClassificationTask::evaluate() {

@@ -6,6 +6,9 @@
 // epoch's batches come from a NeighborLoader, one block per layer, and evaluation is exact
 // layer-wise inference over the full graph (train/minibatch.h).
 //
+// A shard (data parallel training) trains on its share of the training nodes: every
+// shard.count-th, from shard.index; evaluation covers every node.
+//
 // NodeData is loaded once per run and shared by every seed's task. Errors (a model without
 // block support, a fanout count unlike the layer count) throw SettingError naming the field.
 #pragma once
@@ -24,7 +27,7 @@ namespace ripple::tasks {
 
 class NodeClassificationTask : public train::Task {
  public:
-  NodeClassificationTask(const RunConfig& config, train::NodeData& data);
+  NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard = {});
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;
   std::optional<train::BatchLoss> next_batch() override;
@@ -33,7 +36,7 @@ class NodeClassificationTask : public train::Task {
  private:
   const RunConfig& config_;
   train::NodeData& data_;
-  at::Tensor train_labels_;
+  at::Tensor train_idx_, train_labels_;  // this shard's training nodes
   train::BlockContext blocks_;  // sampled runs
   std::unique_ptr<NeighborLoader> loader_;
   NodeModel model_{nullptr};

@@ -219,6 +219,9 @@ const std::vector<ConfigKey>& config_schema() {
       key("recommend.neg_weight_degree", &RunConfig::recommend, &RecommendSettings::neg_weight_degree, "ultragcn: see recommend.neg_weight_base (its w4).", {}, 0.0),
       key("recommend.item_neighbors", &RunConfig::recommend, &RecommendSettings::item_neighbors, "ultragcn: K of the item-item graph, each item's K most similar items by co-occurrence (omega); 0 drops the item-item loss.", {}, 0, 1000),
       key("recommend.item_weight", &RunConfig::recommend, &RecommendSettings::item_weight, "ultragcn: weight of the item-item loss (its lambda).", {}, 0.0),
+      key("dist.strategy", &RunConfig::dist, &DistSettings::strategy, "Distributed training (a run launched by ripple launch or torchrun; see docs/distributed.md): ddp (data parallel: each rank trains on its share of the training examples and the gradients are all-reduced every step, which equals one process training on all of them).", {"ddp"}),
+      key("dist.timeout_s", &RunConfig::dist, &DistSettings::timeout_s, "Distributed: seconds a collective may wait for the other ranks before the run fails, naming the rank and what it was doing (a stopped or unreachable peer).", {}, 1.0, 86400.0),
+      key("dist.bucket_mb", &RunConfig::dist, &DistSettings::bucket_mb, "Distributed, ddp: megabytes of gradient all-reduced per collective (PyTorch DDP's bucket_cap_mb).", {}, 0.001, 4096.0),
     };
     for (ConfigKey& k : s) {
       if (k.name == "sampler.fanouts") k.zero_allowed = false;  // 0 neighbours would cut the graph
@@ -305,7 +308,7 @@ Config Config::from_file(const std::string& path) {
     const toml::table* inner = node.as_table();
     if (!inner) {
       throw InputError(unknown_key_message(s, path) +
-                       " (keys live in [dataset], [task], [model], [train], [sampler], [link] and [recommend] tables)");
+                       " (keys live in [dataset], [task], [model], [train], [sampler], [link], [recommend] and [dist] tables)");
     }
     for (auto&& [name, value] : *inner) {
       const std::string full = s + "." + std::string(name.str());

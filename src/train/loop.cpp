@@ -102,23 +102,36 @@ FlatAdam make_optimizer(const TrainSettings& t, torch::nn::Module& model) {
   return optimizer;
 }
 
-EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, const SynchronizeHook& synchronize_update) {
+EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, Synchronizer* sync) {
   EpochStats s;
   double loss_sum = 0;
   task.begin_epoch(epoch);
-  for (;;) {
+  for (int64_t step = 1;; ++step) {
     const auto t0 = Clock::now();
     optimizer.zero_grad();
     const std::optional<BatchLoss> batch = task.next_batch();
-    if (!batch) break;
+    if (!batch && !sync) break;
     const auto t1 = Clock::now();
-    batch->loss.backward();
+    // A rank whose batches ran out keeps joining the steps of the others with a zero
+    // gradient until every rank's are out (PyTorch DDP's join).
+    double batch_loss_sum = 0;
+    int64_t batch_examples = 0;
+    if (batch) {
+      batch->loss.backward();
+      batch_loss_sum = batch->loss.item<double>() * static_cast<double>(batch->examples);
+      batch_examples = batch->examples;
+    }
     const auto t2 = Clock::now();
-    if (synchronize_update) synchronize_update(optimizer);
+    if (sync) {
+      const StepTotals totals = sync->synchronize_step(optimizer, batch_examples, batch_loss_sum, epoch, step);
+      if (totals.examples == 0) break;
+      batch_loss_sum = totals.loss_sum;
+      batch_examples = totals.examples;
+    }
     optimizer.step();
     const auto t3 = Clock::now();
-    loss_sum += batch->loss.item<double>() * static_cast<double>(batch->examples);
-    s.examples += batch->examples;
+    loss_sum += batch_loss_sum;
+    s.examples += batch_examples;
     s.forward_ms += ms_between(t0, t1);
     s.backward_ms += ms_between(t1, t2);
     s.update_ms += ms_between(t2, t3);
@@ -128,7 +141,7 @@ EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, const Syn
 }
 
 UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t seed, const fs::path& dir,
-                      const TrainCallbacks& cb, int64_t& epochs_this_process, const SynchronizeHook& synchronize_update) {
+                      const TrainCallbacks& cb, int64_t& epochs_this_process, Synchronizer* sync) {
   torch::nn::Module& model = task.build_model(seed);
   FlatAdam optimizer = make_optimizer(t, model);
   const Selection sel = task.selection();
@@ -146,6 +159,7 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
     metrics.open(metrics_path, std::ios::app);
     if (!metrics) throw_file_error(metrics_path.string(), "cannot open for appending", errno);
   }
+  if (sync) sync->begin_unit(model, optimizer, st, files && fs::exists(ckpt) ? ckpt : fs::path(), unit);
   const bool patient = t.patience > 0 && !sel.last_epoch;  // no selection, nothing to stop on
   bool stopped = patient && st.bad_epochs >= t.patience;
   for (int64_t epoch = st.epoch + 1; epoch <= t.epochs && !stopped; ++epoch) {
@@ -155,10 +169,11 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
     rec.epoch = epoch;
     rec.lr = scheduled_learning_rate(t, epoch);
     optimizer.set_lr(rec.lr);
-    rec.loss = train_epoch(task, optimizer, epoch, synchronize_update).loss;
+    rec.loss = train_epoch(task, optimizer, epoch, sync).loss;
     rec.epoch_ms = ms_between(start, Clock::now());  // the training step, without evaluation
     const auto evaluated = Clock::now();
-    rec.metrics = task.evaluate();
+    if (!sync || sync->evaluates_here()) rec.metrics = task.evaluate();
+    if (sync) sync->agree_on_metrics(rec.metrics, epoch);
     rec.eval_ms = ms_between(evaluated, Clock::now());
 
     st.epoch = epoch;
@@ -195,6 +210,7 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
       throw std::runtime_error("interrupted by test hook");
     }
   }
+  if (sync) sync->end_unit(optimizer, unit);
   result.best_epoch = st.best_epoch;
   result.epochs_run = st.epoch;
   result.metrics = st.best_metrics;

@@ -3,9 +3,9 @@
 // (a seed, a fold) runs train_unit() (internal).
 //
 // train_epoch: for each batch of the task, zero the gradients, forward and loss (the task),
-// backward, synchronize (the hook), update (FlatAdam). synchronize_update is the one place a
-// distributed strategy exchanges gradients or parameters; today it is a no-op unless a hook
-// is given.
+// backward, synchronize, update (FlatAdam). The Synchronizer (train/synchronizer.h) is the
+// one place a distributed strategy exchanges gradients, parameters or metrics; a single
+// process passes none.
 //
 // train_unit: epochs 1..train.epochs with the learning-rate schedule, evaluation after each
 // epoch, model selection and early stopping by the task's Selection, and, when `dir` is
@@ -23,12 +23,12 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <vector>
 
 #include "ripple/settings.h"
 #include "ripple/trainer.h"
 #include "train/flat_adam.h"
+#include "train/synchronizer.h"
 #include "train/task.h"
 
 namespace ripple::train {
@@ -39,21 +39,18 @@ struct EpochStats {
   double forward_ms = 0, backward_ms = 0, update_ms = 0;  // summed over the batches
 };
 
-// Called between backward and the optimizer step with the optimizer's flat gradient and
-// parameter buffers (the distributed training hook). Empty: nothing to synchronize.
-using SynchronizeHook = std::function<void(FlatAdam& optimizer)>;
-
-EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, const SynchronizeHook& synchronize_update = {});
+// With a synchronizer, `loss` and `examples` are over every rank.
+EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, Synchronizer* synchronizer = nullptr);
 
 // The optimizer train.optimizer/lr/weight_decay ask for, over `model`'s parameters.
 FlatAdam make_optimizer(const TrainSettings& train, torch::nn::Module& model);
 
 // Trains `task`'s model from `seed` for train.epochs (or until patience runs out). `dir`
-// empty: nothing is written and nothing resumed. `epochs_this_process` counts epochs for
-// the interrupt hook across units.
+// empty: nothing is written and nothing resumed (a distributed run's ranks other than 0).
+// `epochs_this_process` counts epochs for the interrupt hook across units.
 UnitResult train_unit(Task& task, const TrainSettings& train, int64_t unit, uint64_t seed,
                       const std::filesystem::path& dir, const TrainCallbacks& callbacks,
-                      int64_t& epochs_this_process, const SynchronizeHook& synchronize_update = {});
+                      int64_t& epochs_this_process, Synchronizer* synchronizer = nullptr);
 
 // What result.json holds: seed, best_epoch, epochs_run, epoch_ms_median, eval_ms_median and
 // the metrics.

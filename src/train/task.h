@@ -37,6 +37,12 @@ struct Selection {
   bool last_epoch = false;
 };
 
+// Which share of the training examples a task trains on: the examples i with
+// i % count == index (one rank's share in data parallel training; {0, 1}: all of them).
+struct Shard {
+  int index = 0, count = 1;
+};
+
 class Task {
  public:
   virtual ~Task() = default;

@@ -9,6 +9,9 @@
 
 #include <cmath>
 
+#include "dist/communicator.h"
+#include "dist/data_parallel.h"
+#include "dist/world.h"
 #include "ripple/config.h"
 #include "ripple/error.h"
 #include "ripple/graph_classification.h"
@@ -39,6 +42,94 @@ json metric_json(const RunSummary& s, const std::string& name, const char* per_u
   json per = json::array();
   for (const UnitResult& r : s.units) per.push_back(unit_value(r, name));
   return {{"mean", s.mean(name)}, {"std", s.std(name)}, {per_unit, per}};
+}
+
+// This process's place in a distributed run: nothing for a single process.
+struct Group {
+  std::unique_ptr<dist::Communicator> comm;
+  std::unique_ptr<dist::DataParallel> strategy;
+  bool writes_files() const { return !comm || comm->rank() == 0; }
+  train::Synchronizer* synchronizer() const { return strategy.get(); }
+};
+
+// Every rank's hash of its resolved configuration against rank 0's.
+void agree_on_configuration(dist::Communicator& comm, const RunConfig& c) {
+  const std::string toml = Config(c).to_toml();
+  const at::Tensor bytes = at::from_blob(const_cast<char*>(toml.data()), {static_cast<int64_t>(toml.size())}, at::kByte);
+  const at::Tensor mine = at::tensor({static_cast<int64_t>(std::stoull(dist::tensor_hash(bytes), nullptr, 16))}, at::kLong);
+  const at::Tensor all = comm.all_gather(mine, dist::Traffic::control, "all-gather of the configuration hashes");
+  std::vector<int> differ;
+  for (int r = 1; r < comm.world_size(); ++r) {
+    if (all[r][0].item<int64_t>() != all[0][0].item<int64_t>()) differ.push_back(r);
+  }
+  if (!differ.empty()) {
+    throw InputError(fmt::format("rank {}: the resolved configuration of rank(s) {} differs from rank 0's; every rank "
+                                 "must be started with the same --config, --set and --seeds (compare `ripple config` "
+                                 "on each)", comm.rank(), fmt::join(differ, ", ")));
+  }
+}
+
+// Joins the group the environment names, if any. On a restart of the group (the launcher's
+// restart count > 0), `resume` becomes whether rank 0 holds this run unfinished in run_dir.
+Group join_group(const RunConfig& c, bool& resume, fs::path& run_dir, const TrainCallbacks& cb) {
+  Group g;
+  const std::optional<dist::WorldInfo> world = dist::world_from_environment();
+  if (!world || world->world_size == 1) return g;
+  if (c.task.kind != "node") {
+    throw SettingError("task.kind", fmt::format("distributed training (WORLD_SIZE={}) supports the node task so far; "
+                                                "run the {} task as a single process", world->world_size, c.task.kind));
+  }
+  if (resume) {
+    throw InputError(fmt::format("rank {}: --resume names a run directory on one machine; restart a distributed run "
+                                 "with the same command under ripple launch --max-restarts (or torchrun's), or "
+                                 "resume it as a single process", world->rank));
+  }
+  g.comm = std::make_unique<dist::Communicator>(
+      *world, std::chrono::milliseconds(static_cast<int64_t>(c.dist.timeout_s * 1000)));
+  agree_on_configuration(*g.comm, c);
+  run_dir = g.comm->share_from_rank0("run_dir", run_dir.string());
+  if (world->restart_count > 0) {
+    // A restarted group continues the run rank 0 holds, when it holds this run unfinished.
+    std::string verdict = "fresh";
+    if (g.comm->rank() == 0 && fs::exists(run_dir / "config.toml") && !fs::exists(run_dir / "summary.json")) {
+      verdict = train::read_file(run_dir / "config.toml") == Config(c).to_toml() ? "resume" : "differs";
+    }
+    verdict = g.comm->share_from_rank0("restart", verdict);
+    if (verdict == "differs") {
+      throw InputError(fmt::format("rank {}: restart {}: {} holds an unfinished run of another configuration",
+                                   world->rank, world->restart_count, run_dir.string()));
+    }
+    resume = verdict == "resume";
+  }
+  g.strategy = std::make_unique<dist::DataParallel>(*g.comm, c.dist, cb.on_message);
+  if (cb.on_joined_group) cb.on_joined_group(world->rank, world->world_size, run_dir);
+  return g;
+}
+
+// summary.json's `dist` section: the traffic of every rank together.
+json dist_json(const RunConfig& c, const Group& g) {
+  const dist::TrafficStats& mine = g.comm->stats();
+  at::Tensor totals = at::zeros({dist::kTrafficKinds + 2}, at::kDouble);
+  for (int k = 0; k < dist::kTrafficKinds; ++k) totals[k] = mine.bytes[k];
+  totals[dist::kTrafficKinds] = static_cast<double>(mine.collectives);
+  totals[dist::kTrafficKinds + 1] = mine.ms;
+  g.comm->all_reduce_sum(totals, dist::Traffic::control, "all-reduce of the traffic counters");
+  json bytes = {{"total", 0.0}};
+  double total = 0;
+  for (int k = 0; k < dist::kTrafficKinds; ++k) {
+    bytes[dist::traffic_name(static_cast<dist::Traffic>(k))] = totals[k].item<double>();
+    total += totals[k].item<double>();
+  }
+  bytes["total"] = total;
+  const int n = g.comm->world_size();
+  return {{"world_size", n},
+          {"strategy", c.dist.strategy},
+          {"bytes", bytes},
+          {"bytes_counted_as", "sent by all ranks together, under the ring algorithms (all-reduce 2(N-1)/N of the "
+                               "tensor per rank)"},
+          {"collectives_per_rank", totals[dist::kTrafficKinds].item<double>() / n},
+          {"collective_ms_per_rank", totals[dist::kTrafficKinds + 1].item<double>() / n},
+          {"parameter_hash", g.strategy->parameter_hashes()}};
 }
 
 json summary_json(const RunConfig& c, const RunSummary& s) {
@@ -80,18 +171,21 @@ json summary_json(const RunConfig& c, const RunSummary& s) {
 // i's task.
 template <typename MakeTask>
 RunSummary run_seeds(const RunConfig& c, const char* task_name, const fs::path& run_dir, const TrainCallbacks& cb,
-                     const MakeTask& make_task) {
+                     const Group& group, const MakeTask& make_task) {
   RunSummary summary;
   summary.task = task_name;
   int64_t epochs_this_process = 0;
   for (int64_t i = 0; i < c.train.seeds; ++i) {
-    const fs::path dir = run_dir / fmt::format("seed-{}", i);
+    const fs::path dir = group.writes_files() ? run_dir / fmt::format("seed-{}", i) : fs::path();
     UnitResult r;
-    if (fs::exists(dir / "result.json")) {
-      r = train::read_unit_result(dir, i);
+    bool done = !dir.empty() && fs::exists(dir / "result.json");
+    if (group.comm) done = group.comm->share_from_rank0(fmt::format("seed-{}-done", i), done ? "yes" : "no") == "yes";
+    if (done) {
+      if (!dir.empty()) r = train::read_unit_result(dir, i);  // the other ranks write no summary
     } else {
       auto task = make_task(i);
-      r = train::train_unit(task, c.train, i, static_cast<uint64_t>(c.train.seed + i), dir, cb, epochs_this_process);
+      r = train::train_unit(task, c.train, i, static_cast<uint64_t>(c.train.seed + i), dir, cb, epochs_this_process,
+                            group.synchronizer());
     }
     if (cb.on_unit_done) cb.on_unit_done(r);
     summary.units.push_back(std::move(r));
@@ -120,10 +214,13 @@ double RunSummary::std(const std::string& metric) const {
   return std::sqrt(t / (task == "graph_classification" ? n : n - 1));
 }
 
-RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resume, const TrainCallbacks& cb) {
+RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir, bool resume, const TrainCallbacks& cb) {
   validate_run_config(c);
   const bool graph = c.task.kind == "graph", link = c.task.kind == "link", recommend = c.task.kind == "recommend";
-  if (!resume && fs::exists(run_dir / "summary.json")) {
+  fs::path run_dir = requested_run_dir;
+  const Group group = join_group(c, resume, run_dir, cb);  // may turn a restart into a resume
+  const bool writer = group.writes_files();
+  if (writer && !resume && fs::exists(run_dir / "summary.json")) {
     throw InputError(fmt::format("{}: already holds a finished run; choose another --run-dir", run_dir.string()));
   }
   set_intra_op_threads(c.train.threads);
@@ -147,7 +244,7 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resu
     node_data = train::prepare_node_data(c);
     NodeModel probe(c.model, node_data.dataset.num_features(), node_data.dataset.num_classes);
   }
-  if (!resume) {
+  if (writer && !resume) {
     if (fs::exists(run_dir / "config.toml")) {
       throw InputError(fmt::format("{}: holds an unfinished run; continue it with --resume {}", run_dir.string(),
                                    run_dir.string()));
@@ -159,19 +256,22 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& run_dir, bool resu
   if (graph) {
     summary = cross_validate(graph_data, c, cb, run_dir);
   } else if (recommend) {
-    summary = run_seeds(c, "recommendation", run_dir, cb,
+    summary = run_seeds(c, "recommendation", run_dir, cb, group,
                         [&](int64_t) { return tasks::RecommendationTask(c, recommend_data); });
   } else if (link) {
-    summary = run_seeds(c, "link_prediction", run_dir, cb, [&](int64_t i) {
+    summary = run_seeds(c, "link_prediction", run_dir, cb, group, [&](int64_t i) {
       const bool own = tasks::split_per_seed(c) && i > 0;
       return tasks::LinkPredictionTask(c, own ? tasks::prepare_link_data(c, static_cast<uint64_t>(c.train.seed + i))
                                               : link_data);
     });
   } else {
-    summary = run_seeds(c, "node_classification", run_dir, cb,
-                        [&](int64_t) { return tasks::NodeClassificationTask(c, node_data); });
+    const train::Shard shard = group.comm ? train::Shard{group.comm->rank(), group.comm->world_size()} : train::Shard{};
+    summary = run_seeds(c, "node_classification", run_dir, cb, group,
+                        [&](int64_t) { return tasks::NodeClassificationTask(c, node_data, shard); });
   }
-  train::write_file_atomic(run_dir / "summary.json", summary_json(c, summary).dump(2) + "\n");
+  json out = summary_json(c, summary);
+  if (group.comm) out["dist"] = dist_json(c, group);  // a collective: every rank takes part
+  if (writer) train::write_file_atomic(run_dir / "summary.json", out.dump(2) + "\n");
   return summary;
 }
 

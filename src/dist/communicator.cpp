@@ -1,0 +1,186 @@
+// The c10d process group behind Ripple's communication layer. See src/dist/communicator.h.
+// This is the one file that includes c10d's headers (compiled with USE_C10D_GLOO).
+#include "dist/communicator.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cstdlib>
+#include <thread>
+
+#include "ripple/error.h"
+
+namespace ripple::dist {
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+// The network device Gloo binds: the interface GLOO_SOCKET_IFNAME names (as in PyTorch), the
+// loopback address when the whole group is on this machine, else this host's address.
+std::shared_ptr<::gloo::transport::Device> gloo_device(const WorldInfo& w) {
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname) {
+    return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
+  }
+  if (is_loopback(w.master_addr)) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+// The first line of a c10d/Gloo message (their messages carry a C++ backtrace after it).
+std::string first_line(const std::string& s) {
+  const size_t nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+}  // namespace
+
+const char* traffic_name(Traffic kind) {
+  switch (kind) {
+    case Traffic::gradients: return "gradients";
+    case Traffic::parameters: return "parameters";
+    case Traffic::features: return "features";
+    case Traffic::halo: return "halo";
+    case Traffic::control: return "control";
+  }
+  return "unknown";
+}
+
+double TrafficStats::total_bytes() const {
+  double t = 0;
+  for (const double b : bytes) t += b;
+  return t;
+}
+
+struct Communicator::Impl {
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+};
+
+Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds timeout)
+    : world_(world), impl_(std::make_unique<Impl>()) {
+  const std::string where = fmt::format("{}:{}", world.master_addr, world.master_port);
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<uint16_t>(world.master_port);
+  options.isServer = world.rank == 0 && !world.agent_serves_store;
+  options.numWorkers = world.world_size;
+  options.waitWorkers = false;
+  options.timeout = timeout;
+  try {
+    impl_->store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
+  } catch (const std::exception& e) {
+    throw InputError(options.isServer
+                         ? fmt::format("rank 0: cannot serve the rendezvous at {} (MASTER_ADDR:MASTER_PORT): {}; "
+                                       "is the port in use, or the address not this machine's?", where,
+                                       first_line(e.what()))
+                         : fmt::format("rank {}: cannot reach rank 0's rendezvous at {} (MASTER_ADDR:MASTER_PORT) "
+                                       "within {} s: {}", world.rank, where, timeout.count() / 1000.0,
+                                       first_line(e.what())));
+  }
+  // A restarted group rendezvouses under its own prefix.
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>(fmt::format("ripple/{}", world.restart_count), impl_->store);
+  auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
+  try {
+    gloo->devices.push_back(gloo_device(world));
+    gloo->threads = 2;
+    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, world.rank, world.world_size, gloo);
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {} of {}: joining the process group at {} failed (did every rank "
+                                       "start?): {}", world.rank, world.world_size, where, first_line(e.what())));
+  }
+}
+
+Communicator::~Communicator() = default;
+
+void Communicator::count(Traffic kind, double bytes, std::chrono::steady_clock::time_point start) {
+  stats_.bytes[static_cast<int>(kind)] += bytes;
+  stats_.collectives += 1;
+  stats_.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+template <typename Run>
+void Communicator::run_collective(const std::string& what, const Run& run) {
+  try {
+    run()->wait();
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: {} failed: {}{}", rank(), what, first_line(e.what()), census()));
+  }
+}
+
+std::string Communicator::census() {
+  // Every survivor of a failed collective checks in under one key; who has not within the
+  // window is the lost peer. The store lives in rank 0, so rank 0's loss ends the census.
+  const auto window = std::chrono::milliseconds(500);
+  const std::string prefix = fmt::format("ripple/{}/census/", world_.restart_count);
+  std::vector<int> missing;
+  try {
+    impl_->store->set(prefix + std::to_string(rank()), std::vector<uint8_t>{1});
+    const auto deadline = std::chrono::steady_clock::now() + window;
+    for (;;) {
+      missing.clear();
+      for (int r = 0; r < world_size(); ++r) {
+        if (!impl_->store->check({prefix + std::to_string(r)})) missing.push_back(r);
+      }
+      if (missing.empty() || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } catch (const std::exception&) {
+    return "; no census of the other ranks: rank 0's store (the rendezvous) no longer answers, so rank 0 has ended";
+  }
+  if (missing.empty()) return "";
+  return fmt::format("; rank(s) {} did not answer within {} ms (lost: dead, stopped or cut off)", fmt::join(missing, ", "),
+                     window.count());
+}
+
+void Communicator::all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<at::Tensor> tensors = {tensor};
+  run_collective(what, [&] { return impl_->group->allreduce(tensors); });
+  const double n = world_size();
+  count(kind, 2 * (n - 1) / n * static_cast<double>(tensor.nbytes()), start);
+}
+
+void Communicator::broadcast(const at::Tensor& tensor, int root, Traffic kind, const std::string& what) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<at::Tensor> tensors = {tensor};
+  c10d::BroadcastOptions options;
+  options.rootRank = root;
+  run_collective(what, [&] { return impl_->group->broadcast(tensors, options); });
+  const double n = world_size();
+  count(kind, (n - 1) / n * static_cast<double>(tensor.nbytes()), start);
+}
+
+at::Tensor Communicator::all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<at::Tensor> input = {tensor.contiguous()};
+  std::vector<std::vector<at::Tensor>> output(1);
+  for (int r = 0; r < world_size(); ++r) output[0].push_back(at::empty_like(input[0]));
+  run_collective(what, [&] { return impl_->group->allgather(output, input); });
+  count(kind, (world_size() - 1) * static_cast<double>(tensor.nbytes()), start);
+  return at::stack(output[0]);
+}
+
+std::string Communicator::share_from_rank0(const std::string& key, const std::string& value) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string full = fmt::format("ripple/{}/{}", world_.restart_count, key);
+  std::string out;
+  try {
+    if (rank() == 0) {
+      impl_->store->set(full, std::vector<uint8_t>(value.begin(), value.end()));
+      out = value;
+    } else {
+      const std::vector<uint8_t> got = impl_->store->get(full);
+      out.assign(got.begin(), got.end());
+    }
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: sharing {} from rank 0 failed: {}", rank(), key, first_line(e.what())));
+  }
+  count(Traffic::control, rank() == 0 ? static_cast<double>(value.size()) * (world_size() - 1) : 0.0, start);
+  return out;
+}
+
+}  // namespace ripple::dist

@@ -1,0 +1,81 @@
+// Ripple's communication layer over c10d (internal): one process group per run, the
+// collectives the strategies use, and a count of the bytes each rank sends, by kind.
+//
+// Joining: rank 0 serves a TCPStore at MASTER_ADDR:MASTER_PORT (under torchrun, its agent
+// does), every rank connects to it
+// and the ranks build a Gloo process group (ProcessGroupGloo, TCP) through it. The store's
+// keys carry a prefix, so a later group (after a lost peer) can rendezvous on the same store.
+//
+// Bytes are counted per rank as what the bandwidth-optimal ring algorithms send, the ones
+// Gloo's and NCCL's large collectives use: an all-reduce of S bytes over N ranks sends
+// 2 (N-1)/N S, an all-gather of S bytes per rank (N-1) S, a broadcast of S bytes
+// (N-1)/N S on average. The TCP headers and Gloo's own handshakes are not counted.
+//
+// Errors: the constructor throws InputError when rank 0 cannot serve the rendezvous (a port
+// in use, an address not of this machine) or a rank cannot reach it, and DistributedError
+// when a peer does not join within the timeout. A collective that fails (a peer died,
+// stopped or timed out) throws DistributedError naming this rank, `what` it was doing and
+// the ranks that did not answer a census through the store (within 0.5 s); the group is
+// unusable afterwards.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dist/world.h"
+
+namespace ripple::dist {
+
+// What a collective carries, for the byte counters.
+enum class Traffic { gradients, parameters, features, halo, control };
+inline constexpr int kTrafficKinds = 5;
+const char* traffic_name(Traffic kind);
+
+struct TrafficStats {
+  std::array<double, kTrafficKinds> bytes{};  // by Traffic
+  int64_t collectives = 0;
+  double ms = 0;  // wall time inside collectives, waiting included
+  double total_bytes() const;
+};
+
+class Communicator {
+ public:
+  Communicator(const WorldInfo& world, std::chrono::milliseconds timeout);
+  ~Communicator();
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
+  int rank() const { return world_.rank; }
+  int world_size() const { return world_.world_size; }
+  const WorldInfo& world() const { return world_; }
+
+  // In place: the element-wise sum over the ranks. `tensor` must be contiguous.
+  void all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what);
+  // In place: rank `root`'s values on every rank.
+  void broadcast(const at::Tensor& tensor, int root, Traffic kind, const std::string& what);
+  // Every rank's `tensor`, stacked: [world_size, tensor.sizes()...].
+  at::Tensor all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what);
+  // Rank 0's `value` on every rank (through the store; control bytes).
+  std::string share_from_rank0(const std::string& key, const std::string& value);
+
+  const TrafficStats& stats() const { return stats_; }
+
+ private:
+  struct Impl;
+  WorldInfo world_;
+  TrafficStats stats_;
+  std::unique_ptr<Impl> impl_;
+  void count(Traffic kind, double bytes, std::chrono::steady_clock::time_point start);
+  // Runs a c10d collective and waits; a failure becomes a DistributedError naming `what`.
+  template <typename Run>
+  void run_collective(const std::string& what, const Run& run);
+  // After a failed collective: which ranks no longer answer, as a clause for the message.
+  std::string census();
+};
+
+}  // namespace ripple::dist

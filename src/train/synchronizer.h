@@ -1,0 +1,48 @@
+// The distributed side of the training loop (internal): what the one loop (train/loop.h)
+// asks of a strategy that trains one model across processes. A single process has none.
+//
+// Every rank runs the same loop on its own share of the examples. The loop calls, in order:
+// begin_unit once, after the writing rank has loaded the unit's checkpoint if it had one
+// (every rank then takes that rank's parameters, optimizer and loop state), synchronize_step
+// after each backward (also after a rank's own batches ran out, with zero examples, until
+// every rank's are out), agree_on_metrics after each evaluation (on the ranks where
+// evaluates_here(); so model selection and early stopping decide the same on every rank),
+// and end_unit once. Implementations throw
+// DistributedError naming the rank and the step when a peer is lost.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "ripple/trainer.h"
+#include "train/checkpoint.h"
+#include "train/flat_adam.h"
+
+namespace ripple::train {
+
+// One step's totals over every rank.
+struct StepTotals {
+  int64_t examples = 0;  // 0: every rank's epoch is over (the step is not taken)
+  double loss_sum = 0;   // sum over the examples of their loss
+};
+
+class Synchronizer {
+ public:
+  virtual ~Synchronizer() = default;
+  virtual void begin_unit(torch::nn::Module& model, FlatAdam& optimizer, TrainState& state,
+                          const std::filesystem::path& checkpoint, int64_t unit) = 0;
+  // After backward: `examples` and `loss_sum` are this rank's (0 when its batches ran out,
+  // its gradient then being zero). Leaves in the optimizer's gradient what the update uses.
+  virtual StepTotals synchronize_step(FlatAdam& optimizer, int64_t examples, double loss_sum, int64_t epoch,
+                                      int64_t step) = 0;
+  // Whether this rank runs the task's evaluation; agree_on_metrics then gives every rank
+  // the metrics.
+  virtual bool evaluates_here() const = 0;
+  virtual void agree_on_metrics(Metrics& metrics, int64_t epoch) = 0;
+  virtual void end_unit(FlatAdam& optimizer, int64_t unit) = 0;
+};
+
+}  // namespace ripple::train

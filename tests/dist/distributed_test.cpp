@@ -1,0 +1,293 @@
+// Distributed training through the binary: `ripple launch` ranks on loopback (Gloo).
+// Data parallel full-batch GCN on 2 and 4 ranks ends where one process ends (parameters
+// to float reassociation, identical test accuracy, bit-identical across ranks), with its
+// traffic in summary.json; ranks started with different configurations, a rank killed
+// with SIGKILL and a rank stopped with SIGSTOP each end the whole group with a diagnosis
+// and no process left behind.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "ripple/config.h"
+#include "ripple/model.h"
+#include "ripple/trainer.h"
+#include "support/cli.h"
+#include "train/checkpoint.h"
+#include "train/loop.h"
+
+namespace ripple {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Full-batch GCN on Cora for `epochs` steps, one intra-op thread per rank.
+std::string gcn_args(int epochs, const std::string& extra = "") {
+  return fmt::format("train --config {} --set dataset.path={} --set train.epochs={} --set train.patience=0 "
+                     "--set train.threads=1 {}",
+                     testing::source_path("examples/cora_gcn.toml"), testing::source_path("data/cora"), epochs, extra);
+}
+
+// The parameters after the last epoch (checkpoint.pt of seed 0), flattened in name order.
+at::Tensor final_parameters(const fs::path& run_dir) {
+  const RunConfig c = read_run_config(run_dir);
+  NodeModel model(c.model, 1433, 7);
+  train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
+  train::TrainState state;
+  train::load_checkpoint(run_dir / "seed-0" / "checkpoint.pt", *model, optimizer, state);
+  EXPECT_EQ(state.epoch, c.train.epochs);
+  return optimizer.flat_params().clone();
+}
+
+TEST(DataParallel, FullBatchGcnOnTwoAndFourRanksEqualsOneProcess) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-gcn");
+  const auto one = testing::run_ripple(gcn_args(50, "--run-dir " + (tmp / "one").string()));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const at::Tensor reference = final_parameters(tmp / "one");
+  const json one_summary = json::parse(read(tmp / "one" / "summary.json"));
+  EXPECT_FALSE(one_summary.contains("dist"));
+  for (const int ranks : {2, 4}) {
+    SCOPED_TRACE(fmt::format("{} ranks", ranks));
+    const fs::path dir = tmp / fmt::format("ranks-{}", ranks);
+    const auto r = testing::run_ripple(fmt::format("launch --nproc {} -- {}", ranks, gcn_args(50, "--run-dir " + dir.string())));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const at::Tensor params = final_parameters(dir);
+    EXPECT_LT((params - reference).abs().max().item<double>(), 1e-5);
+    const json s = json::parse(read(dir / "summary.json"));
+    EXPECT_EQ(s["metrics"]["test_acc"]["mean"], one_summary["metrics"]["test_acc"]["mean"]);
+    // Traffic: per step, every rank all-reduces the gradient once (2 (N-1)/N of it under the
+    // ring count) and two doubles of step totals.
+    const json& d = s["dist"];
+    EXPECT_EQ(d["world_size"], ranks);
+    EXPECT_EQ(d["strategy"], "ddp");
+    const double n = ranks, ring = 2 * (n - 1) / n;
+    const double gradient_bytes = 4.0 * static_cast<double>(params.numel());
+    EXPECT_DOUBLE_EQ(d["bytes"]["gradients"].get<double>(), 50 * n * ring * gradient_bytes);
+    EXPECT_DOUBLE_EQ(d["bytes"]["parameters"].get<double>(), n * (n - 1) / n * gradient_bytes);
+    EXPECT_GT(d["bytes"]["control"].get<double>(), 0);
+    EXPECT_EQ(d["bytes"]["halo"].get<double>(), 0);
+    EXPECT_DOUBLE_EQ(d["bytes"]["total"].get<double>(),
+                     d["bytes"]["gradients"].get<double>() + d["bytes"]["parameters"].get<double>() +
+                         d["bytes"]["control"].get<double>());
+    ASSERT_EQ(d["parameter_hash"].size(), 1u);
+    // Every other rank logged the same hash into its log beside the run directory.
+    const std::string hash = d["parameter_hash"][0];
+    for (int rank = 1; rank < ranks; ++rank) {
+      const std::string log = read(dir / fmt::format("rank-{}.log", rank));
+      EXPECT_NE(log.find(fmt::format("rank {}: unit 0 parameters hash {}", rank, hash)), std::string::npos) << log;
+    }
+    EXPECT_FALSE(fs::exists(dir / "seed-0" / "rank-1.log"));
+  }
+}
+
+// Starts `ripple <args>` with `env` added, output to `log`; returns its pid.
+pid_t spawn_ripple(const std::string& args, const std::vector<std::string>& env, const fs::path& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
+    const std::string cmd = fmt::format("exec {} {} > {} 2>&1", RIPPLE_BINARY, args, log.string());
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool alive(pid_t pid) { return kill(pid, 0) == 0; }
+
+TEST(DataParallel, RanksWithDifferentConfigurationsAllExitTwoNamingTheRank) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-mismatch");
+  const std::vector<std::string> common = {"WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=29731"};
+  std::vector<std::string> env0 = common, env1 = common;
+  env0.push_back("RANK=0");
+  env1.push_back("RANK=1");
+  const std::string run = "--run-dir " + (tmp / "run").string();
+  const pid_t a = spawn_ripple(gcn_args(5, run), env0, tmp / "rank0.txt");
+  const pid_t b = spawn_ripple(gcn_args(5, run + " --set model.hidden=32"), env1, tmp / "rank1.txt");
+  EXPECT_EQ(wait_exit_code(a), 2) << read(tmp / "rank0.txt");
+  EXPECT_EQ(wait_exit_code(b), 2) << read(tmp / "rank1.txt");
+  EXPECT_NE(read(tmp / "rank0.txt").find("rank 0: the resolved configuration of rank(s) 1 differs from rank 0's"),
+            std::string::npos) << read(tmp / "rank0.txt");
+  EXPECT_FALSE(fs::exists(tmp / "run" / "summary.json"));
+}
+
+TEST(DataParallel, BadEnvironmentAndLaunchArgumentsExitTwo) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-bad-env");
+  auto r = testing::run_ripple(gcn_args(5, "--run-dir " + (tmp / "a").string()), "WORLD_SIZE=2 RANK=2 ");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("RANK=\"2\": expected an integer in 0..1"), std::string::npos) << r.output;
+  r = testing::run_ripple(gcn_args(5, "--run-dir " + (tmp / "b").string()), "WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 ");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("MASTER_PORT is not set"), std::string::npos) << r.output;
+  r = testing::run_ripple("launch --nproc 2 --master nowhere -- " + gcn_args(5));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("expected HOST:PORT"), std::string::npos) << r.output;
+  r = testing::run_ripple("launch --nproc 2 --nnodes 2 -- " + gcn_args(5));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("needs --master"), std::string::npos) << r.output;
+  // Both ranks fail at start-up (a missing dataset): the launcher returns their code.
+  r = testing::run_ripple("launch --nproc 2 -- " + gcn_args(5, "--set dataset.path=/nonexistent --run-dir " +
+                                                                     (tmp / "c").string()));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+TEST(DataParallel, RunsUnderTorchrun) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-torchrun");
+  // Debian's torchrun (torch 1.13) needs --redirects and --tee to start; its agent serves the
+  // store, which the ranks then join as clients.
+  const std::string cmd = fmt::format(
+      "/usr/bin/python3 -m torch.distributed.run --standalone --nproc_per_node 2 --no_python --redirects 1 --tee 1 "
+      "{} {} > {} 2>&1", RIPPLE_BINARY, gcn_args(20, "--run-dir " + (tmp / "run").string()), (tmp / "out.txt").string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read(tmp / "out.txt");
+  const json s = json::parse(read(tmp / "run" / "summary.json"));
+  EXPECT_EQ(s["dist"]["world_size"], 2);
+  EXPECT_TRUE(fs::exists(tmp / "run" / "rank-1.log"));
+}
+
+TEST(DataParallel, PortInUseExitsTwoNamingRankZero) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-port");
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const int port = ntohs(a.sin_port);
+  const auto r = testing::run_ripple(fmt::format("launch --nproc 2 --grace 1 --master 127.0.0.1:{} -- {}", port,
+                                                 gcn_args(5, "--set dist.timeout_s=5 --run-dir " + (tmp / "run").string())));
+  close(fd);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(fmt::format("rank 0: cannot serve the rendezvous at 127.0.0.1:{}", port)), std::string::npos)
+      << r.output;
+}
+
+// The launcher's "rank R of N pid P" lines in `log`, by rank.
+std::map<int, pid_t> rank_pids(const fs::path& log, int ranks) {
+  std::map<int, pid_t> pids;
+  for (int i = 0; i < 500 && static_cast<int>(pids.size()) < ranks; ++i) {
+    const std::string text = read(log);
+    const std::regex line(R"(rank (\d+) of \d+ pid (\d+))");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), line); it != std::sregex_iterator(); ++it) {
+      pids[std::stoi((*it)[1])] = static_cast<pid_t>(std::stol((*it)[2]));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pids;
+}
+
+// A 3-rank launch of a long run; waits until rank 0 has finished `epochs` epochs.
+struct LongRun {
+  pid_t launcher;
+  std::map<int, pid_t> ranks;
+  fs::path log;
+};
+
+LongRun start_long_run(const fs::path& tmp, const std::string& extra) {
+  LongRun run;
+  run.log = tmp / "launch.txt";
+  const fs::path dir = tmp / "run";
+  run.launcher = spawn_ripple("launch --nproc 3 --grace 1 -- " + gcn_args(100000, extra + " --run-dir " + dir.string()),
+                              {}, run.log);
+  run.ranks = rank_pids(run.log, 3);
+  const fs::path metrics = dir / "seed-0" / "metrics.jsonl";
+  for (int i = 0; i < 1500; ++i) {
+    if (fs::exists(metrics) && read(metrics).size() > 2000) break;  // a few epochs done
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return run;
+}
+
+TEST(LostWorker, KilledRankEndsTheGroupWithEveryProcessGone) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-kill");
+  LongRun run = start_long_run(tmp, "");
+  ASSERT_EQ(run.ranks.size(), 3u) << read(run.log);
+  const auto killed = Clock::now();
+  kill(run.ranks[1], SIGKILL);
+  const int code = wait_exit_code(run.launcher);
+  const double seconds = std::chrono::duration<double>(Clock::now() - killed).count();
+  const std::string log = read(run.log);
+  EXPECT_NE(code, 0) << log;
+  EXPECT_LT(seconds, 10) << log;
+  for (const auto& [rank, pid] : run.ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
+  // The launcher may tear the survivors down before they notice the lost peer themselves.
+  EXPECT_NE(log.find("rank 1 was killed by signal 9"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(tmp / "run" / "summary.json"));
+}
+
+TEST(LostWorker, StoppedRankIsReportedWithinTheTimeoutAndTornDown) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-stop");
+  LongRun run = start_long_run(tmp, "--set dist.timeout_s=3");
+  ASSERT_EQ(run.ranks.size(), 3u) << read(run.log);
+  const auto stopped = Clock::now();
+  kill(run.ranks[2], SIGSTOP);
+  const int code = wait_exit_code(run.launcher);
+  const double seconds = std::chrono::duration<double>(Clock::now() - stopped).count();
+  const std::string log = read(run.log);
+  EXPECT_EQ(code, 4) << log;  // the survivors' DistributedError
+  // Reported within the timeout (3 s) + 1 s; the stopped rank killed after the 1 s grace.
+  EXPECT_LT(seconds, 3 + 1 + 1 + 1.5) << log;
+  EXPECT_NE(log.find("distributed error: rank 0:"), std::string::npos) << log;
+  // The survivors' census names the stopped rank.
+  EXPECT_NE(log.find("rank(s) 2 did not answer"), std::string::npos) << log;
+  for (const auto& [rank, pid] : run.ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
+}
+
+// A seed's result.json without its wall-clock fields.
+json result_without_time(const fs::path& p) {
+  json j = json::parse(read(p));
+  j.erase("epoch_ms_median");
+  j.erase("eval_ms_median");
+  return j;
+}
+
+TEST(LostWorker, KilledRankUnderMaxRestartsResumesToTheUninterruptedResult) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-restart");
+  const auto args = [&](const std::string& name) {
+    return gcn_args(300, "--set train.checkpoint_every=20 --set model.hidden=64 --run-dir " + (tmp / name).string());
+  };
+  const auto full = testing::run_ripple("launch --nproc 3 -- " + args("full"));
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+
+  const fs::path log = tmp / "launch.txt";
+  const pid_t launcher = spawn_ripple("launch --nproc 3 --grace 1 --max-restarts 1 -- " + args("cut"), {}, log);
+  std::map<int, pid_t> ranks = rank_pids(log, 3);
+  ASSERT_EQ(ranks.size(), 3u) << read(log);
+  const fs::path ckpt = tmp / "cut" / "seed-0" / "checkpoint.pt";
+  for (int i = 0; i < 1500 && !fs::exists(ckpt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  kill(ranks[1], SIGKILL);
+  EXPECT_EQ(wait_exit_code(launcher), 0) << read(log);
+  const std::string text = read(log);
+  ASSERT_NE(text.find("restarting every rank (restart 1 of 1)"), std::string::npos) << text;
+  EXPECT_EQ(result_without_time(tmp / "full" / "seed-0" / "result.json"),
+            result_without_time(tmp / "cut" / "seed-0" / "result.json"));
+  EXPECT_TRUE(at::equal(final_parameters(tmp / "full"), final_parameters(tmp / "cut")));
+  const json s = json::parse(read(tmp / "cut" / "summary.json"));
+  EXPECT_EQ(s["dist"]["parameter_hash"], json::parse(read(tmp / "full" / "summary.json"))["dist"]["parameter_hash"]);
+}
+
+}  // namespace
+}  // namespace ripple
