@@ -87,8 +87,8 @@ at::Tensor LinkModelImpl::score(const at::Tensor& h, const at::Tensor& pairs, co
   return decoder_->at<nn::LinearImpl>(layers - 1).forward(x).squeeze(1);
 }
 
-LinkPredictionTask::LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data)
-    : config_(config), data_(std::move(data)) {}
+LinkPredictionTask::LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard)
+    : config_(config), data_(std::move(data)), shard_(shard) {}
 
 torch::nn::Module& LinkPredictionTask::build_model(uint64_t seed) {
   seed_ = seed;
@@ -104,7 +104,7 @@ void LinkPredictionTask::begin_epoch(int64_t epoch) {
   next_ = 0;
   model_->train();
   const uint64_t key = mix64(mix64(seed_ ^ 0x0DE5EEDull) + static_cast<uint64_t>(epoch));
-  order_ = shuffled_order(data_->dataset.train_edges.size(1), key);
+  order_ = shard_of(shuffled_order(data_->dataset.train_edges.size(1), key), shard_);
 }
 
 std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {
@@ -114,8 +114,8 @@ std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {
   const at::Tensor pos = data_->dataset.train_edges.index_select(1, order_.narrow(0, next_, size));
   next_ += size;
   ++batch_;
-  const uint64_t key = mix64(mix64(mix64(seed_ ^ 0x4E6A71FEull) + static_cast<uint64_t>(epoch_)) +
-                             static_cast<uint64_t>(batch_));
+  const uint64_t key = shard_key(mix64(mix64(mix64(seed_ ^ 0x4E6A71FEull) + static_cast<uint64_t>(epoch_)) +
+                                       static_cast<uint64_t>(batch_)), shard_);
   const at::Tensor neg = sample_negative_pairs(data_->dataset.num_nodes, pos, config_.link.negatives,
                                                config_.link.negative_mode == "per_source", key);
   nn::ForwardContext ctx{true, seed_, epoch_, 0, batch_};

@@ -63,7 +63,9 @@ TORCH_MODULE(LinkModel);
 
 class LinkPredictionTask : public train::Task {
  public:
-  LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data);
+  // `shard`: data parallel training; this rank trains on its share of the training
+  // interactions (tasks/shuffle.h: shard_of), evaluation covers all of them.
+  LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard = {});
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;
   std::optional<train::BatchLoss> next_batch() override;
@@ -75,6 +77,7 @@ class LinkPredictionTask : public train::Task {
   const RunConfig& config_;
   std::shared_ptr<LinkData> data_;
   LinkModel model_{nullptr};
+  train::Shard shard_;
   uint64_t seed_ = 0;
   int64_t epoch_ = 0, batch_ = 0, next_ = 0;
   at::Tensor order_;  // int64 [E]: this epoch's order of the training edges

@@ -1,5 +1,6 @@
 // Node classification on the training loop. See src/tasks/node_task.h.
 #include "tasks/node_task.h"
+#include "tasks/shuffle.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/loss.h>
@@ -16,9 +17,9 @@ double accuracy(const at::Tensor& logits, const at::Tensor& labels, const at::Te
 }  // namespace
 
 NodeClassificationTask::NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard)
-    : config_(config), data_(data) {
+    : config_(config), data_(data), shard_(shard) {
   const NodeDataset& ds = data_.dataset;
-  train_idx_ = shard.count == 1 ? ds.train_idx : ds.train_idx.slice(0, shard.index, ds.train_idx.numel(), shard.count).contiguous();
+  train_idx_ = shard_of(ds.train_idx, shard);
   train_labels_ = ds.labels.index_select(0, train_idx_);
   if (data_.minibatch) {
     blocks_ = train::make_block_context(config.model.name, config.dataset.normalize_features, ds.graph);
@@ -32,7 +33,7 @@ torch::nn::Module& NodeClassificationTask::build_model(uint64_t seed) {
   if (data_.minibatch) {
     const NodeDataset& ds = data_.dataset;
     loader_ = std::make_unique<NeighborLoader>(ds.graph, ds.features, ds.labels, train_idx_,
-                                               train::loader_options(config_.sampler, seed));
+                                               train::loader_options(config_.sampler, shard_key(seed, shard_)));
   }
   return *model_;
 }

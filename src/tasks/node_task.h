@@ -7,7 +7,8 @@
 // layer-wise inference over the full graph (train/minibatch.h).
 //
 // A shard (data parallel training) trains on its share of the training nodes: every
-// shard.count-th, from shard.index; evaluation covers every node.
+// shard.count-th, from shard.index, with its own sampling stream; evaluation covers every
+// node.
 //
 // NodeData is loaded once per run and shared by every seed's task. Errors (a model without
 // block support, a fanout count unlike the layer count) throw SettingError naming the field.
@@ -37,6 +38,7 @@ class NodeClassificationTask : public train::Task {
   const RunConfig& config_;
   train::NodeData& data_;
   at::Tensor train_idx_, train_labels_;  // this shard's training nodes
+  train::Shard shard_;
   train::BlockContext blocks_;  // sampled runs
   std::unique_ptr<NeighborLoader> loader_;
   NodeModel model_{nullptr};

@@ -82,7 +82,9 @@ TORCH_MODULE(LightGCN);
 
 class RecommendationTask : public train::Task {
  public:
-  RecommendationTask(const RunConfig& config, std::shared_ptr<RecommendData> data);
+  // `shard`: data parallel training; this rank trains on its share of the training
+  // interactions (tasks/shuffle.h: shard_of), evaluation covers all of them.
+  RecommendationTask(const RunConfig& config, std::shared_ptr<RecommendData> data, train::Shard shard = {});
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;
   std::optional<train::BatchLoss> next_batch() override;
@@ -96,6 +98,7 @@ class RecommendationTask : public train::Task {
   const RunConfig& config_;
   std::shared_ptr<RecommendData> data_;
   LightGCN model_{nullptr};
+  train::Shard shard_;
   uint64_t seed_ = 0;
   int64_t epoch_ = 0, batch_ = 0, next_ = 0;
   at::Tensor order_;  // int64 [train interactions]: this epoch's order

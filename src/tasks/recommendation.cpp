@@ -65,8 +65,9 @@ at::Tensor LightGCNImpl::propagate_rows(const Graph& graph, const at::Tensor& we
   return lightgcn_propagate_rows(graph, weights, embedding_, rows, layers_);
 }
 
-RecommendationTask::RecommendationTask(const RunConfig& config, std::shared_ptr<RecommendData> data)
-    : config_(config), data_(std::move(data)) {}
+RecommendationTask::RecommendationTask(const RunConfig& config, std::shared_ptr<RecommendData> data,
+                                       train::Shard shard)
+    : config_(config), data_(std::move(data)), shard_(shard) {}
 
 torch::nn::Module& RecommendationTask::build_model(uint64_t seed) {
   seed_ = seed;
@@ -82,7 +83,8 @@ void RecommendationTask::begin_epoch(int64_t epoch) {
   batch_ = 0;
   next_ = 0;
   model_->train();
-  order_ = shuffled_order(data_->pairs.size(1), mix64(mix64(seed_ ^ 0xB9A5EEDull) + static_cast<uint64_t>(epoch)));
+  order_ = shard_of(shuffled_order(data_->pairs.size(1), mix64(mix64(seed_ ^ 0xB9A5EEDull) + static_cast<uint64_t>(epoch))),
+                    shard_);
 }
 
 std::optional<train::BatchLoss> RecommendationTask::next_batch() {
@@ -94,8 +96,8 @@ std::optional<train::BatchLoss> RecommendationTask::next_batch() {
   ++batch_;
   const InteractionDataset& d = data_->dataset;
   const at::Tensor users = pos_pairs[0].contiguous();
-  const uint64_t key = mix64(mix64(mix64(seed_ ^ 0xB9A4E6ull) + static_cast<uint64_t>(epoch_)) +
-                             static_cast<uint64_t>(batch_));
+  const uint64_t key = shard_key(mix64(mix64(mix64(seed_ ^ 0xB9A4E6ull) + static_cast<uint64_t>(epoch_)) +
+                                       static_cast<uint64_t>(batch_)), shard_);
   const int64_t negatives = config_.recommend.negatives;
   const at::Tensor neg = sample_negative_items(d.train, d.num_items, users.repeat_interleave(negatives), key);
   if (config_.model.name == "ultragcn") {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "ripple/nn/context.h"
+#include "train/task.h"
 
 namespace ripple::tasks {
 
@@ -21,6 +22,21 @@ inline at::Tensor shuffled_order(int64_t n, uint64_t key) {
     std::swap(p[i], p[j]);
   }
   return out;
+}
+
+// A shard's part of an epoch's `order`: every shard.count-th example from shard.index. With
+// batches of B per shard, batch j of the shards together holds exactly examples
+// [j B count, (j + 1) B count) of `order`: one process's batch j of size B * count.
+inline at::Tensor shard_of(const at::Tensor& order, train::Shard shard) {
+  if (shard.count == 1) return order;
+  return order.slice(0, shard.index, order.numel(), shard.count).contiguous();
+}
+
+// A random-stream key of this shard: `key` itself for a single process (its streams, and
+// so its results, do not change), else mixed with the shard's index so that the shards'
+// draws (negatives) differ.
+inline uint64_t shard_key(uint64_t key, train::Shard shard) {
+  return shard.count == 1 ? key : nn::mix64(key ^ (0x5AD0000000000000ull + static_cast<uint64_t>(shard.index)));
 }
 
 }  // namespace ripple::tasks

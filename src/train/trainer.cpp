@@ -75,9 +75,10 @@ Group join_group(const RunConfig& c, bool& resume, fs::path& run_dir, const Trai
   Group g;
   const std::optional<dist::WorldInfo> world = dist::world_from_environment();
   if (!world || world->world_size == 1) return g;
-  if (c.task.kind != "node") {
-    throw SettingError("task.kind", fmt::format("distributed training (WORLD_SIZE={}) supports the node task so far; "
-                                                "run the {} task as a single process", world->world_size, c.task.kind));
+  if (c.task.kind == "graph") {
+    throw SettingError("task.kind", fmt::format("distributed training (WORLD_SIZE={}) supports the node, link and "
+                                                "recommend tasks so far; run graph classification as a single process",
+                                                world->world_size));
   }
   if (resume) {
     throw InputError(fmt::format("rank {}: --resume names a run directory on one machine; restart a distributed run "
@@ -252,20 +253,20 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
     fs::create_directories(run_dir);
     train::write_file_atomic(run_dir / "config.toml", Config(c).to_toml());
   }
+  const train::Shard shard = group.comm ? train::Shard{group.comm->rank(), group.comm->world_size()} : train::Shard{};
   RunSummary summary;
   if (graph) {
     summary = cross_validate(graph_data, c, cb, run_dir);
   } else if (recommend) {
     summary = run_seeds(c, "recommendation", run_dir, cb, group,
-                        [&](int64_t) { return tasks::RecommendationTask(c, recommend_data); });
+                        [&](int64_t) { return tasks::RecommendationTask(c, recommend_data, shard); });
   } else if (link) {
     summary = run_seeds(c, "link_prediction", run_dir, cb, group, [&](int64_t i) {
       const bool own = tasks::split_per_seed(c) && i > 0;
-      return tasks::LinkPredictionTask(c, own ? tasks::prepare_link_data(c, static_cast<uint64_t>(c.train.seed + i))
-                                              : link_data);
+      return tasks::LinkPredictionTask(
+          c, own ? tasks::prepare_link_data(c, static_cast<uint64_t>(c.train.seed + i)) : link_data, shard);
     });
   } else {
-    const train::Shard shard = group.comm ? train::Shard{group.comm->rank(), group.comm->world_size()} : train::Shard{};
     summary = run_seeds(c, "node_classification", run_dir, cb, group,
                         [&](int64_t) { return tasks::NodeClassificationTask(c, node_data, shard); });
   }

@@ -23,6 +23,7 @@
 #include "ripple/model.h"
 #include "ripple/trainer.h"
 #include "support/cli.h"
+#include "support/interaction_files.h"
 #include "train/checkpoint.h"
 #include "train/loop.h"
 
@@ -95,6 +96,35 @@ TEST(DataParallel, FullBatchGcnOnTwoAndFourRanksEqualsOneProcess) {
     }
     EXPECT_FALSE(fs::exists(dir / "seed-0" / "rank-1.log"));
   }
+}
+
+// Link prediction and recommendation train on their shards of the training interactions:
+// the runs learn, and each step all-reduces the whole gradient (for LightGCN the embedding
+// tables) once.
+TEST(DataParallel, LinkPredictionAndRecommendationTrainOnTwoRanks) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-tasks");
+  const auto link = testing::run_ripple(fmt::format(
+      "launch --nproc 2 -- train --config {} --set dataset.path={} --set train.epochs=100 --set train.threads=1 "
+      "--run-dir {}", testing::source_path("examples/cora_link_gcn.toml"), testing::source_path("data/cora"),
+      (tmp / "link").string()));
+  ASSERT_EQ(link.exit_code, 0) << link.output;
+  const json l = json::parse(read(tmp / "link" / "summary.json"));
+  EXPECT_GT(l["metrics"]["auc"]["mean"].get<double>(), 0.85);
+  EXPECT_EQ(l["dist"]["world_size"], 2);
+
+  const fs::path data = testing::gowalla_subset(tmp / "gowalla", 300, 800);
+  const auto rec = testing::run_ripple(fmt::format(
+      "launch --nproc 2 -- train --config {} --set dataset.path={} --set train.epochs=3 --set train.threads=1 "
+      "--set recommend.batch_size=512 --run-dir {}", testing::source_path("examples/gowalla_lightgcn.toml"),
+      data.string(), (tmp / "rec").string()));
+  ASSERT_EQ(rec.exit_code, 0) << rec.output;
+  const json r = json::parse(read(tmp / "rec" / "summary.json"));
+  EXPECT_GT(r["metrics"]["recall@20"]["mean"].get<double>(), 0.0);
+  const double table_bytes = 4.0 * 64 * (300 + 800);  // user and item embeddings, float32
+  const double per_step = 2 * 2 * (2 - 1) / 2.0 * table_bytes;  // 2 ranks, ring all-reduce
+  const double steps = r["dist"]["bytes"]["gradients"].get<double>() / per_step;
+  EXPECT_GT(steps, 0);
+  EXPECT_DOUBLE_EQ(steps, std::round(steps));
 }
 
 // Starts `ripple <args>` with `env` added, output to `log`; returns its pid.

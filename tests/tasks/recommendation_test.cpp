@@ -27,6 +27,7 @@
 #include "ripple/sample.h"
 #include "ripple/trainer.h"
 #include "support/cli.h"
+#include "support/interaction_files.h"
 #include "tasks/recommend_task.h"
 
 namespace fs = std::filesystem;
@@ -34,17 +35,9 @@ namespace fs = std::filesystem;
 namespace ripple {
 namespace {
 
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
-
-fs::path write_interactions(const fs::path& dir, const std::string& train, const std::string& test) {
-  fs::remove_all(dir);
-  write_text(dir / "train.txt", train);
-  write_text(dir / "test.txt", test);
-  return dir;
-}
+using testing::gowalla_subset;
+using testing::write_interactions;
+using testing::write_text;
 
 std::string load_error(const fs::path& dir) {
   try {
@@ -284,39 +277,6 @@ TEST(LightGCN, PropagationAndItsGradientEqualADenseReference) {
     EXPECT_TRUE(at::allclose(model->initial().grad().to(at::kDouble), expected_grad, 1e-5, 1e-6)) << layers;
     EXPECT_TRUE(at::allclose(model->propagate(d->graph, d->weights).to(at::kDouble), expected, 1e-5, 1e-6)) << layers;
   }
-}
-
-// The first `users` users and `items` items of data/gowalla (users left with no training
-// item dropped), as a small dataset in the same layout.
-fs::path gowalla_subset(const fs::path& dir, int64_t users, int64_t items) {
-  auto read = [](const std::string& path) {
-    std::map<int64_t, std::vector<int64_t>> out;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream s(line);
-      int64_t u = 0, i = 0;
-      if (!(s >> u)) continue;
-      while (s >> i) out[u].push_back(i);
-    }
-    return out;
-  };
-  const auto train = read(testing::source_path("data/gowalla/train.txt"));
-  const auto test = read(testing::source_path("data/gowalla/test.txt"));
-  std::ostringstream train_out, test_out;
-  for (int64_t u = 0; u < users; ++u) {
-    std::string a, b;
-    if (train.count(u)) {
-      for (const int64_t i : train.at(u)) a += i < items ? " " + std::to_string(i) : "";
-    }
-    if (a.empty()) continue;
-    if (test.count(u)) {
-      for (const int64_t i : test.at(u)) b += i < items ? " " + std::to_string(i) : "";
-    }
-    train_out << u << a << '\n';
-    test_out << u << b << '\n';
-  }
-  return write_interactions(dir, train_out.str(), test_out.str());
 }
 
 // Ranking items by their number of training interactions (the user's own excluded).
