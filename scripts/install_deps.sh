@@ -8,7 +8,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
-  libtorch-dev libgloo-dev zlib1g-dev
+  libtorch-dev libgloo-dev libmetis-dev zlib1g-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch

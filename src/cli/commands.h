@@ -21,5 +21,6 @@ Action add_config_command(CLI::App& app);
 Action add_recommend_command(CLI::App& app);
 Action add_export_command(CLI::App& app);
 Action add_launch_command(CLI::App& app);
+Action add_partition_command(CLI::App& app);
 
 }  // namespace ripple::cli

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   ripple::cli::Action recommend = ripple::cli::add_recommend_command(app);
   ripple::cli::Action export_embeddings = ripple::cli::add_export_command(app);
   ripple::cli::Action launch = ripple::cli::add_launch_command(app);
+  ripple::cli::Action partition = ripple::cli::add_partition_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("recommend")) return recommend();
     if (app.got_subcommand("export")) return export_embeddings();
     if (app.got_subcommand("launch")) return launch();
+    if (app.got_subcommand("partition")) return partition();
     return info();
   } catch (const ripple::InputError& e) {
     fmt::print(stderr, "\nripple: error: {}{}\n", rank_prefix(e.what()), e.what());

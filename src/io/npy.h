@@ -7,7 +7,7 @@
 
 namespace ripple::io {
 
-// The bytes of a .npy file holding `array` (float32 or int64, any shape, written in C order,
+// The bytes of a .npy file holding `array` (float32, int64 or int32, any shape, written in C order,
 // little-endian). Throws InputError for another dtype.
 std::string npy_bytes(const at::Tensor& array);
 

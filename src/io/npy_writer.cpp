@@ -14,7 +14,8 @@ std::string npy_bytes(const at::Tensor& array) {
   const char* descr = nullptr;
   if (array.scalar_type() == at::kFloat) descr = "<f4";
   else if (array.scalar_type() == at::kLong) descr = "<i8";
-  else throw InputError(fmt::format("npy: cannot write dtype {}; expected float32 or int64", toString(array.scalar_type())));
+  else if (array.scalar_type() == at::kInt) descr = "<i4";
+  else throw InputError(fmt::format("npy: cannot write dtype {}; expected float32, int64 or int32", toString(array.scalar_type())));
   std::string shape;
   for (const int64_t s : array.sizes()) shape += fmt::format("{}, ", s);
   if (array.dim() > 1) shape.resize(shape.size() - 2);  // (3,) for one dimension, (3, 4) for two
