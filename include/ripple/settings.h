@@ -120,6 +120,10 @@ struct DistSettings {
   std::string strategy = "ddp";  // ddp: gradients all-reduced every step
   double timeout_s = 300;        // a collective waiting longer than this fails, naming the rank
   double bucket_mb = 25;         // gradients are all-reduced in buckets of this size
+  // replicated: every rank opens the whole dataset; partitioned: dataset.path is a
+  // `ripple partition` folder and rank r opens only part-r (node task).
+  std::string data = "replicated";
+  std::string remote = "halo-only";  // partitioned: what lies beyond a part's halo is not seen
 };
 
 struct RunConfig {

@@ -14,6 +14,7 @@
 #include "ripple/error.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
+#include "train/task.h"
 
 namespace ripple::dist {
 
@@ -28,9 +29,11 @@ std::string tensor_hash(const at::Tensor& tensor) {
   return fmt::format("{:016x}", h);
 }
 
-DataParallel::DataParallel(Communicator& comm, const DistSettings& settings, std::function<void(const std::string&)> log)
+DataParallel::DataParallel(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
+                           std::function<void(const std::string&)> log)
     : comm_(comm),
       bucket_elements_(std::max<int64_t>(1, static_cast<int64_t>(settings.bucket_mb * 1e6 / sizeof(float)))),
+      reduce_metrics_(reduce_metrics),
       log_(std::move(log)) {}
 
 void DataParallel::begin_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state,
@@ -85,6 +88,24 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
 
 void DataParallel::agree_on_metrics(Metrics& metrics, int64_t epoch) {
   const std::string where = fmt::format("unit {}, epoch {}", unit_, epoch);
+  if (reduce_metrics_) {
+    // Every rank holds the same names (the same task); sum the values in name order.
+    std::vector<double> values;
+    for (const auto& [name, v] : metrics) values.push_back(v);
+    const at::Tensor sums = at::tensor(values, at::kDouble);
+    comm_.all_reduce_sum(sums, Traffic::control, fmt::format("all-reduce of the ranks' metric sums ({})", where));
+    Metrics summed;
+    size_t i = 0;
+    for (const auto& [name, v] : metrics) summed[name] = sums[static_cast<int64_t>(i++)].item<double>();
+    metrics.clear();
+    const std::string suffix = train::kMetricWeightSuffix;
+    for (const auto& [name, v] : summed) {
+      if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) continue;
+      const auto weight = summed.find(name + suffix);
+      metrics[name] = weight == summed.end() ? v : (weight->second > 0 ? v / weight->second : 0.0);
+    }
+    return;
+  }
   std::string text;
   if (comm_.rank() == 0) text = nlohmann::json(metrics).dump();
   const at::Tensor size = at::tensor({static_cast<int64_t>(text.size())}, at::kLong);

@@ -10,9 +10,10 @@
 // the parameters across ranks (DistributedError when they differ).
 //
 // Rank 0 broadcasts its initial parameters at the start of a unit (or, resuming after a
-// restart, its whole checkpoint: parameters, optimizer moments, loop state), evaluates after each
-// epoch and broadcasts its metrics, so model selection and early stopping decide alike on
-// every rank; the other ranks do not evaluate. Communication failures throw
+// restart, its whole checkpoint: parameters, optimizer moments, loop state). After each
+// epoch rank 0 evaluates and broadcasts its metrics, or, on partitioned data, every rank
+// evaluates its own nodes and the sums are all-reduced; either way model selection and
+// early stopping decide alike on every rank. Communication failures throw
 // DistributedError naming the rank, unit, epoch and step.
 #pragma once
 
@@ -29,12 +30,16 @@ namespace ripple::dist {
 class DataParallel final : public train::Synchronizer {
  public:
   // `log` receives one line per unit with this rank's parameter hash.
-  DataParallel(Communicator& comm, const DistSettings& settings, std::function<void(const std::string&)> log);
+  // `reduce_metrics` (partitioned data): every rank evaluates its own part and the weighted
+  // metrics (train::kMetricWeightSuffix) are summed over the ranks; otherwise rank 0
+  // evaluates and broadcasts.
+  DataParallel(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
+               std::function<void(const std::string&)> log);
   void begin_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state,
                   const std::filesystem::path& checkpoint, int64_t unit) override;
   train::StepTotals synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum, int64_t epoch,
                                      int64_t step) override;
-  bool evaluates_here() const override { return comm_.rank() == 0; }
+  bool evaluates_here() const override { return reduce_metrics_ || comm_.rank() == 0; }
   void agree_on_metrics(Metrics& metrics, int64_t epoch) override;
   void end_unit(train::FlatAdam& optimizer, int64_t unit) override;
 
@@ -44,6 +49,7 @@ class DataParallel final : public train::Synchronizer {
  private:
   Communicator& comm_;
   int64_t bucket_elements_;
+  bool reduce_metrics_;
   std::function<void(const std::string&)> log_;
   int64_t unit_ = 0;
   std::vector<std::string> hashes_;

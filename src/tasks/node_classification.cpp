@@ -16,8 +16,9 @@ double accuracy(const at::Tensor& logits, const at::Tensor& labels, const at::Te
 
 }  // namespace
 
-NodeClassificationTask::NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard)
-    : config_(config), data_(data), shard_(shard) {
+NodeClassificationTask::NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard,
+                                               bool partial)
+    : config_(config), data_(data), shard_(shard), partial_(partial) {
   const NodeDataset& ds = data_.dataset;
   train_idx_ = shard_of(ds.train_idx, shard);
   train_labels_ = ds.labels.index_select(0, train_idx_);
@@ -77,6 +78,25 @@ train::Metrics NodeClassificationTask::evaluate() {
     logits = model_->forward(*data_.graph, data_.features, ctx);
   }
   const NodeDataset& ds = data_.dataset;
+  if (partial_) {
+    // Sums over this part's nodes with their counts, for the ranks to reduce.
+    train::Metrics m;
+    const std::pair<const char*, const at::Tensor*> sets[] = {
+        {"train_acc", &ds.train_idx}, {"valid_acc", &ds.valid_idx}, {"test_acc", &ds.test_idx}};
+    for (const auto& [name, idx] : sets) {
+      const auto n = static_cast<double>(idx->numel());
+      m[name] = accuracy(logits, ds.labels, *idx) * n;
+      m[std::string(name) + train::kMetricWeightSuffix] = n;
+    }
+    m["valid_loss"] = ds.valid_idx.numel() == 0 ? 0.0
+                                                : torch::nn::functional::cross_entropy(
+                                                      logits.index_select(0, ds.valid_idx),
+                                                      ds.labels.index_select(0, ds.valid_idx),
+                                                      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                                                      .item<double>();
+    m[std::string("valid_loss") + train::kMetricWeightSuffix] = static_cast<double>(ds.valid_idx.numel());
+    return m;
+  }
   const double valid_loss =
       ds.valid_idx.numel() == 0
           ? 0.0

@@ -28,7 +28,10 @@ namespace ripple::tasks {
 
 class NodeClassificationTask : public train::Task {
  public:
-  NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard = {});
+  // `partial`: the data is one part of a partitioned graph; evaluate() covers the part's own
+  // split nodes and reports each metric as a weighted sum (train::kMetricWeightSuffix) for
+  // the ranks to reduce.
+  NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard = {}, bool partial = false);
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;
   std::optional<train::BatchLoss> next_batch() override;
@@ -39,6 +42,7 @@ class NodeClassificationTask : public train::Task {
   train::NodeData& data_;
   at::Tensor train_idx_, train_labels_;  // this shard's training nodes
   train::Shard shard_;
+  bool partial_ = false;
   train::BlockContext blocks_;  // sampled runs
   std::unique_ptr<NeighborLoader> loader_;
   NodeModel model_{nullptr};

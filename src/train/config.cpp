@@ -221,6 +221,8 @@ const std::vector<ConfigKey>& config_schema() {
       key("recommend.item_weight", &RunConfig::recommend, &RecommendSettings::item_weight, "ultragcn: weight of the item-item loss (its lambda).", {}, 0.0),
       key("dist.strategy", &RunConfig::dist, &DistSettings::strategy, "Distributed training (a run launched by ripple launch or torchrun; see docs/distributed.md): ddp (data parallel: each rank trains on its share of the training examples and the gradients are all-reduced every step, which equals one process training on all of them).", {"ddp"}),
       key("dist.timeout_s", &RunConfig::dist, &DistSettings::timeout_s, "Distributed: seconds a collective may wait for the other ranks before the run fails, naming the rank and what it was doing (a stopped or unreachable peer).", {}, 1.0, 86400.0),
+      key("dist.data", &RunConfig::dist, &DistSettings::data, "Distributed: replicated (every rank opens the whole dataset and trains on its share of the training examples) or partitioned (dataset.path is a `ripple partition` folder of as many parts as ranks; rank r opens only part-r, trains on its own training nodes and evaluates its own nodes; node task).", {"replicated", "partitioned"}),
+      key("dist.remote", &RunConfig::dist, &DistSettings::remote, "Distributed, partitioned: halo-only (each part sees its nodes and their stored halo, nothing beyond it: LLCG's learn-locally setting; exact for a full-batch model whose layers the halo covers). Fetching remote neighbours from their owner is not built yet.", {"halo-only"}),
       key("dist.bucket_mb", &RunConfig::dist, &DistSettings::bucket_mb, "Distributed, ddp: megabytes of gradient all-reduced per collective (PyTorch DDP's bucket_cap_mb).", {}, 0.001, 4096.0),
     };
     for (ConfigKey& k : s) {
@@ -450,6 +452,13 @@ void validate_run_config(const RunConfig& c) {
   }
   if (c.task.kind == "recommend" && !c.sampler.fanouts.empty()) {
     throw SettingError("sampler.fanouts", "recommendation propagates over the whole interaction graph; leave it empty");
+  }
+  if (c.dist.data == "partitioned" && c.task.kind != "node") {
+    throw SettingError("dist.data", fmt::format("partitioned data is for the node task; task.kind is \"{}\"", c.task.kind));
+  }
+  if (c.dist.data == "partitioned" && c.dataset.symmetrize) {
+    throw SettingError("dataset.symmetrize", "would add reversed edges into a part's outer halo ring; symmetrize the "
+                                             "dataset before `ripple partition`");
   }
   if (c.task.kind == "link") validate_link_settings(c);
   if (c.task.kind == "graph") {

@@ -37,6 +37,11 @@ struct Selection {
   bool last_epoch = false;
 };
 
+// A metric NAME reported beside NAME/weight is a weighted mean: a distributed run whose ranks
+// each evaluate their own examples (dist.data = "partitioned") sums both over the ranks and
+// reports NAME = sum / weight (train/synchronizer.h). A task reports them so only when asked.
+inline constexpr const char* kMetricWeightSuffix = "/weight";
+
 // Which share of the training examples a task trains on: the examples i with
 // i % count == index (one rank's share in data parallel training; {0, 1}: all of them).
 struct Shard {

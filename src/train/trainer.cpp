@@ -102,9 +102,36 @@ Group join_group(const RunConfig& c, bool& resume, fs::path& run_dir, const Trai
     }
     resume = verdict == "resume";
   }
-  g.strategy = std::make_unique<dist::DataParallel>(*g.comm, c.dist, cb.on_message);
+  g.strategy = std::make_unique<dist::DataParallel>(*g.comm, c.dist, c.dist.data == "partitioned", cb.on_message);
   if (cb.on_joined_group) cb.on_joined_group(world->rank, world->world_size, run_dir);
   return g;
+}
+
+// dist.data = "partitioned": this rank's part of the `ripple partition` folder at
+// dataset.path. The part count must equal the group's size.
+train::NodeData load_partition(const RunConfig& c, int rank, int world_size) {
+  const fs::path root(c.dataset.path), book_path = root / "partition.json";
+  if (!fs::is_regular_file(book_path)) {
+    throw SettingError("dataset.path", fmt::format("{}: not a `ripple partition` folder (no partition.json), which "
+                                                   "dist.data = \"partitioned\" needs", root.string()));
+  }
+  int64_t parts = 0;
+  try {
+    parts = json::parse(train::read_file(book_path)).at("parts").get<int64_t>();
+  } catch (const json::exception& e) {
+    throw InputError(fmt::format("{}: malformed partition book ({})", book_path.string(), e.what()));
+  }
+  if (parts != world_size) {
+    throw InputError(fmt::format("rank {}: {} holds {} part(s) but the group has {} rank(s); partition with --parts {} "
+                                 "or start {} ranks", rank, root.string(), parts, world_size, world_size, parts));
+  }
+  const fs::path dir = root / fmt::format("part-{}", rank);
+  if (!fs::is_directory(dir)) {
+    throw InputError(fmt::format("rank {}: {} is missing (the partition book lists {} parts)", rank, dir.string(), parts));
+  }
+  RunConfig part = c;
+  part.dataset.path = dir.string();
+  return train::prepare_node_data(part);
 }
 
 // summary.json's `dist` section: the traffic of every rank together.
@@ -241,7 +268,13 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
     options.max_degree_feature = c.dataset.max_degree_feature;
     graph_data = load_tu_dataset(c.dataset.path, options);
     GraphModel probe(c.model, graph_data.num_features(), graph_data.num_classes);
+  } else if (c.dist.data == "partitioned") {
+    node_data = group.comm ? load_partition(c, group.comm->rank(), group.comm->world_size()) : load_partition(c, 0, 1);
   } else {
+    if (fs::is_regular_file(fs::path(c.dataset.path) / "partition.json")) {
+      throw SettingError("dist.data", fmt::format("{} is a `ripple partition` folder; train on it with dist.data = "
+                                                  "\"partitioned\"", c.dataset.path));
+    }
     node_data = train::prepare_node_data(c);
     NodeModel probe(c.model, node_data.dataset.num_features(), node_data.dataset.num_classes);
   }
@@ -253,7 +286,10 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
     fs::create_directories(run_dir);
     train::write_file_atomic(run_dir / "config.toml", Config(c).to_toml());
   }
-  const train::Shard shard = group.comm ? train::Shard{group.comm->rank(), group.comm->world_size()} : train::Shard{};
+  // Replicated data: each rank trains on its share; partitioned: on its own part, whole.
+  const bool partitioned = c.dist.data == "partitioned";
+  const train::Shard shard =
+      group.comm && !partitioned ? train::Shard{group.comm->rank(), group.comm->world_size()} : train::Shard{};
   RunSummary summary;
   if (graph) {
     summary = cross_validate(graph_data, c, cb, run_dir);
@@ -268,7 +304,9 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
     });
   } else {
     summary = run_seeds(c, "node_classification", run_dir, cb, group,
-                        [&](int64_t) { return tasks::NodeClassificationTask(c, node_data, shard); });
+                        [&](int64_t) {
+                          return tasks::NodeClassificationTask(c, node_data, shard, partitioned && group.comm);
+                        });
   }
   json out = summary_json(c, summary);
   if (group.comm) out["dist"] = dist_json(c, group);  // a collective: every rank takes part
@@ -288,6 +326,10 @@ std::vector<UnitResult> evaluate_run(const fs::path& run_dir) {
   if (c.task.kind != "node") {
     throw InputError(fmt::format("{}: ripple eval re-evaluates node-classification runs; this is a {} run, whose "
                                  "summary.json holds its evaluation", run_dir.string(), c.task.kind));
+  }
+  if (c.dist.data == "partitioned") {
+    throw InputError(fmt::format("{}: a run on partitioned data; its summary.json holds the evaluation (ripple eval "
+                                 "opens whole datasets)", run_dir.string()));
   }
   train::NodeData data = train::prepare_node_data(c);
   std::vector<UnitResult> out;

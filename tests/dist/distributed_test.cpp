@@ -127,6 +127,40 @@ TEST(DataParallel, LinkPredictionAndRecommendationTrainOnTwoRanks) {
   EXPECT_DOUBLE_EQ(steps, std::round(steps));
 }
 
+// Partitioned data, halo-only: with a halo of layers + 1 hops each part holds its nodes'
+// whole receptive field and degrees, so full-batch GCN on 2 parts (each rank its own part,
+// its own training nodes, its own evaluation, reduced) equals one process on the whole graph.
+TEST(DataParallel, PartitionedFullBatchGcnWithDeepHaloEqualsOneProcess) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-parts");
+  const fs::path parts = tmp / "parts";
+  auto r = testing::run_ripple(fmt::format("partition --in {} --parts 2 --method metis --halo 3 --out {}",
+                                           testing::source_path("data/cora"), parts.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string no_dropout = "--set model.dropout=0.0 ";
+  r = testing::run_ripple(gcn_args(30, no_dropout + "--run-dir " + (tmp / "one").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string partitioned = no_dropout + "--set dist.data=partitioned --set dataset.path=" + parts.string();
+  r = testing::run_ripple("launch --nproc 2 -- " + gcn_args(30, partitioned + " --run-dir " + (tmp / "two").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_LT((final_parameters(tmp / "two") - final_parameters(tmp / "one")).abs().max().item<double>(), 1e-5);
+  const json one = json::parse(read(tmp / "one" / "summary.json")), two = json::parse(read(tmp / "two" / "summary.json"));
+  for (const char* m : {"train_acc", "valid_acc", "test_acc"}) {
+    EXPECT_NEAR(two["metrics"][m]["mean"].get<double>(), one["metrics"][m]["mean"].get<double>(), 1e-12) << m;
+  }
+  EXPECT_NEAR(two["metrics"]["valid_loss"]["mean"].get<double>(), one["metrics"]["valid_loss"]["mean"].get<double>(), 1e-5);
+  EXPECT_FALSE(two["metrics"].contains("test_acc/weight"));
+  EXPECT_EQ(two["dist"]["bytes"]["features"].get<double>(), 0);
+
+  // Three ranks for two parts, and a partition folder read as a whole dataset: exit 2.
+  r = testing::run_ripple("launch --nproc 3 -- " + gcn_args(5, partitioned + " --run-dir " + (tmp / "three").string()));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("holds 2 part(s) but the group has 3 rank(s)"), std::string::npos) << r.output;
+  r = testing::run_ripple(gcn_args(5, "--set dataset.path=" + parts.string() + " --run-dir " + (tmp / "whole").string()));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is a `ripple partition` folder; train on it with dist.data = \"partitioned\""),
+            std::string::npos) << r.output;
+}
+
 // Starts `ripple <args>` with `env` added, output to `log`; returns its pid.
 pid_t spawn_ripple(const std::string& args, const std::vector<std::string>& env, const fs::path& log) {
   const pid_t pid = fork();
