@@ -9,9 +9,6 @@
 
 #include <cmath>
 
-#include "dist/communicator.h"
-#include "dist/data_parallel.h"
-#include "dist/world.h"
 #include "ripple/config.h"
 #include "ripple/error.h"
 #include "ripple/graph_classification.h"
@@ -21,6 +18,7 @@
 #include "tasks/node_task.h"
 #include "tasks/recommend_task.h"
 #include "train/checkpoint.h"
+#include "train/distributed_run.h"
 #include "train/files.h"
 #include "train/loop.h"
 #include "train/node_data.h"
@@ -42,122 +40,6 @@ json metric_json(const RunSummary& s, const std::string& name, const char* per_u
   json per = json::array();
   for (const UnitResult& r : s.units) per.push_back(unit_value(r, name));
   return {{"mean", s.mean(name)}, {"std", s.std(name)}, {per_unit, per}};
-}
-
-// This process's place in a distributed run: nothing for a single process.
-struct Group {
-  std::unique_ptr<dist::Communicator> comm;
-  std::unique_ptr<dist::DataParallel> strategy;
-  bool writes_files() const { return !comm || comm->rank() == 0; }
-  train::Synchronizer* synchronizer() const { return strategy.get(); }
-};
-
-// Every rank's hash of its resolved configuration against rank 0's.
-void agree_on_configuration(dist::Communicator& comm, const RunConfig& c) {
-  const std::string toml = Config(c).to_toml();
-  const at::Tensor bytes = at::from_blob(const_cast<char*>(toml.data()), {static_cast<int64_t>(toml.size())}, at::kByte);
-  const at::Tensor mine = at::tensor({static_cast<int64_t>(std::stoull(dist::tensor_hash(bytes), nullptr, 16))}, at::kLong);
-  const at::Tensor all = comm.all_gather(mine, dist::Traffic::control, "all-gather of the configuration hashes");
-  std::vector<int> differ;
-  for (int r = 1; r < comm.world_size(); ++r) {
-    if (all[r][0].item<int64_t>() != all[0][0].item<int64_t>()) differ.push_back(r);
-  }
-  if (!differ.empty()) {
-    throw InputError(fmt::format("rank {}: the resolved configuration of rank(s) {} differs from rank 0's; every rank "
-                                 "must be started with the same --config, --set and --seeds (compare `ripple config` "
-                                 "on each)", comm.rank(), fmt::join(differ, ", ")));
-  }
-}
-
-// Joins the group the environment names, if any. On a restart of the group (the launcher's
-// restart count > 0), `resume` becomes whether rank 0 holds this run unfinished in run_dir.
-Group join_group(const RunConfig& c, bool& resume, fs::path& run_dir, const TrainCallbacks& cb) {
-  Group g;
-  const std::optional<dist::WorldInfo> world = dist::world_from_environment();
-  if (!world || world->world_size == 1) return g;
-  if (c.task.kind == "graph") {
-    throw SettingError("task.kind", fmt::format("distributed training (WORLD_SIZE={}) supports the node, link and "
-                                                "recommend tasks so far; run graph classification as a single process",
-                                                world->world_size));
-  }
-  if (resume) {
-    throw InputError(fmt::format("rank {}: --resume names a run directory on one machine; restart a distributed run "
-                                 "with the same command under ripple launch --max-restarts (or torchrun's), or "
-                                 "resume it as a single process", world->rank));
-  }
-  g.comm = std::make_unique<dist::Communicator>(
-      *world, std::chrono::milliseconds(static_cast<int64_t>(c.dist.timeout_s * 1000)));
-  agree_on_configuration(*g.comm, c);
-  run_dir = g.comm->share_from_rank0("run_dir", run_dir.string());
-  if (world->restart_count > 0) {
-    // A restarted group continues the run rank 0 holds, when it holds this run unfinished.
-    std::string verdict = "fresh";
-    if (g.comm->rank() == 0 && fs::exists(run_dir / "config.toml") && !fs::exists(run_dir / "summary.json")) {
-      verdict = train::read_file(run_dir / "config.toml") == Config(c).to_toml() ? "resume" : "differs";
-    }
-    verdict = g.comm->share_from_rank0("restart", verdict);
-    if (verdict == "differs") {
-      throw InputError(fmt::format("rank {}: restart {}: {} holds an unfinished run of another configuration",
-                                   world->rank, world->restart_count, run_dir.string()));
-    }
-    resume = verdict == "resume";
-  }
-  g.strategy = std::make_unique<dist::DataParallel>(*g.comm, c.dist, c.dist.data == "partitioned", cb.on_message);
-  if (cb.on_joined_group) cb.on_joined_group(world->rank, world->world_size, run_dir);
-  return g;
-}
-
-// dist.data = "partitioned": this rank's part of the `ripple partition` folder at
-// dataset.path. The part count must equal the group's size.
-train::NodeData load_partition(const RunConfig& c, int rank, int world_size) {
-  const fs::path root(c.dataset.path), book_path = root / "partition.json";
-  if (!fs::is_regular_file(book_path)) {
-    throw SettingError("dataset.path", fmt::format("{}: not a `ripple partition` folder (no partition.json), which "
-                                                   "dist.data = \"partitioned\" needs", root.string()));
-  }
-  int64_t parts = 0;
-  try {
-    parts = json::parse(train::read_file(book_path)).at("parts").get<int64_t>();
-  } catch (const json::exception& e) {
-    throw InputError(fmt::format("{}: malformed partition book ({})", book_path.string(), e.what()));
-  }
-  if (parts != world_size) {
-    throw InputError(fmt::format("rank {}: {} holds {} part(s) but the group has {} rank(s); partition with --parts {} "
-                                 "or start {} ranks", rank, root.string(), parts, world_size, world_size, parts));
-  }
-  const fs::path dir = root / fmt::format("part-{}", rank);
-  if (!fs::is_directory(dir)) {
-    throw InputError(fmt::format("rank {}: {} is missing (the partition book lists {} parts)", rank, dir.string(), parts));
-  }
-  RunConfig part = c;
-  part.dataset.path = dir.string();
-  return train::prepare_node_data(part);
-}
-
-// summary.json's `dist` section: the traffic of every rank together.
-json dist_json(const RunConfig& c, const Group& g) {
-  const dist::TrafficStats& mine = g.comm->stats();
-  at::Tensor totals = at::zeros({dist::kTrafficKinds + 2}, at::kDouble);
-  for (int k = 0; k < dist::kTrafficKinds; ++k) totals[k] = mine.bytes[k];
-  totals[dist::kTrafficKinds] = static_cast<double>(mine.collectives);
-  totals[dist::kTrafficKinds + 1] = mine.ms;
-  g.comm->all_reduce_sum(totals, dist::Traffic::control, "all-reduce of the traffic counters");
-  json bytes = {{"total", 0.0}};
-  double total = 0;
-  for (int k = 0; k < dist::kTrafficKinds; ++k) {
-    bytes[dist::traffic_name(static_cast<dist::Traffic>(k))] = totals[k].item<double>();
-    total += totals[k].item<double>();
-  }
-  bytes["total"] = total;
-  const int n = g.comm->world_size();
-  return {{"world_size", n},
-          {"strategy", c.dist.strategy},
-          {"bytes", bytes},
-          {"bytes_counted_as", "sent by all ranks together, under the ring algorithms (all-reduce 2(N-1)/N of the "
-                               "tensor per rank)"},
-          {"collectives_per_rank", totals[dist::kTrafficKinds].item<double>() / n},
-          {"collective_ms_per_rank", totals[dist::kTrafficKinds + 1].item<double>() / n},
-          {"parameter_hash", g.strategy->parameter_hashes()}};
 }
 
 json summary_json(const RunConfig& c, const RunSummary& s) {
@@ -199,7 +81,7 @@ json summary_json(const RunConfig& c, const RunSummary& s) {
 // i's task.
 template <typename MakeTask>
 RunSummary run_seeds(const RunConfig& c, const char* task_name, const fs::path& run_dir, const TrainCallbacks& cb,
-                     const Group& group, const MakeTask& make_task) {
+                     const train::RunGroup& group, const MakeTask& make_task) {
   RunSummary summary;
   summary.task = task_name;
   int64_t epochs_this_process = 0;
@@ -246,7 +128,7 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
   validate_run_config(c);
   const bool graph = c.task.kind == "graph", link = c.task.kind == "link", recommend = c.task.kind == "recommend";
   fs::path run_dir = requested_run_dir;
-  const Group group = join_group(c, resume, run_dir, cb);  // may turn a restart into a resume
+  const train::RunGroup group = train::join_run_group(c, resume, run_dir, cb);  // may turn a restart into a resume
   const bool writer = group.writes_files();
   if (writer && !resume && fs::exists(run_dir / "summary.json")) {
     throw InputError(fmt::format("{}: already holds a finished run; choose another --run-dir", run_dir.string()));
@@ -269,7 +151,7 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
     graph_data = load_tu_dataset(c.dataset.path, options);
     GraphModel probe(c.model, graph_data.num_features(), graph_data.num_classes);
   } else if (c.dist.data == "partitioned") {
-    node_data = group.comm ? load_partition(c, group.comm->rank(), group.comm->world_size()) : load_partition(c, 0, 1);
+    node_data = group.comm ? train::load_partition(c, group.comm->rank(), group.comm->world_size()) : train::load_partition(c, 0, 1);
   } else {
     if (fs::is_regular_file(fs::path(c.dataset.path) / "partition.json")) {
       throw SettingError("dist.data", fmt::format("{} is a `ripple partition` folder; train on it with dist.data = "
@@ -309,7 +191,7 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
                         });
   }
   json out = summary_json(c, summary);
-  if (group.comm) out["dist"] = dist_json(c, group);  // a collective: every rank takes part
+  if (group.comm) out["dist"] = train::dist_summary_json(c, group);  // a collective: every rank takes part
   if (writer) train::write_file_atomic(run_dir / "summary.json", out.dump(2) + "\n");
   return summary;
 }

@@ -181,9 +181,23 @@ int wait_exit_code(pid_t pid) {
 
 bool alive(pid_t pid) { return kill(pid, 0) == 0; }
 
+// A loopback port nobody listens on now.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
 TEST(DataParallel, RanksWithDifferentConfigurationsAllExitTwoNamingTheRank) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-mismatch");
-  const std::vector<std::string> common = {"WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=29731"};
+  const std::vector<std::string> common = {"WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
+                                           fmt::format("MASTER_PORT={}", free_port())};
   std::vector<std::string> env0 = common, env1 = common;
   env0.push_back("RANK=0");
   env1.push_back("RANK=1");
@@ -285,15 +299,28 @@ LongRun start_long_run(const fs::path& tmp, const std::string& extra) {
   return run;
 }
 
+// How a long run ended after `signal` was sent to one rank.
+struct Ending {
+  int code = 0;
+  double seconds = 0;  // from the signal to the launcher's exit
+  std::string log;
+};
+
+Ending signal_rank_and_wait(LongRun& run, int rank, int signal) {
+  const auto sent = Clock::now();
+  kill(run.ranks[rank], signal);
+  Ending e;
+  e.code = wait_exit_code(run.launcher);
+  e.seconds = std::chrono::duration<double>(Clock::now() - sent).count();
+  e.log = read(run.log);
+  return e;
+}
+
 TEST(LostWorker, KilledRankEndsTheGroupWithEveryProcessGone) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-kill");
   LongRun run = start_long_run(tmp, "");
   ASSERT_EQ(run.ranks.size(), 3u) << read(run.log);
-  const auto killed = Clock::now();
-  kill(run.ranks[1], SIGKILL);
-  const int code = wait_exit_code(run.launcher);
-  const double seconds = std::chrono::duration<double>(Clock::now() - killed).count();
-  const std::string log = read(run.log);
+  const auto [code, seconds, log] = signal_rank_and_wait(run, 1, SIGKILL);
   EXPECT_NE(code, 0) << log;
   EXPECT_LT(seconds, 10) << log;
   for (const auto& [rank, pid] : run.ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
@@ -306,11 +333,7 @@ TEST(LostWorker, StoppedRankIsReportedWithinTheTimeoutAndTornDown) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-stop");
   LongRun run = start_long_run(tmp, "--set dist.timeout_s=3");
   ASSERT_EQ(run.ranks.size(), 3u) << read(run.log);
-  const auto stopped = Clock::now();
-  kill(run.ranks[2], SIGSTOP);
-  const int code = wait_exit_code(run.launcher);
-  const double seconds = std::chrono::duration<double>(Clock::now() - stopped).count();
-  const std::string log = read(run.log);
+  const auto [code, seconds, log] = signal_rank_and_wait(run, 2, SIGSTOP);
   EXPECT_EQ(code, 4) << log;  // the survivors' DistributedError
   // Reported within the timeout (3 s) + 1 s; the stopped rank killed after the 1 s grace.
   EXPECT_LT(seconds, 3 + 1 + 1 + 1.5) << log;

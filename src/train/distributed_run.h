@@ -1,0 +1,46 @@
+// A training run's place in a distributed group (internal to src/train/trainer.cpp):
+// joining the group the torchrun variables name, the checks every rank makes at start-up,
+// the data a rank opens, and summary.json's `dist` section. docs/distributed.md.
+//
+// join_run_group: a single process (no WORLD_SIZE, or 1) gets an empty group. Otherwise it
+// connects (src/dist/communicator.h), compares every rank's configuration with rank 0's
+// (InputError naming the ranks that differ), takes rank 0's run directory and, on a restart
+// of the group, whether rank 0 holds this run unfinished (then `resume` becomes true); the
+// graph task and `--resume DIR` are InputErrors. DistributedError when a peer is lost.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+
+#include "dist/communicator.h"
+#include "dist/data_parallel.h"
+#include "ripple/settings.h"
+#include "ripple/trainer.h"
+#include "train/node_data.h"
+#include "train/synchronizer.h"
+
+namespace ripple::train {
+
+// This process's place in a distributed run: empty for a single process.
+struct RunGroup {
+  std::unique_ptr<dist::Communicator> comm;
+  std::unique_ptr<dist::DataParallel> strategy;
+  bool writes_files() const { return !comm || comm->rank() == 0; }
+  Synchronizer* synchronizer() const { return strategy.get(); }
+};
+
+RunGroup join_run_group(const RunConfig& config, bool& resume, std::filesystem::path& run_dir,
+                        const TrainCallbacks& callbacks);
+
+// dist.data = "partitioned": this rank's part of the `ripple partition` folder at
+// dataset.path. InputError when the part count differs from the group's size, a part is
+// missing or the folder has no partition book.
+NodeData load_partition(const RunConfig& config, int rank, int world_size);
+
+// summary.json's `dist` section: the traffic of every rank together (a collective: every
+// rank calls it).
+nlohmann::json dist_summary_json(const RunConfig& config, const RunGroup& group);
+
+}  // namespace ripple::train
