@@ -132,8 +132,34 @@ std::string Communicator::census() {
     return "; no census of the other ranks: rank 0's store (the rendezvous) no longer answers, so rank 0 has ended";
   }
   if (missing.empty()) return "";
-  return fmt::format("; rank(s) {} did not answer within {} ms (lost: dead, stopped or cut off)", fmt::join(missing, ", "),
-                     window.count());
+  std::string last;
+  for (const int r : missing) {
+    const std::string key = progress_key(r);
+    try {
+      if (!impl_->store->check({key})) continue;
+      const std::vector<uint8_t> got = impl_->store->get(key);
+      last += fmt::format("; rank {} last reported: {}", r, std::string(got.begin(), got.end()));
+    } catch (const std::exception&) {
+      break;
+    }
+  }
+  return fmt::format("; rank(s) {} did not answer within {} ms (lost: dead, stopped or cut off){}",
+                     fmt::join(missing, ", "), window.count(), last);
+}
+
+std::string Communicator::progress_key(int rank) const {
+  return fmt::format("ripple/{}/progress/{}", world_.restart_count, rank);
+}
+
+void Communicator::report_progress(const std::string& done) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    impl_->store->set(progress_key(rank()), std::vector<uint8_t>(done.begin(), done.end()));
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: reporting progress ({}) to rank 0's store failed: {}", rank(), done,
+                                       first_line(e.what())));
+  }
+  count(Traffic::control, static_cast<double>(done.size()), start);
 }
 
 void Communicator::all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what) {

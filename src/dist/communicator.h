@@ -15,8 +15,8 @@
 // in use, an address not of this machine) or a rank cannot reach it, and DistributedError
 // when a peer does not join within the timeout. A collective that fails (a peer died,
 // stopped or timed out) throws DistributedError naming this rank, `what` it was doing and
-// the ranks that did not answer a census through the store (within 0.5 s); the group is
-// unusable afterwards.
+// the ranks that did not answer a census through the store (within 0.5 s), with the last
+// progress each reported (report_progress); the group is unusable afterwards.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -62,6 +62,9 @@ class Communicator {
   at::Tensor all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what);
   // Rank 0's `value` on every rank (through the store; control bytes).
   std::string share_from_rank0(const std::string& key, const std::string& value);
+  // Records in the store what this rank last finished ("unit 0, epoch 12"); a failure's
+  // census names it for each rank that no longer answers.
+  void report_progress(const std::string& done);
 
   const TrafficStats& stats() const { return stats_; }
 
@@ -74,8 +77,10 @@ class Communicator {
   // Runs a c10d collective and waits; a failure becomes a DistributedError naming `what`.
   template <typename Run>
   void run_collective(const std::string& what, const Run& run);
-  // After a failed collective: which ranks no longer answer, as a clause for the message.
+  // After a failed collective: which ranks no longer answer and what they last reported,
+  // as a clause for the message.
   std::string census();
+  std::string progress_key(int rank) const;
 };
 
 }  // namespace ripple::dist

@@ -88,6 +88,7 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
 
 void DataParallel::agree_on_metrics(Metrics& metrics, int64_t epoch) {
   const std::string where = fmt::format("unit {}, epoch {}", unit_, epoch);
+  comm_.report_progress(fmt::format("finished the training steps of unit {}, epoch {}", unit_, epoch));
   if (reduce_metrics_) {
     // Every rank holds the same names (the same task); sum the values in name order.
     std::vector<double> values;

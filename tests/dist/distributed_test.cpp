@@ -338,8 +338,9 @@ TEST(LostWorker, StoppedRankIsReportedWithinTheTimeoutAndTornDown) {
   // Reported within the timeout (3 s) + 1 s; the stopped rank killed after the 1 s grace.
   EXPECT_LT(seconds, 3 + 1 + 1 + 1.5) << log;
   EXPECT_NE(log.find("distributed error: rank 0:"), std::string::npos) << log;
-  // The survivors' census names the stopped rank.
+  // The survivors' census names the stopped rank and its last reported progress.
   EXPECT_NE(log.find("rank(s) 2 did not answer"), std::string::npos) << log;
+  EXPECT_NE(log.find("rank 2 last reported: finished the training steps of unit 0, epoch "), std::string::npos) << log;
   for (const auto& [rank, pid] : run.ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
 }
 
