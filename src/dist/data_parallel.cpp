@@ -18,15 +18,14 @@
 
 namespace ripple::dist {
 
-std::string tensor_hash(const at::Tensor& tensor) {
-  const at::Tensor t = tensor.contiguous();
-  const auto* p = static_cast<const unsigned char*>(t.data_ptr());
+uint64_t bytes_hash(const void* data, size_t size) {
+  const auto* p = static_cast<const unsigned char*>(data);
   uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < t.nbytes(); ++i) {
+  for (size_t i = 0; i < size; ++i) {
     h ^= p[i];
     h *= 1099511628211ull;
   }
-  return fmt::format("{:016x}", h);
+  return h;
 }
 
 DataParallel::DataParallel(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
@@ -119,9 +118,11 @@ void DataParallel::agree_on_metrics(Metrics& metrics, int64_t epoch) {
 }
 
 void DataParallel::end_unit(train::FlatAdam& optimizer, int64_t unit) {
-  const std::string hash = tensor_hash(optimizer.flat_params());
+  const at::Tensor& params = optimizer.flat_params();  // contiguous: FlatAdam's one buffer
+  const uint64_t value = bytes_hash(params.data_ptr(), params.nbytes());
+  const std::string hash = fmt::format("{:016x}", value);
   if (log_) log_(fmt::format("rank {}: unit {} parameters hash {}", comm_.rank(), unit, hash));
-  const at::Tensor mine = at::tensor({static_cast<int64_t>(std::stoull(hash, nullptr, 16))}, at::kLong);
+  const at::Tensor mine = at::tensor({static_cast<int64_t>(value)}, at::kLong);
   const at::Tensor all = comm_.all_gather(mine, Traffic::control,
                                           fmt::format("all-gather of the parameter hashes (unit {})", unit));
   for (int r = 1; r < comm_.world_size(); ++r) {

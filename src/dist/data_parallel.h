@@ -55,7 +55,7 @@ class DataParallel final : public train::Synchronizer {
   std::vector<std::string> hashes_;
 };
 
-// FNV-1a (64 bit) of a contiguous tensor's bytes, as 16 hex digits.
-std::string tensor_hash(const at::Tensor& tensor);
+// FNV-1a (64 bit) of `size` bytes (parameter and configuration hashes).
+uint64_t bytes_hash(const void* data, size_t size);
 
 }  // namespace ripple::dist

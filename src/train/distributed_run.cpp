@@ -19,8 +19,7 @@ namespace {
 // Every rank's hash of its resolved configuration against rank 0's.
 void agree_on_configuration(dist::Communicator& comm, const RunConfig& c) {
   const std::string toml = Config(c).to_toml();
-  const at::Tensor bytes = at::from_blob(const_cast<char*>(toml.data()), {static_cast<int64_t>(toml.size())}, at::kByte);
-  const at::Tensor mine = at::tensor({static_cast<int64_t>(std::stoull(dist::tensor_hash(bytes), nullptr, 16))}, at::kLong);
+  const at::Tensor mine = at::tensor({static_cast<int64_t>(dist::bytes_hash(toml.data(), toml.size()))}, at::kLong);
   const at::Tensor all = comm.all_gather(mine, dist::Traffic::control, "all-gather of the configuration hashes");
   std::vector<int> differ;
   for (int r = 1; r < comm.world_size(); ++r) {
