@@ -117,7 +117,14 @@ struct RecommendSettings {
 // group (the torchrun variables RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT are set, as
 // `ripple launch` and torchrun set them); a single process ignores them.
 struct DistSettings {
-  std::string strategy = "ddp";  // ddp: gradients all-reduced every step
+  // ddp: gradients all-reduced every step; local-sgd: parameters averaged every sync_every
+  // steps; diloco: the averaged change of the parameters drives an outer Nesterov step.
+  std::string strategy = "ddp";
+  int64_t sync_every = 50;      // local-sgd, diloco: inner steps between synchronizations (H)
+  double outer_lr = 0.7;        // diloco: outer learning rate (DiLoCo's published value)
+  double outer_momentum = 0.9;  // diloco: outer Nesterov momentum
+  double link_mbps = 0;         // > 0: every collective lasts at least what this link needs
+  double link_latency_ms = 0;   // with link_mbps: latency added per message of a collective
   double timeout_s = 300;        // a collective waiting longer than this fails, naming the rank
   double bucket_mb = 25;         // gradients are all-reduced in buckets of this size
   // replicated: every rank opens the whole dataset; partitioned: dataset.path is a

@@ -9,6 +9,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -61,8 +62,8 @@ struct Communicator::Impl {
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 };
 
-Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds timeout)
-    : world_(world), impl_(std::make_unique<Impl>()) {
+Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds timeout, LinkModel link)
+    : world_(world), link_(link), impl_(std::make_unique<Impl>()) {
   const std::string where = fmt::format("{}:{}", world.master_addr, world.master_port);
   c10d::TCPStoreOptions options;
   options.port = static_cast<uint16_t>(world.master_port);
@@ -96,8 +97,13 @@ Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds tim
 
 Communicator::~Communicator() = default;
 
-void Communicator::count(Traffic kind, double bytes, std::chrono::steady_clock::time_point start) {
+void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start) {
+  if (link_.mbps > 0) {
+    const double link_ms = messages * link_.latency_ms + bytes * 8 / (link_.mbps * 1e3);
+    std::this_thread::sleep_until(start + std::chrono::duration<double, std::milli>(link_ms));
+  }
   stats_.bytes[static_cast<int>(kind)] += bytes;
+  stats_.peak_bytes = std::max(stats_.peak_bytes, bytes);
   stats_.collectives += 1;
   stats_.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -159,7 +165,7 @@ void Communicator::report_progress(const std::string& done) {
     throw DistributedError(fmt::format("rank {}: reporting progress ({}) to rank 0's store failed: {}", rank(), done,
                                        first_line(e.what())));
   }
-  count(Traffic::control, static_cast<double>(done.size()), start);
+  count(Traffic::control, static_cast<double>(done.size()), 1, start);
 }
 
 void Communicator::all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what) {
@@ -167,7 +173,7 @@ void Communicator::all_reduce_sum(const at::Tensor& tensor, Traffic kind, const 
   std::vector<at::Tensor> tensors = {tensor};
   run_collective(what, [&] { return impl_->group->allreduce(tensors); });
   const double n = world_size();
-  count(kind, 2 * (n - 1) / n * static_cast<double>(tensor.nbytes()), start);
+  count(kind, 2 * (n - 1) / n * static_cast<double>(tensor.nbytes()), 2 * (world_size() - 1), start);
 }
 
 void Communicator::broadcast(const at::Tensor& tensor, int root, Traffic kind, const std::string& what) {
@@ -177,7 +183,7 @@ void Communicator::broadcast(const at::Tensor& tensor, int root, Traffic kind, c
   options.rootRank = root;
   run_collective(what, [&] { return impl_->group->broadcast(tensors, options); });
   const double n = world_size();
-  count(kind, (n - 1) / n * static_cast<double>(tensor.nbytes()), start);
+  count(kind, (n - 1) / n * static_cast<double>(tensor.nbytes()), world_size() - 1, start);
 }
 
 at::Tensor Communicator::all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what) {
@@ -186,7 +192,7 @@ at::Tensor Communicator::all_gather(const at::Tensor& tensor, Traffic kind, cons
   std::vector<std::vector<at::Tensor>> output(1);
   for (int r = 0; r < world_size(); ++r) output[0].push_back(at::empty_like(input[0]));
   run_collective(what, [&] { return impl_->group->allgather(output, input); });
-  count(kind, (world_size() - 1) * static_cast<double>(tensor.nbytes()), start);
+  count(kind, (world_size() - 1) * static_cast<double>(tensor.nbytes()), world_size() - 1, start);
   return at::stack(output[0]);
 }
 
@@ -205,7 +211,7 @@ std::string Communicator::share_from_rank0(const std::string& key, const std::st
   } catch (const std::exception& e) {
     throw DistributedError(fmt::format("rank {}: sharing {} from rank 0 failed: {}", rank(), key, first_line(e.what())));
   }
-  count(Traffic::control, rank() == 0 ? static_cast<double>(value.size()) * (world_size() - 1) : 0.0, start);
+  count(Traffic::control, rank() == 0 ? static_cast<double>(value.size()) * (world_size() - 1) : 0.0, 1, start);
   return out;
 }
 

@@ -11,6 +11,11 @@
 // 2 (N-1)/N S, an all-gather of S bytes per rank (N-1) S, a broadcast of S bytes
 // (N-1)/N S on average. The TCP headers and Gloo's own handshakes are not counted.
 //
+// A simulated link (LinkModel, dist.link_mbps): each collective then lasts at least the time
+// its counted bytes take at that rate plus the latency of each message it sends in sequence
+// (2 (N-1) for an all-reduce, N-1 for an all-gather or a broadcast); a faster loopback
+// transfer waits out the rest. So time over a slow link is measured on one machine.
+//
 // Errors: the constructor throws InputError when rank 0 cannot serve the rendezvous (a port
 // in use, an address not of this machine) or a rank cannot reach it, and DistributedError
 // when a peer does not join within the timeout. A collective that fails (a peer died,
@@ -39,13 +44,20 @@ const char* traffic_name(Traffic kind);
 struct TrafficStats {
   std::array<double, kTrafficKinds> bytes{};  // by Traffic
   int64_t collectives = 0;
-  double ms = 0;  // wall time inside collectives, waiting included
+  double ms = 0;          // wall time inside collectives, waiting included
+  double peak_bytes = 0;  // the most one collective sent
   double total_bytes() const;
+};
+
+// A link slower than the real one, simulated by waiting (0 Mbit/s: none).
+struct LinkModel {
+  double mbps = 0;
+  double latency_ms = 0;
 };
 
 class Communicator {
  public:
-  Communicator(const WorldInfo& world, std::chrono::milliseconds timeout);
+  Communicator(const WorldInfo& world, std::chrono::milliseconds timeout, LinkModel link = {});
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
@@ -72,8 +84,11 @@ class Communicator {
   struct Impl;
   WorldInfo world_;
   TrafficStats stats_;
+  LinkModel link_;
   std::unique_ptr<Impl> impl_;
-  void count(Traffic kind, double bytes, std::chrono::steady_clock::time_point start);
+  // Counts a finished collective that sent `bytes` in `messages` sequential messages, first
+  // waiting out what the simulated link would still take.
+  void count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start);
   // Runs a c10d collective and waits; a failure becomes a DistributedError naming `what`.
   template <typename Run>
   void run_collective(const std::string& what, const Run& run);

@@ -3,74 +3,22 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-
-#include <unistd.h>
-
-#include "ripple/error.h"
-#include "train/checkpoint.h"
-#include "train/files.h"
-#include "train/task.h"
 
 namespace ripple::dist {
 
-uint64_t bytes_hash(const void* data, size_t size) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < size; ++i) {
-    h ^= p[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 DataParallel::DataParallel(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
                            std::function<void(const std::string&)> log)
-    : comm_(comm),
-      bucket_elements_(std::max<int64_t>(1, static_cast<int64_t>(settings.bucket_mb * 1e6 / sizeof(float)))),
-      reduce_metrics_(reduce_metrics),
-      log_(std::move(log)) {}
-
-void DataParallel::begin_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state,
-                              const std::filesystem::path& checkpoint, int64_t unit) {
-  unit_ = unit;
-  // Rank 0's checkpoint as bytes (empty: a fresh start), its size first.
-  std::string bytes = comm_.rank() == 0 && !checkpoint.empty() ? train::read_file(checkpoint) : std::string();
-  const at::Tensor size = at::tensor({static_cast<int64_t>(bytes.size())}, at::kLong);
-  comm_.broadcast(size, 0, Traffic::control, fmt::format("broadcast of rank 0's checkpoint size (unit {})", unit));
-  if (size.item<int64_t>() == 0) {
-    // The model was built from the same seed on every rank; rank 0's copy makes sure.
-    comm_.broadcast(optimizer.flat_params(), 0, Traffic::parameters,
-                    fmt::format("broadcast of the initial parameters (unit {})", unit));
-    return;
-  }
-  const at::Tensor buffer = at::empty({size.item<int64_t>()}, at::kByte);
-  if (comm_.rank() == 0) std::copy(bytes.begin(), bytes.end(), buffer.data_ptr<uint8_t>());
-  comm_.broadcast(buffer, 0, Traffic::parameters, fmt::format("broadcast of rank 0's checkpoint (unit {})", unit));
-  if (comm_.rank() == 0) return;
-  // The other ranks load the same bytes through the same (validated) reader.
-  const std::filesystem::path local = std::filesystem::temp_directory_path() /
-                                      fmt::format("ripple-{}-rank-{}-unit-{}.pt", getpid(), comm_.rank(), unit);
-  const auto* p = buffer.data_ptr<uint8_t>();
-  train::write_file_atomic(local, std::string(p, p + buffer.numel()));
-  try {
-    train::load_checkpoint(local, model, optimizer, state);
-  } catch (...) {
-    std::filesystem::remove(local);
-    throw;
-  }
-  std::filesystem::remove(local);
-}
+    : GroupStrategy(comm, reduce_metrics, std::move(log)),
+      bucket_elements_(std::max<int64_t>(1, static_cast<int64_t>(settings.bucket_mb * 1e6 / sizeof(float)))) {}
 
 train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum,
                                                  int64_t epoch, int64_t step) {
-  const std::string where = fmt::format("unit {}, epoch {}, step {}", unit_, epoch, step);
+  const std::string at = where(epoch, step);
   const at::Tensor totals = at::tensor({static_cast<double>(examples), loss_sum}, at::kDouble);
-  comm_.all_reduce_sum(totals, Traffic::control, fmt::format("all-reduce of the step's example count ({})", where));
+  comm_.all_reduce_sum(totals, Traffic::control, fmt::format("all-reduce of the step's example count ({})", at));
   const double all_examples = totals[0].item<double>();
   if (all_examples == 0) return {};
   const at::Tensor& grads = optimizer.flat_grads();
@@ -80,60 +28,10 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
   for (int64_t b = 0; b < buckets; ++b) {
     const int64_t offset = b * bucket_elements_;
     comm_.all_reduce_sum(grads.narrow(0, offset, std::min(bucket_elements_, n - offset)), Traffic::gradients,
-                         fmt::format("all-reduce of gradient bucket {}/{} ({})", b + 1, buckets, where));
+                         fmt::format("all-reduce of gradient bucket {}/{} ({})", b + 1, buckets, at));
   }
+  ++syncs_;
   return {static_cast<int64_t>(std::llround(all_examples)), totals[1].item<double>()};
-}
-
-void DataParallel::agree_on_metrics(Metrics& metrics, int64_t epoch) {
-  const std::string where = fmt::format("unit {}, epoch {}", unit_, epoch);
-  comm_.report_progress(fmt::format("finished the training steps of unit {}, epoch {}", unit_, epoch));
-  if (reduce_metrics_) {
-    // Every rank holds the same names (the same task); sum the values in name order.
-    std::vector<double> values;
-    for (const auto& [name, v] : metrics) values.push_back(v);
-    const at::Tensor sums = at::tensor(values, at::kDouble);
-    comm_.all_reduce_sum(sums, Traffic::control, fmt::format("all-reduce of the ranks' metric sums ({})", where));
-    Metrics summed;
-    size_t i = 0;
-    for (const auto& [name, v] : metrics) summed[name] = sums[static_cast<int64_t>(i++)].item<double>();
-    metrics.clear();
-    const std::string suffix = train::kMetricWeightSuffix;
-    for (const auto& [name, v] : summed) {
-      if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) continue;
-      const auto weight = summed.find(name + suffix);
-      metrics[name] = weight == summed.end() ? v : (weight->second > 0 ? v / weight->second : 0.0);
-    }
-    return;
-  }
-  std::string text;
-  if (comm_.rank() == 0) text = nlohmann::json(metrics).dump();
-  const at::Tensor size = at::tensor({static_cast<int64_t>(text.size())}, at::kLong);
-  comm_.broadcast(size, 0, Traffic::control, fmt::format("broadcast of rank 0's metrics ({})", where));
-  const at::Tensor bytes = at::empty({size.item<int64_t>()}, at::kByte);
-  if (comm_.rank() == 0) std::copy(text.begin(), text.end(), bytes.data_ptr<uint8_t>());
-  comm_.broadcast(bytes, 0, Traffic::control, fmt::format("broadcast of rank 0's metrics ({})", where));
-  const auto* p = bytes.data_ptr<uint8_t>();
-  metrics = nlohmann::json::parse(p, p + bytes.numel()).get<Metrics>();
-}
-
-void DataParallel::end_unit(train::FlatAdam& optimizer, int64_t unit) {
-  const at::Tensor& params = optimizer.flat_params();  // contiguous: FlatAdam's one buffer
-  const uint64_t value = bytes_hash(params.data_ptr(), params.nbytes());
-  const std::string hash = fmt::format("{:016x}", value);
-  if (log_) log_(fmt::format("rank {}: unit {} parameters hash {}", comm_.rank(), unit, hash));
-  const at::Tensor mine = at::tensor({static_cast<int64_t>(value)}, at::kLong);
-  const at::Tensor all = comm_.all_gather(mine, Traffic::control,
-                                          fmt::format("all-gather of the parameter hashes (unit {})", unit));
-  for (int r = 1; r < comm_.world_size(); ++r) {
-    if (all[r][0].item<int64_t>() != all[0][0].item<int64_t>()) {
-      throw DistributedError(fmt::format("rank {}: after unit {} the parameters of rank {} differ from rank 0's "
-                                         "(hash {:016x} vs {:016x})", comm_.rank(), unit, r,
-                                         static_cast<uint64_t>(all[r][0].item<int64_t>()),
-                                         static_cast<uint64_t>(all[0][0].item<int64_t>())));
-    }
-  }
-  hashes_.push_back(hash);
 }
 
 }  // namespace ripple::dist

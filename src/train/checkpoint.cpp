@@ -68,6 +68,7 @@ class Reader {
     if (!root_.contains(key)) throw InputError(fmt::format("{}: corrupt checkpoint: no \"{}\"", path_, key));
     return root_.at(key);
   }
+  bool has(const std::string& key) const { return root_.contains(key); }
   NamedTensors tensors(const c10::IValue& v) const {
     NamedTensors out;
     for (const auto& e : v.toGenericDict()) out[e.key().toStringRef()] = e.value().toTensor();
@@ -165,6 +166,7 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
   root.insert("state", state);
   root.insert("best_metrics", metrics_dict(s.best_metrics));
   root.insert("epoch_ms", c10::List<double>(s.epoch_ms));
+  if (!s.strategy_state.empty()) root.insert("strategy", to_dict(s.strategy_state));
   const std::vector<char> bytes = torch::pickle_save(root);
   write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
 }
@@ -202,6 +204,10 @@ void load_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
     s.best_metrics.clear();
     for (const auto& e : r.at("best_metrics").toGenericDict()) s.best_metrics[e.key().toStringRef()] = e.value().toDouble();
     s.epoch_ms = r.at("epoch_ms").toDoubleList().vec();
+    s.strategy_state.clear();
+    if (r.has("strategy")) {
+      for (const auto& [name, t] : r.tensors(r.at("strategy"))) s.strategy_state[name] = t.clone();
+    }
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     throw InputError(fmt::format("{}: corrupt checkpoint ({})", r.path(), what.substr(0, what.find('\n'))));

@@ -6,7 +6,8 @@
 //   parameters / buffers / best: {qualified name: tensor},
 //   optimizer: {step, exp_avg: {name: tensor}, exp_avg_sq: {name: tensor}},
 //   state: {epoch, best_epoch, bad_epochs, best_maximize, best_minimize},
-//   best_metrics: {name: value}, epoch_ms: [double].
+//   best_metrics: {name: value}, epoch_ms: [double],
+//   strategy: {name: tensor} (a distributed strategy's own state; absent when it has none).
 // Loading checks every name and shape against the model and names the first mismatch.
 // A file written before version 2 (parameters by position) is recognised and refused with
 // a message that says so. Errors: InputError (missing, corrupt, other model, old format),
@@ -39,6 +40,7 @@ struct TrainState {
   Metrics best_metrics;
   std::vector<double> epoch_ms;
   NamedTensors best_parameters;  // parameters and buffers at best_epoch
+  NamedTensors strategy_state;   // the distributed strategy's (train/synchronizer.h)
 };
 
 // Parameters then buffers of `model`, cloned, by qualified name.

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "dist/data_parallel.h"
+#include "dist/diloco.h"
 #include "ripple/config.h"
 #include "ripple/error.h"
 #include "train/files.h"
@@ -49,7 +51,8 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
                                  "resume it as a single process", world->rank));
   }
   g.comm = std::make_unique<dist::Communicator>(
-      *world, std::chrono::milliseconds(static_cast<int64_t>(c.dist.timeout_s * 1000)));
+      *world, std::chrono::milliseconds(static_cast<int64_t>(c.dist.timeout_s * 1000)),
+      dist::LinkModel{c.dist.link_mbps, c.dist.link_latency_ms});
   agree_on_configuration(*g.comm, c);
   run_dir = g.comm->share_from_rank0("run_dir", run_dir.string());
   if (world->restart_count > 0) {
@@ -65,7 +68,12 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
     }
     resume = verdict == "resume";
   }
-  g.strategy = std::make_unique<dist::DataParallel>(*g.comm, c.dist, c.dist.data == "partitioned", cb.on_message);
+  const bool partitioned = c.dist.data == "partitioned";
+  if (c.dist.strategy == "ddp") {
+    g.strategy = std::make_unique<dist::DataParallel>(*g.comm, c.dist, partitioned, cb.on_message);
+  } else {
+    g.strategy = std::make_unique<dist::DiLoCo>(*g.comm, c.dist, partitioned, cb.on_message);
+  }
   if (cb.on_joined_group) cb.on_joined_group(world->rank, world->world_size, run_dir);
   return g;
 }
@@ -97,10 +105,13 @@ NodeData load_partition(const RunConfig& c, int rank, int world_size) {
 
 json dist_summary_json(const RunConfig& c, const RunGroup& g) {
   const dist::TrafficStats& mine = g.comm->stats();
-  at::Tensor totals = at::zeros({dist::kTrafficKinds + 2}, at::kDouble);
+  at::Tensor totals = at::zeros({dist::kTrafficKinds + 3}, at::kDouble);
   for (int k = 0; k < dist::kTrafficKinds; ++k) totals[k] = mine.bytes[k];
   totals[dist::kTrafficKinds] = static_cast<double>(mine.collectives);
   totals[dist::kTrafficKinds + 1] = mine.ms;
+  totals[dist::kTrafficKinds + 2] = static_cast<double>(g.strategy->synchronizations());
+  const at::Tensor peaks = g.comm->all_gather(at::tensor({mine.peak_bytes}, at::kDouble), dist::Traffic::control,
+                                              "all-gather of the largest collectives");
   g.comm->all_reduce_sum(totals, dist::Traffic::control, "all-reduce of the traffic counters");
   json bytes = {{"total", 0.0}};
   double total = 0;
@@ -110,14 +121,19 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
   }
   bytes["total"] = total;
   const int n = g.comm->world_size();
-  return {{"world_size", n},
+  json out = {{"world_size", n},
           {"strategy", c.dist.strategy},
           {"bytes", bytes},
           {"bytes_counted_as", "sent by all ranks together, under the ring algorithms (all-reduce 2(N-1)/N of the "
                                "tensor per rank)"},
           {"collectives_per_rank", totals[dist::kTrafficKinds].item<double>() / n},
           {"collective_ms_per_rank", totals[dist::kTrafficKinds + 1].item<double>() / n},
+          {"synchronizations_per_rank", totals[dist::kTrafficKinds + 2].item<double>() / n},
+          {"peak_collective_bytes", peaks.max().item<double>()},
           {"parameter_hash", g.strategy->parameter_hashes()}};
+  if (c.dist.strategy != "ddp") out["sync_every"] = c.dist.sync_every;
+  if (c.dist.link_mbps > 0) out["link"] = {{"mbps", c.dist.link_mbps}, {"latency_ms", c.dist.link_latency_ms}};
+  return out;
 }
 
 }  // namespace ripple::train

@@ -15,7 +15,7 @@
 #include <memory>
 
 #include "dist/communicator.h"
-#include "dist/data_parallel.h"
+#include "dist/group_strategy.h"
 #include "ripple/settings.h"
 #include "ripple/trainer.h"
 #include "train/node_data.h"
@@ -26,7 +26,7 @@ namespace ripple::train {
 // This process's place in a distributed run: empty for a single process.
 struct RunGroup {
   std::unique_ptr<dist::Communicator> comm;
-  std::unique_ptr<dist::DataParallel> strategy;
+  std::unique_ptr<dist::GroupStrategy> strategy;
   bool writes_files() const { return !comm || comm->rank() == 0; }
   Synchronizer* synchronizer() const { return strategy.get(); }
 };

@@ -129,6 +129,7 @@ EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, Synchroni
       batch_examples = totals.examples;
     }
     optimizer.step();
+    if (sync) sync->after_update(optimizer, epoch, step);
     const auto t3 = Clock::now();
     loss_sum += batch_loss_sum;
     s.examples += batch_examples;
@@ -172,6 +173,7 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
     rec.loss = train_epoch(task, optimizer, epoch, sync).loss;
     rec.epoch_ms = ms_between(start, Clock::now());  // the training step, without evaluation
     const auto evaluated = Clock::now();
+    if (sync) sync->enter_evaluation(optimizer);
     if (!sync || sync->evaluates_here()) rec.metrics = task.evaluate();
     if (sync) sync->agree_on_metrics(rec.metrics, epoch);
     rec.eval_ms = ms_between(evaluated, Clock::now());
@@ -205,6 +207,7 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
         save_checkpoint(ckpt, model, optimizer, st);
       }
     }
+    if (sync) sync->leave_evaluation(optimizer);
     if (cb.on_epoch) cb.on_epoch(rec);
     if (cb.interrupt_after_epochs >= 0 && ++epochs_this_process >= cb.interrupt_after_epochs) {
       throw std::runtime_error("interrupted by test hook");

@@ -5,10 +5,14 @@
 // begin_unit once, after the writing rank has loaded the unit's checkpoint if it had one
 // (every rank then takes that rank's parameters, optimizer and loop state), synchronize_step
 // after each backward (also after a rank's own batches ran out, with zero examples, until
-// every rank's are out), agree_on_metrics after each evaluation (on the ranks where
-// evaluates_here(); so model selection and early stopping decide the same on every rank),
-// and end_unit once. Implementations throw
-// DistributedError naming the rank and the step when a peer is lost.
+// it returns zero examples: every rank's are out), after_update after each optimizer step,
+// enter_evaluation before each evaluation (the model then holds what is evaluated, selected
+// and checkpointed: the one model the ranks agree on), agree_on_metrics after it (on the
+// ranks where evaluates_here(); so model selection and early stopping decide the same on
+// every rank), leave_evaluation once the epoch's record and checkpoint are written, and
+// end_unit once, which leaves the final model in the parameters. A strategy's own state
+// (DiLoCo's outer momentum) lives in TrainState::strategy_state, so checkpoints carry it.
+// Implementations throw DistributedError naming the rank and the step when a peer is lost.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -38,6 +42,10 @@ class Synchronizer {
   // its gradient then being zero). Leaves in the optimizer's gradient what the update uses.
   virtual StepTotals synchronize_step(FlatAdam& optimizer, int64_t examples, double loss_sum, int64_t epoch,
                                       int64_t step) = 0;
+  // After the optimizer step of a step that synchronize_step let through.
+  virtual void after_update(FlatAdam& /*optimizer*/, int64_t /*epoch*/, int64_t /*step*/) {}
+  virtual void enter_evaluation(FlatAdam& /*optimizer*/) {}
+  virtual void leave_evaluation(FlatAdam& /*optimizer*/) {}
   // Whether this rank runs the task's evaluation; agree_on_metrics then gives every rank
   // the metrics.
   virtual bool evaluates_here() const = 0;

@@ -24,6 +24,7 @@
 #include "ripple/trainer.h"
 #include "support/cli.h"
 #include "support/interaction_files.h"
+#include "support/ports.h"
 #include "train/checkpoint.h"
 #include "train/loop.h"
 
@@ -161,6 +162,56 @@ TEST(DataParallel, PartitionedFullBatchGcnWithDeepHaloEqualsOneProcess) {
             std::string::npos) << r.output;
 }
 
+// DiLoCo through the binary: full-batch GCN takes one step per epoch, so sync_every = 5
+// synchronizes every fifth epoch; the run learns, sends no gradients, one parameter
+// all-reduce per outer step, ends with one model on both ranks and checkpoints the outer
+// momentum. Tests/dist/diloco_test.cpp checks the algorithm against a reference loop.
+TEST(LowCommunication, DilocoOnTwoRanksLearnsWithOneParameterExchangePerOuterStep) {
+  const fs::path tmp = testing::fresh_temp_dir("diloco-gcn");
+  const fs::path dir = tmp / "diloco";
+  const auto r = testing::run_ripple(fmt::format(
+      "launch --nproc 2 -- {}", gcn_args(100, "--set dist.strategy=diloco --set dist.sync_every=5 --run-dir " +
+                                                  dir.string())));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json s = json::parse(read(dir / "summary.json"));
+  EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
+  const json& d = s["dist"];
+  EXPECT_EQ(d["strategy"], "diloco");
+  EXPECT_EQ(d["sync_every"], 5);
+  EXPECT_EQ(d["synchronizations_per_rank"].get<double>(), 20);
+  const RunConfig c = read_run_config(dir);
+  NodeModel model(c.model, 1433, 7);
+  train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
+  train::TrainState state;
+  train::load_checkpoint(dir / "seed-0" / "checkpoint.pt", *model, optimizer, state);
+  const double bytes = 4.0 * static_cast<double>(optimizer.flat_params().numel());
+  // Both ranks: the initial broadcast ((N-1)/N each) and 20 ring all-reduces (2 (N-1)/N each).
+  EXPECT_DOUBLE_EQ(d["bytes"]["parameters"].get<double>(), bytes + 20 * 2 * bytes);
+  EXPECT_EQ(d["bytes"]["gradients"].get<double>(), 0);
+  EXPECT_DOUBLE_EQ(d["peak_collective_bytes"].get<double>(), bytes);
+  ASSERT_EQ(state.strategy_state.count("outer_momentum"), 1u);
+  EXPECT_EQ(state.strategy_state.at("outer_momentum").numel(), optimizer.flat_params().numel());
+  EXPECT_GT(state.strategy_state.at("outer_momentum").abs().max().item<double>(), 0);
+  const std::string log = read(dir / "rank-1.log");
+  EXPECT_NE(log.find(fmt::format("rank 1: unit 0 parameters hash {}", d["parameter_hash"][0].get<std::string>())),
+            std::string::npos) << log;
+}
+
+// dist.link_mbps: every collective lasts at least what its bytes need on the simulated link.
+TEST(LowCommunication, SimulatedLinkMakesCollectivesLastWhatTheirBytesNeed) {
+  const fs::path tmp = testing::fresh_temp_dir("link");
+  const fs::path dir = tmp / "ddp";
+  const auto r = testing::run_ripple(fmt::format(
+      "launch --nproc 2 -- {}", gcn_args(10, "--set dist.link_mbps=20 --run-dir " + dir.string())));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json d = json::parse(read(dir / "summary.json"))["dist"];
+  EXPECT_EQ(d["link"]["mbps"].get<double>(), 20);
+  const double bytes_per_rank = d["bytes"]["total"].get<double>() / 2;
+  const double link_ms = bytes_per_rank * 8 / (20 * 1e3);  // about 0.4 s for 10 steps of GCN
+  EXPECT_GT(link_ms, 300);
+  EXPECT_GE(d["collective_ms_per_rank"].get<double>(), link_ms);
+}
+
 // Starts `ripple <args>` with `env` added, output to `log`; returns its pid.
 pid_t spawn_ripple(const std::string& args, const std::vector<std::string>& env, const fs::path& log) {
   const pid_t pid = fork();
@@ -181,18 +232,7 @@ int wait_exit_code(pid_t pid) {
 
 bool alive(pid_t pid) { return kill(pid, 0) == 0; }
 
-// A loopback port nobody listens on now.
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using testing::free_port;
 
 TEST(DataParallel, RanksWithDifferentConfigurationsAllExitTwoNamingTheRank) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-mismatch");

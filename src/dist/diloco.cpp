@@ -1,0 +1,98 @@
+// DiLoCo and local SGD. See src/dist/diloco.h.
+#include "dist/diloco.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <fmt/format.h>
+
+#include "ripple/error.h"
+
+namespace ripple::dist {
+
+void outer_nesterov_step(const at::Tensor& params, const at::Tensor& grad, const at::Tensor& buf, double lr,
+                         double momentum) {
+  buf.mul_(momentum).add_(grad);
+  params.sub_(grad + momentum * buf, lr);
+}
+
+DiLoCo::DiLoCo(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
+               std::function<void(const std::string&)> log)
+    : GroupStrategy(comm, reduce_metrics, std::move(log)),
+      sync_every_(settings.sync_every),
+      outer_lr_(settings.strategy == "local-sgd" ? 1.0 : settings.outer_lr),
+      outer_momentum_(settings.strategy == "local-sgd" ? 0.0 : settings.outer_momentum) {}
+
+void DiLoCo::start_unit(train::FlatAdam& optimizer, train::TrainState& state) {
+  at::NoGradGuard no_grad;
+  const at::Tensor& params = optimizer.flat_params();
+  global_ = params.clone();
+  change_ = at::empty_like(params);
+  const auto saved = state.strategy_state.find("outer_momentum");
+  if (saved != state.strategy_state.end()) {
+    if (saved->second.numel() != params.numel()) {
+      throw InputError(fmt::format("rank {}: the checkpoint's outer momentum holds {} values, the model {} "
+                                   "parameters (a checkpoint of another model?)", comm_.rank(),
+                                   saved->second.numel(), params.numel()));
+    }
+    momentum_ = saved->second.to(at::kFloat).reshape({-1}).contiguous();
+  } else {
+    momentum_ = at::zeros_like(params);
+  }
+  state.strategy_state["outer_momentum"] = momentum_;  // the same storage: checkpoints see it
+  steps_since_ = 0;
+  examples_since_ = 0;
+}
+
+train::StepTotals DiLoCo::synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum,
+                                           int64_t epoch, int64_t step) {
+  if (examples > 0) {
+    examples_since_ += examples;
+    return {examples, loss_sum};
+  }
+  // This rank's batches are out: join the others' synchronizations until theirs are too.
+  while (round(optimizer, false, epoch, step)) {
+  }
+  return {};
+}
+
+void DiLoCo::after_update(train::FlatAdam& optimizer, int64_t epoch, int64_t step) {
+  if (++steps_since_ >= sync_every_) round(optimizer, true, epoch, step);
+}
+
+bool DiLoCo::round(train::FlatAdam& optimizer, bool going, int64_t epoch, int64_t step) {
+  const std::string at = where(epoch, step);
+  const at::Tensor counts = at::tensor({going ? 1.0 : 0.0, static_cast<double>(examples_since_)}, at::kDouble);
+  comm_.all_reduce_sum(counts, Traffic::control, fmt::format("all-reduce of the synchronization round ({})", at));
+  const bool any_going = counts[0].item<double>() > 0;
+  const double examples = counts[1].item<double>();
+  if (!any_going || examples == 0) return any_going;
+  at::NoGradGuard no_grad;
+  const at::Tensor& params = optimizer.flat_params();
+  at::sub_out(change_, global_, params).mul_(static_cast<double>(examples_since_) / examples);
+  comm_.all_reduce_sum(change_, Traffic::parameters,
+                       fmt::format("all-reduce of the parameter changes ({}, outer step)", at));
+  outer_nesterov_step(global_, change_, momentum_, outer_lr_, outer_momentum_);
+  params.copy_(global_);
+  steps_since_ = 0;
+  examples_since_ = 0;
+  ++syncs_;
+  return any_going;
+}
+
+void DiLoCo::enter_evaluation(train::FlatAdam& optimizer) {
+  at::NoGradGuard no_grad;
+  local_ = optimizer.flat_params().clone();
+  optimizer.flat_params().copy_(global_);
+}
+
+void DiLoCo::leave_evaluation(train::FlatAdam& optimizer) {
+  at::NoGradGuard no_grad;
+  optimizer.flat_params().copy_(local_);
+}
+
+void DiLoCo::finish_unit(train::FlatAdam& optimizer) {
+  at::NoGradGuard no_grad;
+  optimizer.flat_params().copy_(global_);
+}
+
+}  // namespace ripple::dist

@@ -1,0 +1,66 @@
+// dist.strategy = "diloco" and "local-sgd": training that synchronizes every H steps instead
+// of every step (internal), the Synchronizer of the training loop (train/synchronizer.h).
+//
+// DiLoCo (Douillard et al. 2023): every rank keeps the last synchronized model (the global
+// model) and takes H = dist.sync_every steps of its own optimizer (the inner Adam, whose
+// moments stay per rank) on its own examples. Then the ranks all-reduce their change
+// (global - local), weighted by the examples each trained on since the last synchronization;
+// the weighted mean is the outer gradient of a Nesterov SGD step (PyTorch's SGD with
+// nesterov=True, dist.outer_lr, dist.outer_momentum) on the global model, which every rank
+// then continues from. local-sgd is the same with outer lr 1 and no momentum: the new
+// global model is the ranks' weighted mean. Traffic per synchronization: one all-reduce of
+// the parameters and one of two numbers, instead of a gradient all-reduce per step.
+//
+// The step count runs on across epochs. Within an epoch a rank whose batches ran out keeps
+// joining the others' synchronizations (its change since its last one is averaged in) until
+// every rank is out; then the epoch ends without synchronizing, the steps since the last
+// synchronization carrying over. Evaluation, model selection, checkpoints and the unit's
+// final model see the global model; the outer momentum is in the checkpoint
+// (TrainState::strategy_state). A group resumed after a restart continues from the last
+// checkpointed global model with rank 0's inner optimizer state on every rank, so unlike
+// ddp its result is not bit-identical to an uninterrupted run.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <string>
+
+#include "dist/group_strategy.h"
+#include "ripple/settings.h"
+
+namespace ripple::dist {
+
+// One outer step: PyTorch's SGD with Nesterov momentum (no dampening) on `params` given the
+// outer gradient `grad`: buf = momentum * buf + grad; params -= lr * (grad + momentum * buf).
+void outer_nesterov_step(const at::Tensor& params, const at::Tensor& grad, const at::Tensor& buf, double lr,
+                         double momentum);
+
+class DiLoCo final : public GroupStrategy {
+ public:
+  // settings.strategy "local-sgd" ignores outer_lr and outer_momentum (1 and 0).
+  DiLoCo(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
+         std::function<void(const std::string&)> log);
+  train::StepTotals synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum, int64_t epoch,
+                                     int64_t step) override;
+  void after_update(train::FlatAdam& optimizer, int64_t epoch, int64_t step) override;
+  void enter_evaluation(train::FlatAdam& optimizer) override;
+  void leave_evaluation(train::FlatAdam& optimizer) override;
+
+ protected:
+  void start_unit(train::FlatAdam& optimizer, train::TrainState& state) override;
+  void finish_unit(train::FlatAdam& optimizer) override;
+
+ private:
+  // One round every rank takes part in: `going` says this rank is within its epoch's
+  // batches. The ranks exchange their changes when one of them is going. Returns whether
+  // any rank is still going.
+  bool round(train::FlatAdam& optimizer, bool going, int64_t epoch, int64_t step);
+
+  int64_t sync_every_;
+  double outer_lr_, outer_momentum_;
+  at::Tensor global_, momentum_, local_, change_;
+  int64_t steps_since_ = 0, examples_since_ = 0;
+};
+
+}  // namespace ripple::dist
