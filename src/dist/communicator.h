@@ -11,10 +11,12 @@
 // 2 (N-1)/N S, an all-gather of S bytes per rank (N-1) S, a broadcast of S bytes
 // (N-1)/N S on average. The TCP headers and Gloo's own handshakes are not counted.
 //
-// A simulated link (LinkModel, dist.link_mbps): each collective then lasts at least the time
-// its counted bytes take at that rate plus the latency of each message it sends in sequence
-// (2 (N-1) for an all-reduce, N-1 for an all-gather or a broadcast); a faster loopback
-// transfer waits out the rest. So time over a slow link is measured on one machine.
+// A simulated link (LinkModel, dist.link_mbps): after each collective returns (every rank
+// has arrived, and the loopback transfer is done), the rank waits the time its counted bytes
+// take at that rate plus the latency of each message it sends in sequence (2 (N-1) for an
+// all-reduce, N-1 for an all-gather or a broadcast). Time spent waiting for a slower rank
+// does not hide link time. So time over a slow link is measured on one machine (slightly
+// over, by the loopback transfer).
 //
 // Errors: the constructor throws InputError when rank 0 cannot serve the rendezvous (a port
 // in use, an address not of this machine) or a rank cannot reach it, and DistributedError

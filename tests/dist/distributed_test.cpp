@@ -197,7 +197,7 @@ TEST(LowCommunication, DilocoOnTwoRanksLearnsWithOneParameterExchangePerOuterSte
             std::string::npos) << log;
 }
 
-// dist.link_mbps: every collective lasts at least what its bytes need on the simulated link.
+// dist.link_mbps: each collective is followed by what its bytes need on the simulated link.
 TEST(LowCommunication, SimulatedLinkMakesCollectivesLastWhatTheirBytesNeed) {
   const fs::path tmp = testing::fresh_temp_dir("link");
   const fs::path dir = tmp / "ddp";
