@@ -123,7 +123,9 @@ struct DistSettings {
   int64_t sync_every = 50;      // local-sgd, diloco: inner steps between synchronizations (H)
   double outer_lr = 0.7;        // diloco: outer learning rate (DiLoCo's published value)
   double outer_momentum = 0.9;  // diloco: outer Nesterov momentum
-  double link_mbps = 0;         // > 0: every collective lasts at least what this link needs
+  std::string compress = "none";  // ddp: none, or ef21-topk (top-k with EF21 error feedback)
+  double compress_ratio = 0.01;   // ef21-topk: share of each parameter tensor's entries sent
+  double link_mbps = 0;         // > 0: a simulated link of this rate follows every collective
   double link_latency_ms = 0;   // with link_mbps: latency added per message of a collective
   double timeout_s = 300;        // a collective waiting longer than this fails, naming the rank
   double bucket_mb = 25;         // gradients are all-reduced in buckets of this size

@@ -6,13 +6,23 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace ripple::dist {
 
 DataParallel::DataParallel(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
                            std::function<void(const std::string&)> log)
     : GroupStrategy(comm, reduce_metrics, std::move(log)),
-      bucket_elements_(std::max<int64_t>(1, static_cast<int64_t>(settings.bucket_mb * 1e6 / sizeof(float)))) {}
+      bucket_elements_(std::max<int64_t>(1, static_cast<int64_t>(settings.bucket_mb * 1e6 / sizeof(float)))),
+      compress_(settings.compress),
+      compress_ratio_(settings.compress_ratio) {}
+
+void DataParallel::start_unit(torch::nn::Module& model, train::FlatAdam& /*optimizer*/, train::TrainState& /*state*/) {
+  if (compress_ != "ef21-topk") return;
+  std::vector<int64_t> sizes;
+  for (const at::Tensor& p : model.parameters()) sizes.push_back(p.numel());  // FlatAdam's order
+  ef21_ = std::make_unique<Ef21TopK>(sizes, compress_ratio_);
+}
 
 train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum,
                                                  int64_t epoch, int64_t step) {
@@ -23,6 +33,13 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
   if (all_examples == 0) return {};
   const at::Tensor& grads = optimizer.flat_grads();
   grads.mul_(static_cast<double>(examples) / all_examples);
+  if (ef21_) {
+    const at::Tensor messages = comm_.all_gather(ef21_->compress(grads), Traffic::gradients,
+                                                 fmt::format("all-gather of the EF21 top-k messages ({})", at));
+    ef21_->decompress(messages, grads);
+    ++syncs_;
+    return {static_cast<int64_t>(std::llround(all_examples)), totals[1].item<double>()};
+  }
   const int64_t n = grads.numel();
   const int64_t buckets = (n + bucket_elements_ - 1) / bucket_elements_;
   for (int64_t b = 0; b < buckets; ++b) {

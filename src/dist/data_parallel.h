@@ -8,11 +8,19 @@
 // computes on all of them, up to floating-point reassociation. Every rank then takes the
 // same Adam step, so parameters stay identical (end_unit proves it, src/dist/group_strategy.h).
 // A rank whose batches ran out joins the others' steps with a zero gradient.
+//
+// With dist.compress = "ef21-topk" the weighted gradients are not all-reduced whole: each
+// rank sends its EF21 top-k message (src/dist/ef21.h) by all-gather and every rank forms
+// the same estimate of their sum, which the update then uses. The estimates start at zero
+// in every unit, also a resumed one (so a resumed compressed run is not bit-identical to an
+// uninterrupted one).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "dist/ef21.h"
 #include "dist/group_strategy.h"
 #include "ripple/settings.h"
 
@@ -25,8 +33,14 @@ class DataParallel final : public GroupStrategy {
   train::StepTotals synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum, int64_t epoch,
                                      int64_t step) override;
 
+ protected:
+  void start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) override;
+
  private:
   int64_t bucket_elements_;
+  std::string compress_;
+  double compress_ratio_;
+  std::unique_ptr<Ef21TopK> ef21_;
 };
 
 }  // namespace ripple::dist

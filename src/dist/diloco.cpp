@@ -22,7 +22,7 @@ DiLoCo::DiLoCo(Communicator& comm, const DistSettings& settings, bool reduce_met
       outer_lr_(settings.strategy == "local-sgd" ? 1.0 : settings.outer_lr),
       outer_momentum_(settings.strategy == "local-sgd" ? 0.0 : settings.outer_momentum) {}
 
-void DiLoCo::start_unit(train::FlatAdam& optimizer, train::TrainState& state) {
+void DiLoCo::start_unit(torch::nn::Module& /*model*/, train::FlatAdam& optimizer, train::TrainState& state) {
   at::NoGradGuard no_grad;
   const at::Tensor& params = optimizer.flat_params();
   global_ = params.clone();

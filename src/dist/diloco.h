@@ -48,7 +48,7 @@ class DiLoCo final : public GroupStrategy {
   void leave_evaluation(train::FlatAdam& optimizer) override;
 
  protected:
-  void start_unit(train::FlatAdam& optimizer, train::TrainState& state) override;
+  void start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) override;
   void finish_unit(train::FlatAdam& optimizer) override;
 
  private:

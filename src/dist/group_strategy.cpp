@@ -45,14 +45,14 @@ void GroupStrategy::begin_unit(torch::nn::Module& model, train::FlatAdam& optimi
     // The model was built from the same seed on every rank; rank 0's copy makes sure.
     comm_.broadcast(optimizer.flat_params(), 0, Traffic::parameters,
                     fmt::format("broadcast of the initial parameters (unit {})", unit));
-    start_unit(optimizer, state);
+    start_unit(model, optimizer, state);
     return;
   }
   const at::Tensor buffer = at::empty({size.item<int64_t>()}, at::kByte);
   if (comm_.rank() == 0) std::copy(bytes.begin(), bytes.end(), buffer.data_ptr<uint8_t>());
   comm_.broadcast(buffer, 0, Traffic::parameters, fmt::format("broadcast of rank 0's checkpoint (unit {})", unit));
   if (comm_.rank() != 0) load_broadcast_checkpoint(buffer, model, optimizer, state);
-  start_unit(optimizer, state);
+  start_unit(model, optimizer, state);
 }
 
 void GroupStrategy::load_broadcast_checkpoint(const at::Tensor& buffer, torch::nn::Module& model,

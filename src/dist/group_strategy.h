@@ -40,7 +40,8 @@ class GroupStrategy : public train::Synchronizer {
 
  protected:
   // After begin_unit's broadcast: every rank holds the same parameters and `state`.
-  virtual void start_unit(train::FlatAdam& /*optimizer*/, train::TrainState& /*state*/) {}
+  virtual void start_unit(torch::nn::Module& /*model*/, train::FlatAdam& /*optimizer*/,
+                          train::TrainState& /*state*/) {}
   // Before end_unit's hash: leave the unit's final model in the parameters.
   virtual void finish_unit(train::FlatAdam& /*optimizer*/) {}
   // "unit U, epoch E, step S", for the messages of failed collectives.

@@ -223,6 +223,8 @@ const std::vector<ConfigKey>& config_schema() {
       key("dist.sync_every", &RunConfig::dist, &DistSettings::sync_every, "Distributed, local-sgd and diloco: training steps each rank takes between two synchronizations (DiLoCo's H); the count runs on across epochs.", {}, 1, 100000000),
       key("dist.outer_lr", &RunConfig::dist, &DistSettings::outer_lr, "Distributed, diloco: learning rate of the outer Nesterov step (0.7 as published).", {}, 1e-6, 10.0),
       key("dist.outer_momentum", &RunConfig::dist, &DistSettings::outer_momentum, "Distributed, diloco: momentum of the outer Nesterov step (0.9 as published; 0 is plain outer SGD).", {}, 0.0, 1.0, true),
+      key("dist.compress", &RunConfig::dist, &DistSettings::compress, "Distributed, ddp: none (the gradient all-reduced whole) or ef21-topk (EF21 error feedback: each rank sends the largest dist.compress_ratio of each parameter tensor's entries of the change of its gradient estimate, as index-value pairs by all-gather; every rank sums them in rank order in float32).", {"none", "ef21-topk"}),
+      key("dist.compress_ratio", &RunConfig::dist, &DistSettings::compress_ratio, "Distributed, ef21-topk: share of each parameter tensor's entries sent per step (at least one).", {}, 1e-6, 1.0),
       key("dist.link_mbps", &RunConfig::dist, &DistSettings::link_mbps, "Distributed: a simulated link of this many megabits per second; after each collective a rank waits the time its counted bytes need on it (0: no simulation).", {}, 0.0, 1e6),
       key("dist.link_latency_ms", &RunConfig::dist, &DistSettings::link_latency_ms, "Distributed: with the simulated link, milliseconds added per message a collective sends in sequence (a ring all-reduce over N ranks sends 2 (N-1)).", {}, 0.0, 10000.0),
       key("dist.timeout_s", &RunConfig::dist, &DistSettings::timeout_s, "Distributed: seconds a collective may wait for the other ranks before the run fails, naming the rank and what it was doing (a stopped or unreachable peer).", {}, 1.0, 86400.0),
@@ -460,6 +462,10 @@ void validate_run_config(const RunConfig& c) {
   }
   if (c.dist.data == "partitioned" && c.task.kind != "node") {
     throw SettingError("dist.data", fmt::format("partitioned data is for the node task; task.kind is \"{}\"", c.task.kind));
+  }
+  if (c.dist.compress != "none" && c.dist.strategy != "ddp") {
+    throw SettingError("dist.compress", fmt::format("compression is built for dist.strategy = \"ddp\" so far, not \"{}\"",
+                                                    c.dist.strategy));
   }
   if (c.dist.data == "partitioned" && c.dataset.symmetrize) {
     throw SettingError("dataset.symmetrize", "would add reversed edges into a part's outer halo ring; symmetrize the "

@@ -132,6 +132,7 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
           {"peak_collective_bytes", peaks.max().item<double>()},
           {"parameter_hash", g.strategy->parameter_hashes()}};
   if (c.dist.strategy != "ddp") out["sync_every"] = c.dist.sync_every;
+  if (c.dist.compress != "none") out["compress"] = {{"method", c.dist.compress}, {"ratio", c.dist.compress_ratio}};
   if (c.dist.link_mbps > 0) out["link"] = {{"mbps", c.dist.link_mbps}, {"latency_ms", c.dist.link_latency_ms}};
   return out;
 }

@@ -197,6 +197,32 @@ TEST(LowCommunication, DilocoOnTwoRanksLearnsWithOneParameterExchangePerOuterSte
             std::string::npos) << log;
 }
 
+// EF21 top-k on ddp: each step all-gathers one message of 2 k int32 per rank instead of
+// all-reducing the gradient, the ranks stay identical (end_unit's hash check), and at 10 %
+// the run still learns. Compression with another strategy is refused.
+TEST(LowCommunication, Ef21TopKOnDdpSendsItsMessagesAndLearns) {
+  const fs::path tmp = testing::fresh_temp_dir("ef21");
+  const fs::path dir = tmp / "ef21";
+  auto r = testing::run_ripple(fmt::format(
+      "launch --nproc 2 -- {}", gcn_args(100, "--set dist.compress=ef21-topk --set dist.compress_ratio=0.1 "
+                                              "--run-dir " + dir.string())));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json s = json::parse(read(dir / "summary.json"));
+  EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
+  const RunConfig c = read_run_config(dir);
+  NodeModel model(c.model, 1433, 7);
+  double k = 0;  // entries per message: ceil(0.1 size) per parameter tensor
+  for (const at::Tensor& p : model->parameters()) k += std::ceil(0.1 * static_cast<double>(p.numel()));
+  // 100 steps, 2 ranks, each sending its (N-1) = 1 message of k indices and k values.
+  EXPECT_DOUBLE_EQ(s["dist"]["bytes"]["gradients"].get<double>(), 100 * 2 * 1 * (2 * k * 4));
+  EXPECT_EQ(s["dist"]["compress"]["method"], "ef21-topk");
+  r = testing::run_ripple(gcn_args(5, "--set dist.strategy=diloco --set dist.compress=ef21-topk --run-dir " +
+                                          (tmp / "refused").string()));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("dist.compress: compression is built for dist.strategy = \"ddp\""), std::string::npos)
+      << r.output;
+}
+
 // dist.link_mbps: each collective is followed by what its bytes need on the simulated link.
 TEST(LowCommunication, SimulatedLinkMakesCollectivesLastWhatTheirBytesNeed) {
   const fs::path tmp = testing::fresh_temp_dir("link");
