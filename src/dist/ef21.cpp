@@ -13,7 +13,9 @@ Ef21TopK::Ef21TopK(const std::vector<int64_t>& sizes, double ratio) : sizes_(siz
   int64_t offset = 0;
   for (const int64_t size : sizes_) {
     offsets_.push_back(offset);
-    const int64_t k = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(ratio * static_cast<double>(size))), 1, size);
+    // At least one entry of every non-empty tensor.
+    const int64_t k =
+        size == 0 ? 0 : std::clamp<int64_t>(static_cast<int64_t>(std::ceil(ratio * static_cast<double>(size))), 1, size);
     ks_.push_back(k);
     k_total_ += k;
     offset += size;
