@@ -37,15 +37,14 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
     const at::Tensor messages = comm_.all_gather(ef21_->compress(grads), Traffic::gradients,
                                                  fmt::format("all-gather of the EF21 top-k messages ({})", at));
     ef21_->decompress(messages, grads);
-    ++syncs_;
-    return {static_cast<int64_t>(std::llround(all_examples)), totals[1].item<double>()};
-  }
-  const int64_t n = grads.numel();
-  const int64_t buckets = (n + bucket_elements_ - 1) / bucket_elements_;
-  for (int64_t b = 0; b < buckets; ++b) {
-    const int64_t offset = b * bucket_elements_;
-    comm_.all_reduce_sum(grads.narrow(0, offset, std::min(bucket_elements_, n - offset)), Traffic::gradients,
-                         fmt::format("all-reduce of gradient bucket {}/{} ({})", b + 1, buckets, at));
+  } else {
+    const int64_t n = grads.numel();
+    const int64_t buckets = (n + bucket_elements_ - 1) / bucket_elements_;
+    for (int64_t b = 0; b < buckets; ++b) {
+      const int64_t offset = b * bucket_elements_;
+      comm_.all_reduce_sum(grads.narrow(0, offset, std::min(bucket_elements_, n - offset)), Traffic::gradients,
+                           fmt::format("all-reduce of gradient bucket {}/{} ({})", b + 1, buckets, at));
+    }
   }
   ++syncs_;
   return {static_cast<int64_t>(std::llround(all_examples)), totals[1].item<double>()};
