@@ -2,16 +2,18 @@
 # Low-communication strategies against ddp (issue 17's table): mini-batch GraphSAGE
 # (fanouts 10,5, batch 256) on a learnable 200k-node / 4M-edge csbm graph, partitioned in 4
 # (METHOD: metis or random) with a 1-hop halo, 4 ranks with dist.data = "partitioned".
-# Runs ddp and diloco with H = SYNC_EVERY for EPOCHS epochs and SEEDS seeds each, then both
-# again over a simulated 100 Mbit/s link, and prints per run: test accuracy, total bytes,
-# the largest collective, synchronizations, wall time. Not part of make test (4 runs of
-# about 1.5 min per 50 epochs per seed on 2 cores).
-# Usage: bench/low_communication.sh [EPOCHS] [SEEDS] [SYNC_EVERY] [METHOD]
+# Runs each of STRATEGIES (default: ddp diloco gossip; the periodic ones with H = SYNC_EVERY,
+# gossip on a ring with the final merge) for EPOCHS epochs and SEEDS seeds, then each again
+# over a simulated 100 Mbit/s link, and prints per run: test accuracy, total bytes, the
+# largest collective, synchronizations, wall time. Not part of make test (6 runs of about
+# 1.5 min per 50 epochs per seed on 2 cores).
+# Usage: [STRATEGIES="ddp diloco"] bench/low_communication.sh [EPOCHS] [SEEDS] [SYNC_EVERY] [METHOD]
 set -euo pipefail
 EPOCHS=${1:-50}
 SEEDS=${2:-1}
 H=${3:-100}
 METHOD=${4:-random}
+STRATEGIES=${STRATEGIES:-ddp diloco gossip}
 RIPPLE=${RIPPLE:-build/ripple}
 WORK=${WORK:-$(mktemp -d)}
 DATA="$WORK/csbm200k"
@@ -39,7 +41,11 @@ print(f"{sys.argv[2]:<14} test {100 * m['test_acc']['mean']:.2f} +- {100 * m['te
       f"syncs/rank {d['synchronizations_per_rank']:6.0f}  wall {float(sys.argv[4]) - float(sys.argv[3]):6.1f} s")
 PY
 }
-run ddp --set dist.strategy=ddp
-run "diloco-h$H" --set dist.strategy=diloco --set "dist.sync_every=$H"
-run ddp-100mbit --set dist.strategy=ddp --set dist.link_mbps=100
-run "diloco-h$H-100mbit" --set dist.strategy=diloco --set "dist.sync_every=$H" --set dist.link_mbps=100
+for strategy in $STRATEGIES; do
+  case $strategy in
+    ddp) name=ddp; args=(--set dist.strategy=ddp) ;;
+    *) name="$strategy-h$H"; args=(--set "dist.strategy=$strategy" --set "dist.sync_every=$H") ;;
+  esac
+  run "$name" "${args[@]}"
+  run "$name-100mbit" "${args[@]}" --set dist.link_mbps=100
+done

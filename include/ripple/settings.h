@@ -118,11 +118,14 @@ struct RecommendSettings {
 // `ripple launch` and torchrun set them); a single process ignores them.
 struct DistSettings {
   // ddp: gradients all-reduced every step; local-sgd: parameters averaged every sync_every
-  // steps; diloco: the averaged change of the parameters drives an outer Nesterov step.
+  // steps; diloco: the averaged change of the parameters drives an outer Nesterov step;
+  // gossip: every sync_every steps each rank averages with its peers only.
   std::string strategy = "ddp";
-  int64_t sync_every = 50;      // local-sgd, diloco: inner steps between synchronizations (H)
+  int64_t sync_every = 50;      // local-sgd, diloco, gossip: steps between synchronizations (H)
   double outer_lr = 0.7;        // diloco: outer learning rate (DiLoCo's published value)
   double outer_momentum = 0.9;  // diloco: outer Nesterov momentum
+  std::string gossip_topology = "ring";  // gossip: ring (both ring neighbours) or random (pairs)
+  bool final_merge = true;      // gossip: average every rank's model once at the end of a unit
   std::string compress = "none";  // ddp: none, or ef21-topk (top-k with EF21 error feedback)
   double compress_ratio = 0.01;   // ef21-topk: share of each parameter tensor's entries sent
   double link_mbps = 0;         // > 0: a simulated link of this rate follows every collective

@@ -47,13 +47,16 @@ const char* traffic_name(Traffic kind) {
     case Traffic::features: return "features";
     case Traffic::halo: return "halo";
     case Traffic::control: return "control";
+    case Traffic::diagnostics: return "diagnostics";
   }
   return "unknown";
 }
 
 double TrafficStats::total_bytes() const {
   double t = 0;
-  for (const double b : bytes) t += b;
+  for (int k = 0; k < kTrafficKinds; ++k) {
+    if (static_cast<Traffic>(k) != Traffic::diagnostics) t += bytes[k];
+  }
   return t;
 }
 
@@ -98,14 +101,15 @@ Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds tim
 Communicator::~Communicator() = default;
 
 void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start) {
-  if (link_.mbps > 0) {
+  const bool training = kind != Traffic::diagnostics;
+  if (link_.mbps > 0 && training) {
     // The transfer starts once the last rank has arrived, which is about when the (fast,
     // loopback) collective returns; waiting for a slower rank does not hide link time.
     const double link_ms = messages * link_.latency_ms + bytes * 8 / (link_.mbps * 1e3);
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(link_ms));
   }
   stats_.bytes[static_cast<int>(kind)] += bytes;
-  stats_.peak_bytes = std::max(stats_.peak_bytes, bytes);
+  if (training) stats_.peak_bytes = std::max(stats_.peak_bytes, bytes);
   stats_.collectives += 1;
   stats_.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -113,7 +117,7 @@ void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::
 template <typename Run>
 void Communicator::run_collective(const std::string& what, const Run& run) {
   try {
-    run()->wait();
+    for (const auto& work : run()) work->wait();
   } catch (const std::exception& e) {
     throw DistributedError(fmt::format("rank {}: {} failed: {}{}", rank(), what, first_line(e.what()), census()));
   }
@@ -173,7 +177,7 @@ void Communicator::report_progress(const std::string& done) {
 void Communicator::all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<at::Tensor> tensors = {tensor};
-  run_collective(what, [&] { return impl_->group->allreduce(tensors); });
+  run_collective(what, [&] { return std::vector{impl_->group->allreduce(tensors)}; });
   const double n = world_size();
   count(kind, 2 * (n - 1) / n * static_cast<double>(tensor.nbytes()), 2 * (world_size() - 1), start);
 }
@@ -183,7 +187,7 @@ void Communicator::broadcast(const at::Tensor& tensor, int root, Traffic kind, c
   std::vector<at::Tensor> tensors = {tensor};
   c10d::BroadcastOptions options;
   options.rootRank = root;
-  run_collective(what, [&] { return impl_->group->broadcast(tensors, options); });
+  run_collective(what, [&] { return std::vector{impl_->group->broadcast(tensors, options)}; });
   const double n = world_size();
   count(kind, (n - 1) / n * static_cast<double>(tensor.nbytes()), world_size() - 1, start);
 }
@@ -193,9 +197,29 @@ at::Tensor Communicator::all_gather(const at::Tensor& tensor, Traffic kind, cons
   std::vector<at::Tensor> input = {tensor.contiguous()};
   std::vector<std::vector<at::Tensor>> output(1);
   for (int r = 0; r < world_size(); ++r) output[0].push_back(at::empty_like(input[0]));
-  run_collective(what, [&] { return impl_->group->allgather(output, input); });
+  run_collective(what, [&] { return std::vector{impl_->group->allgather(output, input)}; });
   count(kind, (world_size() - 1) * static_cast<double>(tensor.nbytes()), world_size() - 1, start);
   return at::stack(output[0]);
+}
+
+std::vector<at::Tensor> Communicator::exchange(const at::Tensor& tensor, const std::vector<int>& peers, Traffic kind,
+                                              const std::string& what) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<at::Tensor> send = {tensor.contiguous()};
+  std::vector<std::vector<at::Tensor>> received;
+  for (size_t i = 0; i < peers.size(); ++i) received.push_back({at::empty_like(send[0])});
+  run_collective(what, [&] {
+    // Every send is posted before any receive, so two peers naming each other cannot wait on
+    // each other. Messages are told apart by their peer (one tag).
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (const int peer : peers) works.push_back(impl_->group->send(send, peer, 0));
+    for (size_t i = 0; i < peers.size(); ++i) works.push_back(impl_->group->recv(received[i], peers[i], 0));
+    return works;
+  });
+  count(kind, static_cast<double>(peers.size()) * static_cast<double>(tensor.nbytes()), peers.empty() ? 0 : 1, start);
+  std::vector<at::Tensor> out;
+  for (auto& r : received) out.push_back(r[0]);
+  return out;
 }
 
 std::string Communicator::share_from_rank0(const std::string& key, const std::string& value) {

@@ -9,7 +9,7 @@
 // Bytes are counted per rank as what the bandwidth-optimal ring algorithms send, the ones
 // Gloo's and NCCL's large collectives use: an all-reduce of S bytes over N ranks sends
 // 2 (N-1)/N S, an all-gather of S bytes per rank (N-1) S, a broadcast of S bytes
-// (N-1)/N S on average. The TCP headers and Gloo's own handshakes are not counted.
+// (N-1)/N S on average; a point-to-point exchange of S bytes with P peers sends P S. The TCP headers and Gloo's own handshakes are not counted.
 //
 // A simulated link (LinkModel, dist.link_mbps): after each collective returns (every rank
 // has arrived, and the loopback transfer is done), the rank waits the time its counted bytes
@@ -33,22 +33,26 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dist/world.h"
 
 namespace ripple::dist {
 
-// What a collective carries, for the byte counters.
-enum class Traffic { gradients, parameters, features, halo, control };
-inline constexpr int kTrafficKinds = 5;
+// What a collective carries, for the byte counters. `diagnostics` is what a strategy sends
+// only to report on itself (gossip's consensus distance and its merged model's per-epoch
+// evaluation): training would not need it, so it waits for no simulated link and stays out
+// of peak_bytes (and out of summary.json's training total).
+enum class Traffic { gradients, parameters, features, halo, control, diagnostics };
+inline constexpr int kTrafficKinds = 6;
 const char* traffic_name(Traffic kind);
 
 struct TrafficStats {
   std::array<double, kTrafficKinds> bytes{};  // by Traffic
   int64_t collectives = 0;
   double ms = 0;          // wall time inside collectives, waiting included
-  double peak_bytes = 0;  // the most one collective sent
-  double total_bytes() const;
+  double peak_bytes = 0;  // the most one collective sent (diagnostics aside)
+  double total_bytes() const;  // every kind but diagnostics
 };
 
 // A link slower than the real one, simulated by waiting (0 Mbit/s: none).
@@ -74,6 +78,12 @@ class Communicator {
   void broadcast(const at::Tensor& tensor, int root, Traffic kind, const std::string& what);
   // Every rank's `tensor`, stacked: [world_size, tensor.sizes()...].
   at::Tensor all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what);
+  // Point to point: sends `tensor` to each of `peers` (distinct ranks, not this one) and
+  // receives from each a tensor of the same shape and type, returned in the order of
+  // `peers`. Every peer must call exchange naming this rank at the same point. The sends
+  // run side by side: one message's latency on the simulated link.
+  std::vector<at::Tensor> exchange(const at::Tensor& tensor, const std::vector<int>& peers, Traffic kind,
+                                   const std::string& what);
   // Rank 0's `value` on every rank (through the store; control bytes).
   std::string share_from_rank0(const std::string& key, const std::string& value);
   // Records in the store what this rank last finished ("unit 0, epoch 12"); a failure's
@@ -91,7 +101,8 @@ class Communicator {
   // Counts a finished collective that sent `bytes` in `messages` sequential messages, first
   // waiting out what the simulated link would still take.
   void count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start);
-  // Runs a c10d collective and waits; a failure becomes a DistributedError naming `what`.
+  // Runs c10d collectives (or sends and receives) and waits for them all; a failure becomes a
+  // DistributedError naming `what`.
   template <typename Run>
   void run_collective(const std::string& what, const Run& run);
   // After a failed collective: which ranks no longer answer and what they last reported,

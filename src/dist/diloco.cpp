@@ -17,12 +17,12 @@ void outer_nesterov_step(const at::Tensor& params, const at::Tensor& grad, const
 
 DiLoCo::DiLoCo(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
                std::function<void(const std::string&)> log)
-    : GroupStrategy(comm, reduce_metrics, std::move(log)),
-      sync_every_(settings.sync_every),
+    : PeriodicStrategy(comm, settings.sync_every, reduce_metrics, std::move(log)),
       outer_lr_(settings.strategy == "local-sgd" ? 1.0 : settings.outer_lr),
       outer_momentum_(settings.strategy == "local-sgd" ? 0.0 : settings.outer_momentum) {}
 
-void DiLoCo::start_unit(torch::nn::Module& /*model*/, train::FlatAdam& optimizer, train::TrainState& state) {
+void DiLoCo::start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) {
+  PeriodicStrategy::start_unit(model, optimizer, state);
   at::NoGradGuard no_grad;
   const at::Tensor& params = optimizer.flat_params();
   global_ = params.clone();
@@ -39,44 +39,17 @@ void DiLoCo::start_unit(torch::nn::Module& /*model*/, train::FlatAdam& optimizer
     momentum_ = at::zeros_like(params);
   }
   state.strategy_state["outer_momentum"] = momentum_;  // the same storage: checkpoints see it
-  steps_since_ = 0;
-  examples_since_ = 0;
 }
 
-train::StepTotals DiLoCo::synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum,
-                                           int64_t epoch, int64_t step) {
-  if (examples > 0) {
-    examples_since_ += examples;
-    return {examples, loss_sum};
-  }
-  // This rank's batches are out: join the others' synchronizations until theirs are too.
-  while (round(optimizer, false, epoch, step)) {
-  }
-  return {};
-}
-
-void DiLoCo::after_update(train::FlatAdam& optimizer, int64_t epoch, int64_t step) {
-  if (++steps_since_ >= sync_every_) round(optimizer, true, epoch, step);
-}
-
-bool DiLoCo::round(train::FlatAdam& optimizer, bool going, int64_t epoch, int64_t step) {
-  const std::string at = where(epoch, step);
-  const at::Tensor counts = at::tensor({going ? 1.0 : 0.0, static_cast<double>(examples_since_)}, at::kDouble);
-  comm_.all_reduce_sum(counts, Traffic::control, fmt::format("all-reduce of the synchronization round ({})", at));
-  const bool any_going = counts[0].item<double>() > 0;
-  const double examples = counts[1].item<double>();
-  if (!any_going || examples == 0) return any_going;
+void DiLoCo::exchange(train::FlatAdam& optimizer, int64_t examples_here, double examples_all, const std::string& at) {
   at::NoGradGuard no_grad;
   const at::Tensor& params = optimizer.flat_params();
-  at::sub_out(change_, global_, params).mul_(static_cast<double>(examples_since_) / examples);
+  at::sub_out(change_, global_, params).mul_(static_cast<double>(examples_here) / examples_all);
   comm_.all_reduce_sum(change_, Traffic::parameters,
                        fmt::format("all-reduce of the parameter changes ({}, outer step)", at));
   outer_nesterov_step(global_, change_, momentum_, outer_lr_, outer_momentum_);
   params.copy_(global_);
-  steps_since_ = 0;
-  examples_since_ = 0;
   ++syncs_;
-  return any_going;
 }
 
 void DiLoCo::enter_evaluation(train::FlatAdam& optimizer) {

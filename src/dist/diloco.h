@@ -11,10 +11,7 @@
 // global model is the ranks' weighted mean. Traffic per synchronization: one all-reduce of
 // the parameters and one of two numbers, instead of a gradient all-reduce per step.
 //
-// The step count runs on across epochs. Within an epoch a rank whose batches ran out keeps
-// joining the others' synchronizations (its change since its last one is averaged in) until
-// every rank is out; then the epoch ends without synchronizing, the steps since the last
-// synchronization carrying over. Evaluation, model selection, checkpoints and the unit's
+// The rounds and epochs follow dist/periodic_strategy.h. Evaluation, model selection, checkpoints and the unit's
 // final model see the global model; the outer momentum is in the checkpoint
 // (TrainState::strategy_state). A group resumed after a restart continues from the last
 // checkpointed global model with rank 0's inner optimizer state on every rank, so unlike
@@ -26,7 +23,7 @@
 #include <functional>
 #include <string>
 
-#include "dist/group_strategy.h"
+#include "dist/periodic_strategy.h"
 #include "ripple/settings.h"
 
 namespace ripple::dist {
@@ -36,31 +33,24 @@ namespace ripple::dist {
 void outer_nesterov_step(const at::Tensor& params, const at::Tensor& grad, const at::Tensor& buf, double lr,
                          double momentum);
 
-class DiLoCo final : public GroupStrategy {
+class DiLoCo final : public PeriodicStrategy {
  public:
   // settings.strategy "local-sgd" ignores outer_lr and outer_momentum (1 and 0).
   DiLoCo(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
          std::function<void(const std::string&)> log);
-  train::StepTotals synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum, int64_t epoch,
-                                     int64_t step) override;
-  void after_update(train::FlatAdam& optimizer, int64_t epoch, int64_t step) override;
   void enter_evaluation(train::FlatAdam& optimizer) override;
   void leave_evaluation(train::FlatAdam& optimizer) override;
 
  protected:
   void start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) override;
   void finish_unit(train::FlatAdam& optimizer) override;
+  // The outer step on the examples-weighted mean change.
+  void exchange(train::FlatAdam& optimizer, int64_t examples_here, double examples_all,
+                const std::string& at) override;
 
  private:
-  // One round every rank takes part in: `going` says this rank is within its epoch's
-  // batches. The ranks exchange their changes when one of them is going. Returns whether
-  // any rank is still going.
-  bool round(train::FlatAdam& optimizer, bool going, int64_t epoch, int64_t step);
-
-  int64_t sync_every_;
   double outer_lr_, outer_momentum_;
   at::Tensor global_, momentum_, local_, change_;
-  int64_t steps_since_ = 0, examples_since_ = 0;
 };
 
 }  // namespace ripple::dist

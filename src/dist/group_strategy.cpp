@@ -72,8 +72,12 @@ void GroupStrategy::load_broadcast_checkpoint(const at::Tensor& buffer, torch::n
 }
 
 void GroupStrategy::agree_on_metrics(Metrics& metrics, int64_t epoch) {
-  const std::string where = fmt::format("unit {}, epoch {}", unit_, epoch);
   comm_.report_progress(fmt::format("finished the training steps of unit {}, epoch {}", unit_, epoch));
+  agree_on_task_metrics(metrics, fmt::format("unit {}, epoch {}", unit_, epoch));
+  add_metrics(metrics);
+}
+
+void GroupStrategy::agree_on_task_metrics(Metrics& metrics, const std::string& where) {
   if (reduce_metrics_) {
     // Every rank holds the same names (the same task); sum the values in name order.
     std::vector<double> values;
@@ -109,6 +113,8 @@ void GroupStrategy::end_unit(train::FlatAdam& optimizer, int64_t unit) {
   const uint64_t value = bytes_hash(params.data_ptr(), params.nbytes());
   const std::string hash = fmt::format("{:016x}", value);
   if (log_) log_(fmt::format("rank {}: unit {} parameters hash {}", comm_.rank(), unit, hash));
+  hashes_.push_back(hash);
+  if (!ranks_agree_at_end()) return;
   const at::Tensor mine = at::tensor({static_cast<int64_t>(value)}, at::kLong);
   const at::Tensor all = comm_.all_gather(mine, Traffic::control,
                                           fmt::format("all-gather of the parameter hashes (unit {})", unit));
@@ -120,7 +126,6 @@ void GroupStrategy::end_unit(train::FlatAdam& optimizer, int64_t unit) {
                                          static_cast<uint64_t>(all[0][0].item<int64_t>())));
     }
   }
-  hashes_.push_back(hash);
 }
 
 }  // namespace ripple::dist

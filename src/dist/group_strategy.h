@@ -8,7 +8,8 @@
 // on partitioned data, every rank evaluates its own nodes and the weighted sums
 // (train::kMetricWeightSuffix) are all-reduced; either way model selection and early
 // stopping decide alike on every rank. end_unit lets the strategy settle the final model,
-// then compares a hash of the parameters across ranks (DistributedError when they differ).
+// then compares a hash of the parameters across ranks (DistributedError when they differ;
+// skipped for a strategy whose ranks keep models of their own, ranks_agree_at_end).
 // Communication failures throw DistributedError naming the rank, unit, epoch and step.
 #pragma once
 
@@ -44,6 +45,10 @@ class GroupStrategy : public train::Synchronizer {
                           train::TrainState& /*state*/) {}
   // Before end_unit's hash: leave the unit's final model in the parameters.
   virtual void finish_unit(train::FlatAdam& /*optimizer*/) {}
+  // Whether every rank ends the unit with the same parameters (checked by their hashes).
+  virtual bool ranks_agree_at_end() const { return true; }
+  // After the ranks agree on an epoch's metrics: the strategy's own, the same on every rank.
+  virtual void add_metrics(Metrics& /*metrics*/) {}
   // "unit U, epoch E, step S", for the messages of failed collectives.
   std::string where(int64_t epoch, int64_t step) const;
 
@@ -52,6 +57,7 @@ class GroupStrategy : public train::Synchronizer {
   int64_t syncs_ = 0;
 
  private:
+  void agree_on_task_metrics(Metrics& metrics, const std::string& where);
   void load_broadcast_checkpoint(const at::Tensor& buffer, torch::nn::Module& model, train::FlatAdam& optimizer,
                                  train::TrainState& state);
 

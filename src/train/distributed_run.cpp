@@ -7,6 +7,7 @@
 
 #include "dist/data_parallel.h"
 #include "dist/diloco.h"
+#include "dist/gossip.h"
 #include "ripple/config.h"
 #include "ripple/error.h"
 #include "train/files.h"
@@ -71,6 +72,8 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
   const bool partitioned = c.dist.data == "partitioned";
   if (c.dist.strategy == "ddp") {
     g.strategy = std::make_unique<dist::DataParallel>(*g.comm, c.dist, partitioned, cb.on_message);
+  } else if (c.dist.strategy == "gossip") {
+    g.strategy = std::make_unique<dist::Gossip>(*g.comm, c.dist, partitioned, cb.on_message);
   } else {
     g.strategy = std::make_unique<dist::DiLoCo>(*g.comm, c.dist, partitioned, cb.on_message);
   }
@@ -116,22 +119,28 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
   json bytes = {{"total", 0.0}};
   double total = 0;
   for (int k = 0; k < dist::kTrafficKinds; ++k) {
-    bytes[dist::traffic_name(static_cast<dist::Traffic>(k))] = totals[k].item<double>();
-    total += totals[k].item<double>();
+    const auto kind = static_cast<dist::Traffic>(k);
+    bytes[dist::traffic_name(kind)] = totals[k].item<double>();
+    if (kind != dist::Traffic::diagnostics) total += totals[k].item<double>();
   }
-  bytes["total"] = total;
+  bytes["total"] = total;  // what training sends: diagnostics (gossip's reports) aside
   const int n = g.comm->world_size();
   json out = {{"world_size", n},
           {"strategy", c.dist.strategy},
           {"bytes", bytes},
           {"bytes_counted_as", "sent by all ranks together, under the ring algorithms (all-reduce 2(N-1)/N of the "
-                               "tensor per rank)"},
+                               "tensor per rank; a point-to-point exchange the tensor per peer); total leaves out "
+                               "diagnostics (what gossip sends only to report its merged model and consensus "
+                               "distance)"},
           {"collectives_per_rank", totals[dist::kTrafficKinds].item<double>() / n},
           {"collective_ms_per_rank", totals[dist::kTrafficKinds + 1].item<double>() / n},
           {"synchronizations_per_rank", totals[dist::kTrafficKinds + 2].item<double>() / n},
           {"peak_collective_bytes", peaks.max().item<double>()},
           {"parameter_hash", g.strategy->parameter_hashes()}};
   if (c.dist.strategy != "ddp") out["sync_every"] = c.dist.sync_every;
+  if (c.dist.strategy == "gossip") {
+    out["gossip"] = {{"topology", c.dist.gossip_topology}, {"final_merge", c.dist.final_merge}};
+  }
   if (c.dist.compress != "none") out["compress"] = {{"method", c.dist.compress}, {"ratio", c.dist.compress_ratio}};
   if (c.dist.link_mbps > 0) out["link"] = {{"mbps", c.dist.link_mbps}, {"latency_ms", c.dist.link_latency_ms}};
   return out;

@@ -197,6 +197,48 @@ TEST(LowCommunication, DilocoOnTwoRanksLearnsWithOneParameterExchangePerOuterSte
             std::string::npos) << log;
 }
 
+// Gossip through the binary on 3 ranks in a ring: every fifth epoch each rank averages with
+// its two neighbours by point-to-point messages (no parameter all-reduce but the final merge),
+// the epochs' metrics carry the consensus distance, the summary names the topology and
+// counts the diagnostics apart from the training bytes, and the merged model learns.
+// Tests/dist/gossip_test.cpp checks the algorithm against a reference loop.
+TEST(LowCommunication, GossipOnThreeRanksLearnsAndReportsTheConsensusDistance) {
+  const fs::path tmp = testing::fresh_temp_dir("gossip-gcn");
+  const fs::path dir = tmp / "gossip";
+  const auto r = testing::run_ripple(fmt::format(
+      "launch --nproc 3 -- {}", gcn_args(100, "--set dist.strategy=gossip --set dist.sync_every=5 --run-dir " +
+                                                  dir.string())));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json s = json::parse(read(dir / "summary.json"));
+  EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
+  const json& d = s["dist"];
+  EXPECT_EQ(d["strategy"], "gossip");
+  EXPECT_EQ(d["gossip"]["topology"], "ring");
+  EXPECT_EQ(d["gossip"]["final_merge"], true);
+  EXPECT_EQ(d["synchronizations_per_rank"].get<double>(), 20);
+  const double n = 3;
+  const double bytes = 4.0 * static_cast<double>(final_parameters(dir).numel());
+  // The initial broadcast ((N-1)/N per rank), 20 exchanges of one model with each of two
+  // neighbours, and the final merge's all-reduce (2 (N-1)/N per rank).
+  // (Per-rank counts of 2/3 of a size: sums within a byte.)
+  EXPECT_NEAR(d["bytes"]["parameters"].get<double>(), (n - 1) * bytes + 20 * n * 2 * bytes + 2 * (n - 1) * bytes, 1);
+  EXPECT_EQ(d["bytes"]["gradients"].get<double>(), 0);
+  // Each of the 100 evaluations all-reduces the parameters and the squared distance.
+  EXPECT_NEAR(d["bytes"]["diagnostics"].get<double>(), 100 * 2 * (n - 1) * (bytes + 8), 1);
+  EXPECT_DOUBLE_EQ(d["bytes"]["total"].get<double>(),
+                   d["bytes"]["parameters"].get<double>() + d["bytes"]["control"].get<double>());
+  // The distance per epoch: the ranks drift apart between exchanges (after epoch 4 of 5
+  // steps) and an exchange on a ring of 3 is the mean (after epoch 5: zero up to rounding).
+  std::vector<double> distance;
+  std::ifstream metrics(dir / "seed-0" / "metrics.jsonl");
+  for (std::string line; std::getline(metrics, line);) {
+    distance.push_back(json::parse(line)["consensus_distance"].get<double>());
+  }
+  ASSERT_EQ(distance.size(), 100u);
+  EXPECT_GT(distance[3], 1e-3);
+  EXPECT_LT(distance[4], 1e-5);
+}
+
 // EF21 top-k on ddp: each step all-gathers one message of 2 k int32 per rank instead of
 // all-reducing the gradient, the ranks stay identical (end_unit's hash check), and at 10 %
 // the run still learns. Compression with another strategy is refused.

@@ -1,0 +1,109 @@
+// A group of ranks as threads. See tests/support/rank_threads.h.
+#include "support/rank_threads.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <chrono>
+#include <thread>
+
+#include "support/ports.h"
+#include "train/checkpoint.h"
+
+namespace ripple::testing {
+
+at::Tensor toy_initial_parameters() { return at::linspace(-1.0, 1.0, kToyParams, at::kFloat); }
+
+int64_t toy_examples_of(int rank) { return 8 + 3 * rank; }
+
+at::Tensor toy_gradient(const at::Tensor& p, int rank, int64_t epoch, int64_t step) {
+  const at::Tensor target = at::arange(kToyParams, at::kFloat).mul(0.1 * (rank + 1)).sub(0.3 * rank);
+  return (p - target) * (1.0 + 0.1 * static_cast<double>((epoch + step) % 3));
+}
+
+namespace {
+
+void run_rank(int rank, int port, const RankScenario& sc, const StrategyFactory& make, RankOutcome& out) {
+  try {
+    dist::WorldInfo world;
+    world.rank = rank;
+    world.world_size = static_cast<int>(sc.steps_per_epoch.size());
+    world.master_port = port;
+    dist::Communicator comm(world, std::chrono::seconds(30));
+    const std::unique_ptr<dist::GroupStrategy> sync = make(comm, sc.settings);
+    torch::nn::Module model;  // read only when a checkpoint is broadcast
+    train::FlatAdam optimizer({toy_initial_parameters().requires_grad_()}, kToyInnerLr);
+    train::TrainState state;
+    sync->begin_unit(model, optimizer, state, {}, 0);
+    for (int64_t epoch = 1; epoch <= sc.epochs; ++epoch) {
+      for (int64_t step = 1;; ++step) {
+        optimizer.zero_grad();
+        const bool has_batch = step <= sc.steps_per_epoch[rank];
+        if (has_batch) optimizer.flat_grads().copy_(toy_gradient(optimizer.flat_params().detach(), rank, epoch, step));
+        const train::StepTotals totals = sync->synchronize_step(optimizer, has_batch ? toy_examples_of(rank) : 0,
+                                                                has_batch ? 1.0 : 0.0, epoch, step);
+        if (totals.examples == 0) break;
+        optimizer.step();
+        sync->after_update(optimizer, epoch, step);
+      }
+      sync->enter_evaluation(optimizer);
+      out.evaluated_after_epoch.push_back(optimizer.flat_params().detach().clone());
+      Metrics metrics;
+      sync->agree_on_metrics(metrics, epoch);
+      out.metrics_after_epoch.push_back(metrics);
+      sync->leave_evaluation(optimizer);
+    }
+    sync->end_unit(optimizer, 0);
+    out.final_parameters = optimizer.flat_params().detach().clone();
+    out.synchronizations = sync->synchronizations();
+    out.stats = comm.stats();
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+}
+
+}  // namespace
+
+std::vector<RankOutcome> run_rank_threads(const RankScenario& scenario, const StrategyFactory& make) {
+  const int port = free_port();
+  std::vector<RankOutcome> outcomes(scenario.steps_per_epoch.size());
+  std::vector<std::thread> threads;
+  for (size_t r = 0; r < outcomes.size(); ++r) {
+    threads.emplace_back(run_rank, static_cast<int>(r), port, std::cref(scenario), std::cref(make),
+                         std::ref(outcomes[r]));
+  }
+  for (std::thread& t : threads) t.join();
+  return outcomes;
+}
+
+bool toy_steps_until_round(std::vector<train::FlatAdam>& inner, const std::vector<int64_t>& steps_per_epoch,
+                           int64_t epoch, int64_t sync_every, std::vector<int64_t>& done, std::vector<int64_t>& since,
+                           std::vector<int64_t>& examples_since) {
+  bool any_going = false;
+  for (size_t r = 0; r < inner.size(); ++r) {
+    while (done[r] < steps_per_epoch[r]) {
+      train::FlatAdam& opt = inner[r];
+      opt.zero_grad();
+      ++done[r];
+      opt.flat_grads().copy_(toy_gradient(opt.flat_params().detach(), static_cast<int>(r), epoch, done[r]));
+      opt.step();
+      examples_since[r] += toy_examples_of(static_cast<int>(r));
+      if (++since[r] == sync_every) {
+        any_going = true;
+        break;
+      }
+    }
+  }
+  return any_going;
+}
+
+std::vector<train::FlatAdam> toy_inner_optimizers(size_t ranks) {
+  std::vector<train::FlatAdam> inner;
+  inner.reserve(ranks);
+  for (size_t r = 0; r < ranks; ++r) {
+    inner.emplace_back(std::vector<at::Tensor>{toy_initial_parameters().requires_grad_()}, kToyInnerLr);
+  }
+  return inner;
+}
+
+}  // namespace ripple::testing

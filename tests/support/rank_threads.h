@@ -1,0 +1,64 @@
+// A group of ranks as threads for the periodic strategies' tests (tests/dist/): each thread
+// joins a real Gloo process group on loopback and runs the loop of train/loop.cpp around a
+// strategy on a toy problem, a quadratic loss of its own per rank (12 parameters, inner
+// Adam). The same problem's pieces serve the tests' plain reference loops.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dist/communicator.h"
+#include "dist/group_strategy.h"
+#include "ripple/settings.h"
+#include "train/flat_adam.h"
+
+namespace ripple::testing {
+
+inline constexpr int64_t kToyParams = 12;
+inline constexpr double kToyInnerLr = 0.05;
+
+at::Tensor toy_initial_parameters();
+// Rank r's examples per step (they differ, so weighting matters).
+int64_t toy_examples_of(int rank);
+// The gradient of rank r's loss at p in a step; the ranks' minima pull apart.
+at::Tensor toy_gradient(const at::Tensor& p, int rank, int64_t epoch, int64_t step);
+
+struct RankScenario {
+  DistSettings settings;
+  std::vector<int64_t> steps_per_epoch;  // by rank; the group has one rank per entry
+  int64_t epochs = 3;
+};
+
+struct RankOutcome {
+  std::vector<at::Tensor> evaluated_after_epoch;  // what enter_evaluation left in the parameters
+  std::vector<Metrics> metrics_after_epoch;       // what agree_on_metrics gave (the task's are empty)
+  at::Tensor final_parameters;
+  int64_t synchronizations = 0;
+  dist::TrafficStats stats;
+  std::string error;  // empty unless the rank threw
+};
+
+using StrategyFactory =
+    std::function<std::unique_ptr<dist::GroupStrategy>(dist::Communicator&, const DistSettings&)>;
+
+// Runs the scenario, one thread per rank, and returns each rank's outcome.
+std::vector<RankOutcome> run_rank_threads(const RankScenario& scenario, const StrategyFactory& make);
+
+// For reference loops: every rank steps (inner Adam on its toy loss) until it has taken
+// `sync_every` steps since its last round or its epoch is over, as the strategies' rounds
+// do. `done` counts each rank's steps this epoch; `since` and `examples_since` the steps and
+// examples since the rank's last round. Returns whether some rank reached a round (false:
+// every rank's epoch is over).
+bool toy_steps_until_round(std::vector<train::FlatAdam>& inner, const std::vector<int64_t>& steps_per_epoch,
+                           int64_t epoch, int64_t sync_every, std::vector<int64_t>& done, std::vector<int64_t>& since,
+                           std::vector<int64_t>& examples_since);
+
+// One inner Adam per rank, each starting from the toy's initial parameters.
+std::vector<train::FlatAdam> toy_inner_optimizers(size_t ranks);
+
+}  // namespace ripple::testing
