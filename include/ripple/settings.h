@@ -126,7 +126,9 @@ struct DistSettings {
   double outer_momentum = 0.9;  // diloco: outer Nesterov momentum
   std::string gossip_topology = "ring";  // gossip: ring (both ring neighbours) or random (pairs)
   bool final_merge = true;      // gossip: average every rank's model once at the end of a unit
-  std::string compress = "none";  // ddp: none, or ef21-topk (top-k with EF21 error feedback)
+  // none; ef21-topk (ddp: top-k with EF21 error feedback); fp16, int8, int4 (ddp, local-sgd,
+  // diloco: the gradient or the parameter change sent quantized, dist/quantize.h)
+  std::string compress = "none";
   double compress_ratio = 0.01;   // ef21-topk: share of each parameter tensor's entries sent
   double link_mbps = 0;         // > 0: a simulated link of this rate follows every collective
   double link_latency_ms = 0;   // with link_mbps: latency added per message of a collective

@@ -15,7 +15,9 @@ DataParallel::DataParallel(Communicator& comm, const DistSettings& settings, boo
     : GroupStrategy(comm, reduce_metrics, std::move(log)),
       bucket_elements_(std::max<int64_t>(1, static_cast<int64_t>(settings.bucket_mb * 1e6 / sizeof(float)))),
       compress_(settings.compress),
-      compress_ratio_(settings.compress_ratio) {}
+      compress_ratio_(settings.compress_ratio) {
+  if (compress_ != "none" && compress_ != "ef21-topk") wire_ = wire_precision(compress_);
+}
 
 void DataParallel::start_unit(torch::nn::Module& model, train::FlatAdam& /*optimizer*/, train::TrainState& /*state*/) {
   if (compress_ != "ef21-topk") return;
@@ -42,8 +44,14 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
     const int64_t buckets = (n + bucket_elements_ - 1) / bucket_elements_;
     for (int64_t b = 0; b < buckets; ++b) {
       const int64_t offset = b * bucket_elements_;
-      comm_.all_reduce_sum(grads.narrow(0, offset, std::min(bucket_elements_, n - offset)), Traffic::gradients,
-                           fmt::format("all-reduce of gradient bucket {}/{} ({})", b + 1, buckets, at));
+      const at::Tensor bucket = grads.narrow(0, offset, std::min(bucket_elements_, n - offset));
+      if (wire_) {
+        quantized_all_reduce_sum(comm_, bucket, *wire_, Traffic::gradients,
+                                 fmt::format("all-gather of quantized gradient bucket {}/{} ({})", b + 1, buckets, at));
+      } else {
+        comm_.all_reduce_sum(bucket, Traffic::gradients,
+                             fmt::format("all-reduce of gradient bucket {}/{} ({})", b + 1, buckets, at));
+      }
     }
   }
   ++syncs_;

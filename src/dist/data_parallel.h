@@ -13,15 +13,19 @@
 // rank sends its EF21 top-k message (src/dist/ef21.h) by all-gather and every rank forms
 // the same estimate of their sum, which the update then uses. The estimates start at zero
 // in every unit, also a resumed one (so a resumed compressed run is not bit-identical to an
-// uninterrupted one).
+// uninterrupted one). With fp16, int8 or int4 each bucket travels quantized
+// (src/dist/quantize.h: all-gathered messages summed in rank order in float32 on every
+// rank, so the ranks stay identical; no error feedback).
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dist/ef21.h"
 #include "dist/group_strategy.h"
+#include "dist/quantize.h"
 #include "ripple/settings.h"
 
 namespace ripple::dist {
@@ -41,6 +45,7 @@ class DataParallel final : public GroupStrategy {
   std::string compress_;
   double compress_ratio_;
   std::unique_ptr<Ef21TopK> ef21_;
+  std::optional<WirePrecision> wire_;  // quantized buckets, when dist.compress asks
 };
 
 }  // namespace ripple::dist

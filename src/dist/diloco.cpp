@@ -19,7 +19,9 @@ DiLoCo::DiLoCo(Communicator& comm, const DistSettings& settings, bool reduce_met
                std::function<void(const std::string&)> log)
     : PeriodicStrategy(comm, settings.sync_every, reduce_metrics, std::move(log)),
       outer_lr_(settings.strategy == "local-sgd" ? 1.0 : settings.outer_lr),
-      outer_momentum_(settings.strategy == "local-sgd" ? 0.0 : settings.outer_momentum) {}
+      outer_momentum_(settings.strategy == "local-sgd" ? 0.0 : settings.outer_momentum) {
+  if (settings.compress != "none") wire_ = wire_precision(settings.compress);
+}
 
 void DiLoCo::start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) {
   PeriodicStrategy::start_unit(model, optimizer, state);
@@ -45,8 +47,13 @@ void DiLoCo::exchange(train::FlatAdam& optimizer, int64_t examples_here, double 
   at::NoGradGuard no_grad;
   const at::Tensor& params = optimizer.flat_params();
   at::sub_out(change_, global_, params).mul_(static_cast<double>(examples_here) / examples_all);
-  comm_.all_reduce_sum(change_, Traffic::parameters,
-                       fmt::format("all-reduce of the parameter changes ({}, outer step)", at));
+  if (wire_) {
+    quantized_all_reduce_sum(comm_, change_, *wire_, Traffic::parameters,
+                             fmt::format("all-gather of the quantized parameter changes ({}, outer step)", at));
+  } else {
+    comm_.all_reduce_sum(change_, Traffic::parameters,
+                         fmt::format("all-reduce of the parameter changes ({}, outer step)", at));
+  }
   outer_nesterov_step(global_, change_, momentum_, outer_lr_, outer_momentum_);
   params.copy_(global_);
   ++syncs_;

@@ -9,7 +9,10 @@
 // nesterov=True, dist.outer_lr, dist.outer_momentum) on the global model, which every rank
 // then continues from. local-sgd is the same with outer lr 1 and no momentum: the new
 // global model is the ranks' weighted mean. Traffic per synchronization: one all-reduce of
-// the parameters and one of two numbers, instead of a gradient all-reduce per step.
+// the parameters and one of two numbers, instead of a gradient all-reduce per step. With
+// dist.compress = fp16, int8 or int4 the changes travel quantized instead
+// (dist/quantize.h: an all-gather of the messages, summed in float32 on every rank); the
+// global model, the outer momentum and the inner steps stay float32.
 //
 // The rounds and epochs follow dist/periodic_strategy.h. Evaluation, model selection, checkpoints and the unit's
 // final model see the global model; the outer momentum is in the checkpoint
@@ -21,9 +24,11 @@
 #include <ATen/core/Tensor.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "dist/periodic_strategy.h"
+#include "dist/quantize.h"
 #include "ripple/settings.h"
 
 namespace ripple::dist {
@@ -50,6 +55,7 @@ class DiLoCo final : public PeriodicStrategy {
 
  private:
   double outer_lr_, outer_momentum_;
+  std::optional<WirePrecision> wire_;  // the quantized exchange, when dist.compress asks
   at::Tensor global_, momentum_, local_, change_;
 };
 

@@ -225,7 +225,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("dist.outer_momentum", &RunConfig::dist, &DistSettings::outer_momentum, "Distributed, diloco: momentum of the outer Nesterov step (0.9 as published; 0 is plain outer SGD).", {}, 0.0, 1.0, true),
       key("dist.gossip_topology", &RunConfig::dist, &DistSettings::gossip_topology, "Distributed, gossip: ring (each rank averages with its two ring neighbours, rank +- 1: a third each; with 2 ranks, the other rank: a half each) or random (a new random pairing of the ranks every round, shared by all of them; each pair averages, a half each; with an odd number of ranks one rank sits the round out).", {"ring", "random"}),
       key("dist.final_merge", &RunConfig::dist, &DistSettings::final_merge, "Distributed, gossip: average every rank's parameters once at the end of each unit (one all-reduce; \"a single merging suffices\"); the model evaluated each epoch is then that average too. false: every rank ends with its own model, and rank 0's (or on partitioned data each rank's own) is evaluated."),
-      key("dist.compress", &RunConfig::dist, &DistSettings::compress, "Distributed, ddp: none (the gradient all-reduced whole) or ef21-topk (EF21 error feedback: each rank sends the largest dist.compress_ratio of each parameter tensor's entries of the change of its gradient estimate, as index-value pairs by all-gather; every rank sums them in rank order in float32).", {"none", "ef21-topk"}),
+      key("dist.compress", &RunConfig::dist, &DistSettings::compress, "Distributed: none (tensors sent whole in float32); ef21-topk (ddp: EF21 error feedback, each rank sends the largest dist.compress_ratio of each parameter tensor's entries of the change of its gradient estimate, as index-value pairs by all-gather; every rank sums them in rank order in float32); fp16, int8 or int4 (ddp, local-sgd, diloco: the gradient or the parameter change sent as half floats, or as 8- or 4-bit integers with one float32 scale per block of 128 values, by all-gather; every rank decodes and sums them in rank order in float32; no error feedback).", {"none", "ef21-topk", "fp16", "int8", "int4"}),
       key("dist.compress_ratio", &RunConfig::dist, &DistSettings::compress_ratio, "Distributed, ef21-topk: share of each parameter tensor's entries sent per step (at least one).", {}, 1e-6, 1.0),
       key("dist.link_mbps", &RunConfig::dist, &DistSettings::link_mbps, "Distributed: a simulated link of this many megabits per second; after each collective a rank waits the time its counted bytes need on it (0: no simulation).", {}, 0.0, 1e6),
       key("dist.link_latency_ms", &RunConfig::dist, &DistSettings::link_latency_ms, "Distributed: with the simulated link, milliseconds added per message a collective sends in sequence (a ring all-reduce over N ranks sends 2 (N-1)).", {}, 0.0, 10000.0),
@@ -465,9 +465,14 @@ void validate_run_config(const RunConfig& c) {
   if (c.dist.data == "partitioned" && c.task.kind != "node") {
     throw SettingError("dist.data", fmt::format("partitioned data is for the node task; task.kind is \"{}\"", c.task.kind));
   }
-  if (c.dist.compress != "none" && c.dist.strategy != "ddp") {
-    throw SettingError("dist.compress", fmt::format("compression is built for dist.strategy = \"ddp\" so far, not \"{}\"",
+  if (c.dist.compress == "ef21-topk" && c.dist.strategy != "ddp") {
+    throw SettingError("dist.compress", fmt::format("ef21-topk compresses ddp's gradients; dist.strategy is \"{}\" (the "
+                                                    "quantized fp16, int8 and int4 also serve local-sgd and diloco)",
                                                     c.dist.strategy));
+  }
+  if (c.dist.compress != "none" && c.dist.strategy == "gossip") {
+    throw SettingError("dist.compress", "gossip sends whole models, not changes; quantizing them would round the models "
+                                        "themselves: use none");
   }
   if (c.dist.data == "partitioned" && c.dataset.symmetrize) {
     throw SettingError("dataset.symmetrize", "would add reversed edges into a part's outer halo ring; symmetrize the "

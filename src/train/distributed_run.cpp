@@ -8,6 +8,7 @@
 #include "dist/data_parallel.h"
 #include "dist/diloco.h"
 #include "dist/gossip.h"
+#include "dist/quantize.h"
 #include "ripple/config.h"
 #include "ripple/error.h"
 #include "train/files.h"
@@ -141,7 +142,12 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
   if (c.dist.strategy == "gossip") {
     out["gossip"] = {{"topology", c.dist.gossip_topology}, {"final_merge", c.dist.final_merge}};
   }
-  if (c.dist.compress != "none") out["compress"] = {{"method", c.dist.compress}, {"ratio", c.dist.compress_ratio}};
+  if (c.dist.compress == "ef21-topk") {
+    out["compress"] = {{"method", c.dist.compress}, {"ratio", c.dist.compress_ratio}};
+  } else if (c.dist.compress != "none") {
+    out["compress"] = {{"method", c.dist.compress}};
+    if (c.dist.compress != "fp16") out["compress"]["block"] = dist::kQuantBlock;
+  }
   if (c.dist.link_mbps > 0) out["link"] = {{"mbps", c.dist.link_mbps}, {"latency_ms", c.dist.link_latency_ms}};
   return out;
 }

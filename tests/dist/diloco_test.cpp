@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dist/diloco.h"
+#include "dist/quantize.h"
 #include "support/rank_threads.h"
 
 namespace ripple::dist {
@@ -29,6 +30,7 @@ struct Scenario {
   int64_t sync_every = 2;
   int64_t epochs = 3;
   double outer_lr = 0.7, outer_momentum = 0.9;
+  std::string compress = "none";  // or fp16, int8, int4: each rank's change sent quantized
 };
 
 std::vector<testing::RankOutcome> run_group(const Scenario& sc) {
@@ -37,6 +39,7 @@ std::vector<testing::RankOutcome> run_group(const Scenario& sc) {
   rs.settings.sync_every = sc.sync_every;
   rs.settings.outer_lr = sc.outer_lr;
   rs.settings.outer_momentum = sc.outer_momentum;
+  rs.settings.compress = sc.compress;
   rs.steps_per_epoch = sc.steps_per_epoch;
   rs.epochs = sc.epochs;
   return testing::run_rank_threads(rs, [](Communicator& comm, const DistSettings& settings) {
@@ -68,7 +71,13 @@ Reference reference(const Scenario& sc) {
       for (size_t r = 0; r < n; ++r) total += static_cast<double>(examples_since[r]);
       at::Tensor change = at::zeros({kToyParams}, at::kFloat);
       for (size_t r = 0; r < n; ++r) {
-        change += (global.detach() - inner[r].flat_params().detach()) * (static_cast<double>(examples_since[r]) / total);
+        const at::Tensor mine =
+            (global.detach() - inner[r].flat_params().detach()) * (static_cast<double>(examples_since[r]) / total);
+        if (sc.compress == "none") {
+          change += mine;
+        } else {  // what rank r's message decodes to, added in rank order
+          add_dequantized(wire_precision(sc.compress), quantize_message(wire_precision(sc.compress), mine), change);
+        }
       }
       outer.zero_grad();
       global.mutable_grad() = change;
@@ -103,10 +112,15 @@ void expect_matches_reference(const Scenario& sc) {
     EXPECT_TRUE(at::equal(o.final_parameters, ranks[0].final_parameters));
     EXPECT_TRUE(at::equal(o.final_parameters, o.evaluated_after_epoch.back()));
     EXPECT_EQ(o.synchronizations, ref.synchronizations);
-    // Parameters: the initial broadcast and one ring all-reduce per synchronization.
+    // Parameters: the initial broadcast and per synchronization one ring all-reduce (or an
+    // all-gather of quantized messages).
     const double bytes = 4.0 * kToyParams;
+    const double per_sync = sc.compress == "none"
+                                ? 2 * (n - 1) / n * bytes
+                                : (n - 1) * static_cast<double>(
+                                                quantized_message_bytes(wire_precision(sc.compress), kToyParams));
     EXPECT_DOUBLE_EQ(o.stats.bytes[static_cast<int>(Traffic::parameters)],
-                     (n - 1) / n * bytes + static_cast<double>(ref.synchronizations) * 2 * (n - 1) / n * bytes);
+                     (n - 1) / n * bytes + static_cast<double>(ref.synchronizations) * per_sync);
     EXPECT_EQ(o.stats.bytes[static_cast<int>(Traffic::gradients)], 0);
   }
 }
@@ -120,6 +134,15 @@ TEST(DiLoCo, TwoRanksWithEqualEpochsMatchTheReferenceLoop) {
 TEST(DiLoCo, RanksWithUnequalEpochsMatchTheReferenceLoop) {
   expect_matches_reference({"diloco", {3, 1}, 2, 4});
   expect_matches_reference({"diloco", {4, 7, 2}, 3, 3, 0.5, 0.8});
+}
+
+// The changes travel quantized; the reference adds what each rank's message decodes to.
+TEST(DiLoCo, QuantizedChangesMatchTheReferenceLoop) {
+  for (const std::string precision : {"fp16", "int8", "int4"}) {
+    SCOPED_TRACE(precision);
+    expect_matches_reference({"diloco", {4, 7, 2}, 3, 3, 0.7, 0.9, precision});
+  }
+  expect_matches_reference({"local-sgd", {3, 3}, 2, 2, 1.0, 0.0, "int4"});
 }
 
 TEST(DiLoCo, LocalSgdIsTheWeightedMeanOfTheRanks) {

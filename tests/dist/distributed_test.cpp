@@ -19,6 +19,7 @@
 #include <regex>
 #include <thread>
 
+#include "dist/quantize.h"
 #include "ripple/config.h"
 #include "ripple/model.h"
 #include "ripple/trainer.h"
@@ -261,8 +262,39 @@ TEST(LowCommunication, Ef21TopKOnDdpSendsItsMessagesAndLearns) {
   r = testing::run_ripple(gcn_args(5, "--set dist.strategy=diloco --set dist.compress=ef21-topk --run-dir " +
                                           (tmp / "refused").string()));
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("dist.compress: compression is built for dist.strategy = \"ddp\""), std::string::npos)
+  EXPECT_NE(r.output.find("dist.compress: ef21-topk compresses ddp's gradients; dist.strategy is \"diloco\""),
+            std::string::npos)
       << r.output;
+}
+
+// Quantized exchanges through the binary: ddp with int8 gradients and DiLoCo with int4
+// parameter changes each send all-gathered messages of their exact size, keep the ranks
+// identical (end_unit's hash check) and still learn.
+TEST(LowCommunication, QuantizedGradientsAndChangesSendTheirMessagesAndLearn) {
+  const fs::path tmp = testing::fresh_temp_dir("quantized");
+  for (const auto& [strategy, precision] : {std::pair{"ddp", "int8"}, std::pair{"diloco", "int4"}}) {
+    SCOPED_TRACE(strategy);
+    const fs::path dir = tmp / strategy;
+    const auto r = testing::run_ripple(fmt::format(
+        "launch --nproc 2 -- {}", gcn_args(100, fmt::format("--set dist.strategy={} --set dist.sync_every=5 "
+                                                            "--set dist.compress={} --run-dir {}",
+                                                            strategy, precision, dir.string()))));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const json s = json::parse(read(dir / "summary.json"));
+    EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
+    const int64_t n = final_parameters(dir).numel();
+    const double bytes = 4.0 * static_cast<double>(n);
+    const double message = static_cast<double>(dist::quantized_message_bytes(dist::wire_precision(precision), n));
+    const json& d = s["dist"];
+    if (std::string(strategy) == "ddp") {
+      // 100 steps, 2 ranks, each sending its one message to the other.
+      EXPECT_DOUBLE_EQ(d["bytes"]["gradients"].get<double>(), 100 * 2 * message);
+    } else {
+      // The initial broadcast and 20 outer steps of one message per rank.
+      EXPECT_DOUBLE_EQ(d["bytes"]["parameters"].get<double>(), bytes + 20 * 2 * message);
+    }
+    EXPECT_EQ(d["compress"]["method"], precision);
+  }
 }
 
 // dist.link_mbps: each collective is followed by what its bytes need on the simulated link.
