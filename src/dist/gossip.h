@@ -21,7 +21,9 @@
 // sqrt(1/N sum_r |x_r - mean|^2), added to the epoch's metrics as "consensus_distance";
 // those two all-reduces are counted as Traffic::diagnostics, outside the training bytes.
 // The round counter is in the checkpoint (TrainState::strategy_state "gossip_rounds"), so a
-// resumed run draws the same pairings; its ranks restart from the checkpointed model.
+// resumed run draws the same pairings; every rank restarts from the checkpointed model
+// (the mean with the final merge, rank 0's own without), so a resumed run is not the
+// uninterrupted one.
 #pragma once
 
 #include <ATen/core/Tensor.h>
