@@ -119,11 +119,15 @@ struct RecommendSettings {
 struct DistSettings {
   // ddp: gradients all-reduced every step; local-sgd: parameters averaged every sync_every
   // steps; diloco: the averaged change of the parameters drives an outer Nesterov step;
+  // streaming-diloco: the same per fragment, in turn, overlapped with the next steps;
   // gossip: every sync_every steps each rank averages with its peers only.
   std::string strategy = "ddp";
-  int64_t sync_every = 50;      // local-sgd, diloco, gossip: steps between synchronizations (H)
+  int64_t sync_every = 50;      // local-sgd, (streaming-)diloco, gossip: steps between synchronizations (H)
   double outer_lr = 0.7;        // diloco: outer learning rate (DiLoCo's published value)
   double outer_momentum = 0.9;  // diloco: outer Nesterov momentum
+  int64_t fragments = 4;        // streaming-diloco: parameter fragments, one synchronized every H / fragments steps
+  int64_t overlap_steps = 1;    // streaming-diloco: inner steps a fragment's exchange overlaps with
+  double fragment_mix = 0.5;    // streaming-diloco: share of the rank's own fragment kept when the global one arrives
   std::string gossip_topology = "ring";  // gossip: ring (both ring neighbours) or random (pairs)
   bool final_merge = true;      // gossip: average every rank's model once at the end of a unit
   // none; ef21-topk (ddp: top-k with EF21 error feedback); fp16, int8, int4 (ddp, local-sgd,

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include "ripple/error.h"
@@ -60,6 +61,31 @@ double TrafficStats::total_bytes() const {
   return t;
 }
 
+struct PendingCollective::State {
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  at::Tensor input;                              // kept alive while the work runs
+  at::Tensor reduced;                            // all-reduce: the tensor summed in place
+  std::vector<std::vector<at::Tensor>> gathered;  // all-gather: one tensor per rank
+  Traffic kind = Traffic::control;
+  double bytes = 0;
+  int messages = 0;
+  std::string what;
+  std::chrono::steady_clock::time_point started;
+  ~State() {
+    for (const auto& work : works) {
+      try {
+        work->wait();
+      } catch (const std::exception&) {  // unfinished and failed: nobody asks any more
+      }
+    }
+  }
+};
+
+PendingCollective::PendingCollective() = default;
+PendingCollective::~PendingCollective() = default;
+PendingCollective::PendingCollective(PendingCollective&&) noexcept = default;
+PendingCollective& PendingCollective::operator=(PendingCollective&&) noexcept = default;
+
 struct Communicator::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
@@ -100,13 +126,19 @@ Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds tim
 
 Communicator::~Communicator() = default;
 
-void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start) {
+void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start,
+                         std::optional<std::chrono::steady_clock::time_point> started) {
   const bool training = kind != Traffic::diagnostics;
   if (link_.mbps > 0 && training) {
     // The transfer starts once the last rank has arrived, which is about when the (fast,
-    // loopback) collective returns; waiting for a slower rank does not hide link time.
+    // loopback) collective returns; waiting for a slower rank does not hide link time. An
+    // overlapped collective's transfer ran from its start, beside the computation.
     const double link_ms = messages * link_.latency_ms + bytes * 8 / (link_.mbps * 1e3);
-    std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(link_ms));
+    const double passed_ms =
+        started ? std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - *started).count() : 0.0;
+    if (link_ms > passed_ms) {
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(link_ms - passed_ms));
+    }
   }
   stats_.bytes[static_cast<int>(kind)] += bytes;
   if (training) stats_.peak_bytes = std::max(stats_.peak_bytes, bytes);
@@ -200,6 +232,56 @@ at::Tensor Communicator::all_gather(const at::Tensor& tensor, Traffic kind, cons
   run_collective(what, [&] { return std::vector{impl_->group->allgather(output, input)}; });
   count(kind, (world_size() - 1) * static_cast<double>(tensor.nbytes()), world_size() - 1, start);
   return at::stack(output[0]);
+}
+
+PendingCollective Communicator::start_all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what) {
+  PendingCollective pending;
+  auto st = std::make_unique<PendingCollective::State>();
+  st->started = std::chrono::steady_clock::now();
+  st->reduced = tensor;
+  st->input = tensor;
+  st->kind = kind;
+  const double n = world_size();
+  st->bytes = 2 * (n - 1) / n * static_cast<double>(tensor.nbytes());
+  st->messages = 2 * (world_size() - 1);
+  st->what = what;
+  std::vector<at::Tensor> tensors = {tensor};
+  run_collective(what, [&] {
+    st->works.push_back(impl_->group->allreduce(tensors));
+    return std::vector<c10::intrusive_ptr<c10d::Work>>{};  // started, not waited for
+  });
+  pending.state_ = std::move(st);
+  return pending;
+}
+
+PendingCollective Communicator::start_all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what) {
+  PendingCollective pending;
+  auto st = std::make_unique<PendingCollective::State>();
+  st->started = std::chrono::steady_clock::now();
+  st->kind = kind;
+  st->bytes = (world_size() - 1) * static_cast<double>(tensor.nbytes());
+  st->messages = world_size() - 1;
+  st->what = what;
+  st->input = tensor.contiguous();
+  std::vector<at::Tensor> input = {st->input};
+  st->gathered.resize(1);
+  for (int r = 0; r < world_size(); ++r) st->gathered[0].push_back(at::empty_like(input[0]));
+  run_collective(what, [&] {
+    st->works.push_back(impl_->group->allgather(st->gathered, input));
+    return std::vector<c10::intrusive_ptr<c10d::Work>>{};
+  });
+  pending.state_ = std::move(st);
+  return pending;
+}
+
+at::Tensor Communicator::finish(PendingCollective& pending) {
+  if (!pending.active()) throw std::logic_error("Communicator::finish: no collective in flight");
+  const std::unique_ptr<PendingCollective::State> st = std::move(pending.state_);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<c10::intrusive_ptr<c10d::Work>> works = std::move(st->works);
+  run_collective(st->what, [&] { return works; });
+  count(st->kind, st->bytes, st->messages, start, st->started);
+  return st->gathered.empty() ? st->reduced : at::stack(st->gathered[0]);
 }
 
 std::vector<at::Tensor> Communicator::exchange(const at::Tensor& tensor, const std::vector<int>& peers, Traffic kind,

@@ -18,6 +18,10 @@
 // does not hide link time. So time over a slow link is measured on one machine (slightly
 // over, by the loopback transfer).
 //
+// A collective can also be started and finished later (start_all_reduce_sum,
+// start_all_gather, finish), so that its transfer overlaps with computation; on the simulated
+// link, finish waits only for what of the link time has not passed since the start.
+//
 // Errors: the constructor throws InputError when rank 0 cannot serve the rendezvous (a port
 // in use, an address not of this machine) or a rank cannot reach it, and DistributedError
 // when a peer does not join within the timeout. A collective that fails (a peer died,
@@ -32,6 +36,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +66,25 @@ struct LinkModel {
   double latency_ms = 0;
 };
 
+class Communicator;
+
+// A collective in flight (Communicator::start_all_reduce_sum, start_all_gather): its tensors
+// must stay untouched until Communicator::finish. Move-only; one that is never finished is
+// waited for when destroyed (its failure then goes unreported).
+class PendingCollective {
+ public:
+  PendingCollective();
+  ~PendingCollective();
+  PendingCollective(PendingCollective&&) noexcept;
+  PendingCollective& operator=(PendingCollective&&) noexcept;
+  bool active() const { return state_ != nullptr; }
+
+ private:
+  friend class Communicator;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 class Communicator {
  public:
   Communicator(const WorldInfo& world, std::chrono::milliseconds timeout, LinkModel link = {});
@@ -78,6 +102,15 @@ class Communicator {
   void broadcast(const at::Tensor& tensor, int root, Traffic kind, const std::string& what);
   // Every rank's `tensor`, stacked: [world_size, tensor.sizes()...].
   at::Tensor all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what);
+  // all_reduce_sum and all_gather, started now and finished by finish(): the work goes on in
+  // Gloo's threads while this one computes. Collectives must still be started in the same
+  // order on every rank.
+  PendingCollective start_all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what);
+  PendingCollective start_all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what);
+  // Waits for `pending` (then inactive) and counts it. Returns the all-reduced tensor (the
+  // one given, now summed) or the gathered [world_size, ...] stack. Throws DistributedError
+  // as the blocking collectives do.
+  at::Tensor finish(PendingCollective& pending);
   // Point to point: sends `tensor` to each of `peers` (distinct ranks, not this one) and
   // receives from each a tensor of the same shape and type, returned in the order of
   // `peers`. Every peer must call exchange naming this rank at the same point. The sends
@@ -100,7 +133,10 @@ class Communicator {
   std::unique_ptr<Impl> impl_;
   // Counts a finished collective that sent `bytes` in `messages` sequential messages, first
   // waiting out what the simulated link would still take.
-  void count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start);
+  // `started`: when an overlapped collective was started; the link time already passed since
+  // then is not waited again.
+  void count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start,
+             std::optional<std::chrono::steady_clock::time_point> started = std::nullopt);
   // Runs c10d collectives (or sends and receives) and waits for them all; a failure becomes a
   // DistributedError naming `what`.
   template <typename Run>

@@ -14,12 +14,14 @@ void PeriodicStrategy::start_unit(torch::nn::Module& /*model*/, train::FlatAdam&
                                   train::TrainState& /*state*/) {
   steps_since_ = 0;
   examples_since_ = 0;
+  examples_trained_ = 0;
 }
 
 train::StepTotals PeriodicStrategy::synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum,
                                                      int64_t epoch, int64_t step) {
   if (examples > 0) {
     examples_since_ += examples;
+    examples_trained_ += examples;
     return {examples, loss_sum};
   }
   // This rank's batches are out: join the others' rounds until theirs are too.
@@ -29,17 +31,19 @@ train::StepTotals PeriodicStrategy::synchronize_step(train::FlatAdam& optimizer,
 }
 
 void PeriodicStrategy::after_update(train::FlatAdam& optimizer, int64_t epoch, int64_t step) {
+  after_inner_step(optimizer);
   if (++steps_since_ >= sync_every_) round(optimizer, true, epoch, step);
 }
 
 bool PeriodicStrategy::round(train::FlatAdam& optimizer, bool going, int64_t epoch, int64_t step) {
   const std::string at = where(epoch, step);
-  const at::Tensor counts = at::tensor({going ? 1.0 : 0.0, static_cast<double>(examples_since_)}, at::kDouble);
+  const int64_t examples_here = examples_for_round(examples_since_);
+  const at::Tensor counts = at::tensor({going ? 1.0 : 0.0, static_cast<double>(examples_here)}, at::kDouble);
   comm_.all_reduce_sum(counts, Traffic::control, fmt::format("all-reduce of the synchronization round ({})", at));
   const bool any_going = counts[0].item<double>() > 0;
   const double examples = counts[1].item<double>();
   if (!any_going || examples == 0) return any_going;
-  exchange(optimizer, examples_since_, examples, at);
+  exchange(optimizer, examples_here, examples, at);
   steps_since_ = 0;
   examples_since_ = 0;
   return any_going;

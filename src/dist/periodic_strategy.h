@@ -1,5 +1,6 @@
 // The round schedule of the strategies that synchronize every H steps instead of every step
-// (internal): diloco and local-sgd (dist/diloco.h), gossip (dist/gossip.h).
+// (internal): diloco and local-sgd (dist/diloco.h), streaming-diloco
+// (dist/streaming_diloco.h), gossip (dist/gossip.h).
 //
 // Each rank takes H = dist.sync_every steps of its own optimizer on its own examples, then
 // joins a round. A round starts with one all-reduce of two numbers (is this rank within its
@@ -31,10 +32,17 @@ class PeriodicStrategy : public GroupStrategy {
   // Subclasses call this first from theirs: the counts start again with the unit.
   void start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) override;
   // Combines the ranks' models; every rank calls it in the same round. `examples_here` are
-  // this rank's examples since its last exchange, `examples_all` every rank's (> 0).
-  // `at` names the round for messages.
+  // this rank's examples_for_round, `examples_all` the sum over the ranks (> 0). `at` names
+  // the round for messages.
   virtual void exchange(train::FlatAdam& optimizer, int64_t examples_here, double examples_all,
                         const std::string& at) = 0;
+  // The examples this rank reports for the coming round's exchange, given those since its
+  // last exchange (the default).
+  virtual int64_t examples_for_round(int64_t since_last_exchange) { return since_last_exchange; }
+  // After each of this rank's optimizer steps, before the round that may follow it.
+  virtual void after_inner_step(train::FlatAdam& /*optimizer*/) {}
+  // The examples this rank has trained on in this unit.
+  int64_t examples_trained() const { return examples_trained_; }
 
  private:
   // One round; `going`: this rank is within its epoch's batches. Returns whether any rank
@@ -42,7 +50,7 @@ class PeriodicStrategy : public GroupStrategy {
   bool round(train::FlatAdam& optimizer, bool going, int64_t epoch, int64_t step);
 
   int64_t sync_every_;
-  int64_t steps_since_ = 0, examples_since_ = 0;
+  int64_t steps_since_ = 0, examples_since_ = 0, examples_trained_ = 0;
 };
 
 }  // namespace ripple::dist

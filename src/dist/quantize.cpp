@@ -82,11 +82,14 @@ void add_dequantized(WirePrecision precision, const at::Tensor& message, const a
   out.add_(padded.view({blocks, kQuantBlock}).mul_(scales.unsqueeze(1)).reshape({-1}).narrow(0, 0, n));
 }
 
+void sum_dequantized(WirePrecision precision, const at::Tensor& messages, const at::Tensor& out) {
+  out.zero_();
+  for (int64_t r = 0; r < messages.size(0); ++r) add_dequantized(precision, messages[r], out);
+}
+
 void quantized_all_reduce_sum(Communicator& comm, const at::Tensor& tensor, WirePrecision precision, Traffic kind,
                               const std::string& what) {
-  const at::Tensor messages = comm.all_gather(quantize_message(precision, tensor), kind, what);
-  tensor.zero_();
-  for (int r = 0; r < comm.world_size(); ++r) add_dequantized(precision, messages[r], tensor);
+  sum_dequantized(precision, comm.all_gather(quantize_message(precision, tensor), kind, what), tensor);
 }
 
 }  // namespace ripple::dist

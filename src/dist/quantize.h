@@ -41,6 +41,10 @@ at::Tensor quantize_message(WirePrecision precision, const at::Tensor& values);
 // Adds the values a message of `out.numel()` values decodes to into `out` (flat float32).
 void add_dequantized(WirePrecision precision, const at::Tensor& message, const at::Tensor& out);
 
+// Sets `out` (flat float32) to the sum of the gathered messages ([world_size, bytes], one row
+// per rank) as they decode, added in rank order.
+void sum_dequantized(WirePrecision precision, const at::Tensor& messages, const at::Tensor& out);
+
 // In place: the sum over the ranks of `tensor` (flat float32, contiguous) as each rank's
 // quantized message decodes, added in rank order. Sends an all-gather of the messages.
 void quantized_all_reduce_sum(Communicator& comm, const at::Tensor& tensor, WirePrecision precision, Traffic kind,

@@ -139,6 +139,10 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
           {"peak_collective_bytes", peaks.max().item<double>()},
           {"parameter_hash", g.strategy->parameter_hashes()}};
   if (c.dist.strategy != "ddp") out["sync_every"] = c.dist.sync_every;
+  if (c.dist.strategy == "streaming-diloco") {
+    out["streaming"] = {{"fragments", c.dist.fragments}, {"overlap_steps", c.dist.overlap_steps},
+                        {"fragment_mix", c.dist.fragment_mix}};
+  }
   if (c.dist.strategy == "gossip") {
     out["gossip"] = {{"topology", c.dist.gossip_topology}, {"final_merge", c.dist.final_merge}};
   }

@@ -78,7 +78,7 @@ std::vector<RankOutcome> run_rank_threads(const RankScenario& scenario, const St
 
 bool toy_steps_until_round(std::vector<train::FlatAdam>& inner, const std::vector<int64_t>& steps_per_epoch,
                            int64_t epoch, int64_t sync_every, std::vector<int64_t>& done, std::vector<int64_t>& since,
-                           std::vector<int64_t>& examples_since) {
+                           std::vector<int64_t>& examples_since, const std::function<void(size_t rank)>& after_step) {
   bool any_going = false;
   for (size_t r = 0; r < inner.size(); ++r) {
     while (done[r] < steps_per_epoch[r]) {
@@ -88,6 +88,7 @@ bool toy_steps_until_round(std::vector<train::FlatAdam>& inner, const std::vecto
       opt.flat_grads().copy_(toy_gradient(opt.flat_params().detach(), static_cast<int>(r), epoch, done[r]));
       opt.step();
       examples_since[r] += toy_examples_of(static_cast<int>(r));
+      if (after_step) after_step(r);
       if (++since[r] == sync_every) {
         any_going = true;
         break;

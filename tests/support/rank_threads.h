@@ -52,11 +52,13 @@ std::vector<RankOutcome> run_rank_threads(const RankScenario& scenario, const St
 // For reference loops: every rank steps (inner Adam on its toy loss) until it has taken
 // `sync_every` steps since its last round or its epoch is over, as the strategies' rounds
 // do. `done` counts each rank's steps this epoch; `since` and `examples_since` the steps and
-// examples since the rank's last round. Returns whether some rank reached a round (false:
-// every rank's epoch is over).
+// examples since the rank's last round; `after_step`, when given, is called with the rank
+// after each of its steps, before the round check. Returns whether some rank reached a round
+// (false: every rank's epoch is over).
 bool toy_steps_until_round(std::vector<train::FlatAdam>& inner, const std::vector<int64_t>& steps_per_epoch,
                            int64_t epoch, int64_t sync_every, std::vector<int64_t>& done, std::vector<int64_t>& since,
-                           std::vector<int64_t>& examples_since);
+                           std::vector<int64_t>& examples_since,
+                           const std::function<void(size_t rank)>& after_step = nullptr);
 
 // One inner Adam per rank, each starting from the toy's initial parameters.
 std::vector<train::FlatAdam> toy_inner_optimizers(size_t ranks);
