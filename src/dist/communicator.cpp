@@ -141,7 +141,7 @@ void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::
     }
   }
   stats_.bytes[static_cast<int>(kind)] += bytes;
-  if (training) stats_.peak_bytes = std::max(stats_.peak_bytes, bytes);
+  if (training && !in_setup_) stats_.peak_bytes = std::max(stats_.peak_bytes, bytes);
   stats_.collectives += 1;
   stats_.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }

@@ -56,7 +56,7 @@ struct TrafficStats {
   std::array<double, kTrafficKinds> bytes{};  // by Traffic
   int64_t collectives = 0;
   double ms = 0;          // wall time inside collectives, waiting included
-  double peak_bytes = 0;  // the most one collective sent (diagnostics aside)
+  double peak_bytes = 0;  // the most one collective sent while training (diagnostics and set-up aside)
   double total_bytes() const;  // every kind but diagnostics
 };
 
@@ -124,12 +124,17 @@ class Communicator {
   void report_progress(const std::string& done);
 
   const TrafficStats& stats() const { return stats_; }
+  // While true, collectives are set-up (the start of a unit: the initial parameters or a
+  // checkpoint sent to every rank): counted in bytes, left out of peak_bytes, which is
+  // meant as the largest message of training itself (Streaming DiLoCo's peak per sync).
+  void set_in_setup(bool in_setup) { in_setup_ = in_setup; }
 
  private:
   struct Impl;
   WorldInfo world_;
   TrafficStats stats_;
   LinkModel link_;
+  bool in_setup_ = false;
   std::unique_ptr<Impl> impl_;
   // Counts a finished collective that sent `bytes` in `messages` sequential messages, first
   // waiting out what the simulated link would still take.

@@ -37,6 +37,7 @@ std::string GroupStrategy::where(int64_t epoch, int64_t step) const {
 void GroupStrategy::begin_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state,
                               const std::filesystem::path& checkpoint, int64_t unit) {
   unit_ = unit;
+  comm_.set_in_setup(true);
   // Rank 0's checkpoint as bytes (empty: a fresh start), its size first.
   std::string bytes = comm_.rank() == 0 && !checkpoint.empty() ? train::read_file(checkpoint) : std::string();
   const at::Tensor size = at::tensor({static_cast<int64_t>(bytes.size())}, at::kLong);
@@ -45,12 +46,14 @@ void GroupStrategy::begin_unit(torch::nn::Module& model, train::FlatAdam& optimi
     // The model was built from the same seed on every rank; rank 0's copy makes sure.
     comm_.broadcast(optimizer.flat_params(), 0, Traffic::parameters,
                     fmt::format("broadcast of the initial parameters (unit {})", unit));
+    comm_.set_in_setup(false);
     start_unit(model, optimizer, state);
     return;
   }
   const at::Tensor buffer = at::empty({size.item<int64_t>()}, at::kByte);
   if (comm_.rank() == 0) std::copy(bytes.begin(), bytes.end(), buffer.data_ptr<uint8_t>());
   comm_.broadcast(buffer, 0, Traffic::parameters, fmt::format("broadcast of rank 0's checkpoint (unit {})", unit));
+  comm_.set_in_setup(false);
   if (comm_.rank() != 0) load_broadcast_checkpoint(buffer, model, optimizer, state);
   start_unit(model, optimizer, state);
 }

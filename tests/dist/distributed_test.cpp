@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -319,13 +320,18 @@ TEST(LowCommunication, StreamingDilocoSendsOneQuantizedFragmentPerRoundAndLearns
   // 100 steps, a round every 2: 50 rounds, 25 per fragment.
   EXPECT_EQ(d["synchronizations_per_rank"].get<double>(), 50);
   const int64_t n = final_parameters(dir).numel();
-  double messages = 0;  // one rank's messages over the 50 rounds
+  double messages = 0, largest = 0;  // one rank's messages over the 50 rounds
   for (int64_t f = 0; f < 2; ++f) {
     const auto [begin, end] = dist::fragment_bounds(n, 2, f);
-    messages += 25 * static_cast<double>(dist::quantized_message_bytes(dist::WirePrecision::int4, end - begin));
+    const auto message = static_cast<double>(dist::quantized_message_bytes(dist::WirePrecision::int4, end - begin));
+    messages += 25 * message;
+    largest = std::max(largest, message);
   }
   // The initial broadcast ((N-1)/N of the model per rank), then each rank's messages.
   EXPECT_DOUBLE_EQ(d["bytes"]["parameters"].get<double>(), 4.0 * static_cast<double>(n) + 2 * messages);
+  // The peak per synchronization: one fragment's message, about an eighth of the float32
+  // model's all-reduce over two fragments (the initial broadcast is set-up, not counted).
+  EXPECT_DOUBLE_EQ(d["peak_collective_bytes"].get<double>(), largest);
 }
 
 // dist.link_mbps: each collective is followed by what its bytes need on the simulated link.
