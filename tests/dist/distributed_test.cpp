@@ -554,5 +554,39 @@ TEST(LostWorker, KilledRankUnderMaxRestartsResumesToTheUninterruptedResult) {
   EXPECT_EQ(s["dist"]["parameter_hash"], json::parse(read(tmp / "full" / "summary.json"))["dist"]["parameter_hash"]);
 }
 
+// Streaming DiLoCo restarted after a lost rank continues from the checkpointed global model
+// with its outer momentum and its round count: the fragments' rotation goes on where it
+// stood, so the finished run has taken every one of its 150 rounds (300 steps, a round every
+// 2), not only those after the restart.
+TEST(LostWorker, KilledStreamingDilocoRankResumesTheOuterStateAndTheRotation) {
+  const fs::path tmp = testing::fresh_temp_dir("streaming-restart");
+  const fs::path dir = tmp / "cut";
+  const fs::path log = tmp / "launch.txt";
+  const pid_t launcher = spawn_ripple(
+      "launch --nproc 3 --grace 1 --max-restarts 1 -- " +
+          gcn_args(300, "--set train.checkpoint_every=20 --set dist.strategy=streaming-diloco --set dist.sync_every=4 "
+                        "--set dist.fragments=2 --run-dir " + dir.string()),
+      {}, log);
+  std::map<int, pid_t> ranks = rank_pids(log, 3);
+  ASSERT_EQ(ranks.size(), 3u) << read(log);
+  const fs::path ckpt = dir / "seed-0" / "checkpoint.pt";
+  for (int i = 0; i < 1500 && !fs::exists(ckpt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  kill(ranks[1], SIGKILL);
+  EXPECT_EQ(wait_exit_code(launcher), 0) << read(log);
+  const std::string text = read(log);
+  ASSERT_NE(text.find("restarting every rank (restart 1 of 1)"), std::string::npos) << text;
+  const json s = json::parse(read(dir / "summary.json"));
+  EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
+  EXPECT_LT(s["dist"]["synchronizations_per_rank"].get<double>(), 150);  // counted since the restart
+  const RunConfig c = read_run_config(dir);
+  NodeModel model(c.model, 1433, 7);
+  train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
+  train::TrainState state;
+  train::load_checkpoint(ckpt, *model, optimizer, state);
+  ASSERT_EQ(state.strategy_state.count("streaming_rounds"), 1u);
+  EXPECT_EQ(state.strategy_state.at("streaming_rounds").item<int64_t>(), 150);
+  EXPECT_GT(state.strategy_state.at("outer_momentum").abs().max().item<double>(), 0);
+}
+
 }  // namespace
 }  // namespace ripple
