@@ -155,15 +155,8 @@ void expect_matches_reference(const Scenario& sc) {
   const double n = static_cast<double>(ranks.size());
   for (size_t r = 0; r < ranks.size(); ++r) {
     SCOPED_TRACE(fmt::format("rank {}", r));
+    testing::expect_rank_evaluated_the_global_model(ranks, r, ref.global_after_epoch);
     const testing::RankOutcome& o = ranks[r];
-    ASSERT_EQ(o.error, "");
-    ASSERT_EQ(o.evaluated_after_epoch.size(), ref.global_after_epoch.size());
-    for (size_t e = 0; e < ref.global_after_epoch.size(); ++e) {
-      EXPECT_LT((o.evaluated_after_epoch[e] - ref.global_after_epoch[e]).abs().max().item<double>(), 1e-5)
-          << "epoch " << e + 1;
-    }
-    EXPECT_TRUE(at::equal(o.final_parameters, ranks[0].final_parameters));
-    EXPECT_TRUE(at::equal(o.final_parameters, o.evaluated_after_epoch.back()));
     EXPECT_EQ(o.synchronizations, ref.rounds);
     // The initial broadcast, then one collective of a fragment per round.
     EXPECT_NEAR(o.stats.bytes[static_cast<int>(Traffic::parameters)],

@@ -2,6 +2,7 @@
 #include "support/rank_threads.h"
 
 #include <ATen/ATen.h>
+#include <gtest/gtest.h>
 #include <torch/nn/module.h>
 
 #include <chrono>
@@ -96,6 +97,19 @@ bool toy_steps_until_round(std::vector<train::FlatAdam>& inner, const std::vecto
     }
   }
   return any_going;
+}
+
+void expect_rank_evaluated_the_global_model(const std::vector<RankOutcome>& ranks, size_t r,
+                                           const std::vector<at::Tensor>& global_after_epoch) {
+  const RankOutcome& o = ranks[r];
+  ASSERT_EQ(o.error, "");
+  ASSERT_EQ(o.evaluated_after_epoch.size(), global_after_epoch.size());
+  for (size_t e = 0; e < global_after_epoch.size(); ++e) {
+    EXPECT_LT((o.evaluated_after_epoch[e] - global_after_epoch[e]).abs().max().item<double>(), 1e-5)
+        << "epoch " << e + 1;
+  }
+  EXPECT_TRUE(at::equal(o.final_parameters, ranks[0].final_parameters));
+  EXPECT_TRUE(at::equal(o.final_parameters, o.evaluated_after_epoch.back()));
 }
 
 std::vector<train::FlatAdam> toy_inner_optimizers(size_t ranks) {

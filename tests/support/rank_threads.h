@@ -60,6 +60,12 @@ bool toy_steps_until_round(std::vector<train::FlatAdam>& inner, const std::vecto
                            std::vector<int64_t>& examples_since,
                            const std::function<void(size_t rank)>& after_step = nullptr);
 
+// For strategies whose ranks all evaluate the global model (diloco, streaming-diloco): rank
+// `r` ran without error, evaluated `global_after_epoch[e]` after epoch e (within 1e-5, the
+// all-reduce's reassociation), and ended with its last evaluated model, equal to rank 0's.
+void expect_rank_evaluated_the_global_model(const std::vector<RankOutcome>& ranks, size_t r,
+                                           const std::vector<at::Tensor>& global_after_epoch);
+
 // One inner Adam per rank, each starting from the toy's initial parameters.
 std::vector<train::FlatAdam> toy_inner_optimizers(size_t ranks);
 
