@@ -30,7 +30,9 @@ TEST(BlasKernels, RippleSwitchesFromThePrescottFallbackToAvx2) {
     EXPECT_EQ(r.output.find("Core: Haswell"), std::string::npos) << "no switch expected with core " << here;
   }
   const testing::CommandResult kept = testing::run_ripple("train --help", "OPENBLAS_CORETYPE=Prescott OPENBLAS_VERBOSE=2 ");
-  if (!here.empty()) EXPECT_NE(kept.output.find("Core: Prescott"), std::string::npos) << kept.output;
+  if (!here.empty()) {
+    EXPECT_NE(kept.output.find("Core: Prescott"), std::string::npos) << kept.output;
+  }
   // Commands without dense products never switch (no second start-up).
   const testing::CommandResult info = testing::run_ripple("--version", "unset OPENBLAS_CORETYPE; OPENBLAS_VERBOSE=2 ");
   EXPECT_EQ(info.output.find("Core: Haswell"), std::string::npos) << info.output;

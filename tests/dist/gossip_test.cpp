@@ -142,7 +142,9 @@ void expect_matches_reference(const Scenario& sc) {
   for (const testing::RankOutcome& o : ranks) parameters += o.stats.bytes[static_cast<int>(Traffic::parameters)];
   const double merge_all = sc.final_merge ? 2 * (n - 1) * bytes : 0.0;
   EXPECT_DOUBLE_EQ(parameters, (n - 1) * bytes + ref.exchanged_models * bytes + merge_all);
-  if (!sc.final_merge) EXPECT_FALSE(at::equal(ranks[0].final_parameters, ranks[1].final_parameters));
+  if (!sc.final_merge) {
+    EXPECT_FALSE(at::equal(ranks[0].final_parameters, ranks[1].final_parameters));
+  }
 }
 
 TEST(GossipPeers, RingIsRankPlusMinusOneAndRandomIsAPairingThatChanges) {
@@ -169,7 +171,9 @@ TEST(GossipPeers, RingIsRankPlusMinusOneAndRandomIsAPairingThatChanges) {
       EXPECT_EQ(std::count(partner.begin(), partner.end(), -1), n % 2);
       pairings.insert(partner);
     }
-    if (n > 2) EXPECT_GT(pairings.size(), 1u) << n << " ranks: the pairing never changed";
+    if (n > 2) {
+      EXPECT_GT(pairings.size(), 1u) << n << " ranks: the pairing never changed";
+    }
   }
 }
 

@@ -44,7 +44,9 @@ TEST(Docs, ReadmeLayoutNamesEverySourceFolder) {
 TEST(Docs, EveryDocPageIsLinkedAndEveryLinkResolves) {
   const std::string readme = read("README.md");
   for (const std::string& doc : doc_files()) {
-    if (doc != "README.md") EXPECT_NE(readme.find("](" + doc + ")"), std::string::npos) << doc << " is not linked from README.md";
+    if (doc != "README.md") {
+      EXPECT_NE(readme.find("](" + doc + ")"), std::string::npos) << doc << " is not linked from README.md";
+    }
     const std::string text = read(doc);
     const std::regex link(R"(\]\(([^)#:]+)\))");
     for (std::sregex_iterator it(text.begin(), text.end(), link), end; it != end; ++it) {
