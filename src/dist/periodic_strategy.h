@@ -1,6 +1,6 @@
 // The round schedule of the strategies that synchronize every H steps instead of every step
-// (internal): diloco and local-sgd (dist/diloco.h), streaming-diloco
-// (dist/streaming_diloco.h), gossip (dist/gossip.h).
+// (internal): diloco, streaming-diloco and local-sgd (dist/diloco.h), gossip
+// (dist/gossip.h).
 //
 // Each rank takes H = dist.sync_every steps of its own optimizer on its own examples, then
 // joins a round. A round starts with one all-reduce of two numbers (is this rank within its
