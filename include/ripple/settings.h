@@ -137,6 +137,8 @@ struct DistSettings {
   double link_mbps = 0;         // > 0: a simulated link of this rate follows every collective
   double link_latency_ms = 0;   // with link_mbps: latency added per message of a collective
   double timeout_s = 300;        // a collective waiting longer than this fails, naming the rank
+  bool elastic = false;          // local-sgd, diloco, gossip: a lost rank is dropped, the others go on
+  double regroup_window_s = 5;   // elastic: how long survivors wait for each other when they regroup
   double bucket_mb = 25;         // gradients are all-reduced in buckets of this size
   // replicated: every rank opens the whole dataset; partitioned: dataset.path is a
   // `ripple partition` folder and rank r opens only part-r (node task).

@@ -14,6 +14,12 @@
 // With --max-restarts K, a failed group (not one ended by a forwarded signal) is started
 // again up to K times, with TORCHELASTIC_RESTART_COUNT counting the restarts; the ranks
 // then resume from the run directory's last checkpoint (src/train/trainer.cpp).
+// With --elastic (for runs with dist.elastic = true) a rank killed by a signal the launcher
+// did not forward is reported and left out: the others are not torn down, they regroup and
+// go on (src/dist/communicator.h), and its code does not count. A rank that exits with an
+// error code still ends the group as above. Once rank 0 (on this node) has finished with
+// code 0, the ranks still running (dropped by the group while stopped or cut off) get the
+// grace period, then SIGKILL; their codes do not count either.
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -41,6 +47,7 @@ struct LaunchOptions {
   std::string master;
   int max_restarts = 0;
   double grace_s = 3;
+  bool elastic = false;
   std::vector<std::string> command;
 };
 
@@ -148,6 +155,20 @@ Outcome run_group(const LaunchOptions& o, char* self, int world, const std::stri
       const int rank = running[pid];
       running.erase(pid);
       const int code = status_code(status);
+      if (o.elastic && WIFSIGNALED(status) && out.forwarded_signal == 0 && !tearing_down) {
+        fmt::print(stderr, "ripple launch: rank {} {}; --elastic: the other ranks go on without it\n", rank,
+                   describe(status));
+        continue;
+      }
+      if (o.elastic && rank == 0 && code == 0 && !tearing_down && !running.empty()) {
+        // Rank 0 ends last in a finished run, after every member's last collective: who
+        // still runs was dropped by the group (a stopped rank, say).
+        fmt::print(stderr, "ripple launch: rank 0 finished; rank(s) still running get {} s to end, then SIGKILL "
+                           "(dropped by the group, their codes do not count)\n", o.grace_s);
+        tearing_down = true;
+        kill_at = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.grace_s * 1000));
+        continue;
+      }
       if (code != 0 && !tearing_down) {
         fmt::print(stderr, "ripple launch: rank {} {}; the other ranks get {} s to end, then SIGKILL\n", rank,
                    describe(status), o.grace_s);
@@ -219,6 +240,9 @@ Action add_launch_command(CLI::App& app) {
       ->check(CLI::Range(0, 1000));
   cmd->add_option("--grace", o->grace_s, "Seconds the other ranks get to end after one fails, before SIGKILL")
       ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_flag("--elastic", o->elastic,
+                "A rank killed by a signal is dropped instead of ending the group: the others regroup and go on "
+                "(for runs with dist.elastic = true)");
   cmd->add_option("command", o->command, "The ripple command each rank runs, after --")->required();
   return [o] { return run_launch(*o); };
 }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -92,7 +93,10 @@ struct Communicator::Impl {
 };
 
 Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds timeout, LinkModel link)
-    : world_(world), link_(link), impl_(std::make_unique<Impl>()) {
+    : world_(world), timeout_(timeout), rank_(world.rank), link_(link), impl_(std::make_unique<Impl>()) {
+  MembershipChange started;
+  for (int r = 0; r < world.world_size; ++r) started.members.push_back(r);
+  membership_.push_back(started);
   const std::string where = fmt::format("{}:{}", world.master_addr, world.master_port);
   c10d::TCPStoreOptions options;
   options.port = static_cast<uint16_t>(world.master_port);
@@ -111,17 +115,96 @@ Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds tim
                                        "within {} s: {}", world.rank, where, timeout.count() / 1000.0,
                                        first_line(e.what())));
   }
-  // A restarted group rendezvouses under its own prefix.
-  auto prefixed = c10::make_intrusive<c10d::PrefixStore>(fmt::format("ripple/{}", world.restart_count), impl_->store);
-  auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
+  // A restarted group rendezvouses under its own prefix (and a regrouped one under its
+  // generation's, below it).
+  join_process_group(fmt::format("ripple/{}", world.restart_count));
+}
+
+void Communicator::join_process_group(const std::string& prefix) {
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>(prefix, impl_->store);
+  auto gloo = c10d::ProcessGroupGloo::Options::create(timeout_);
   try {
-    gloo->devices.push_back(gloo_device(world));
+    gloo->devices.push_back(gloo_device(world_));
     gloo->threads = 2;
-    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, world.rank, world.world_size, gloo);
+    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, rank(), world_size(), gloo);
   } catch (const std::exception& e) {
-    throw DistributedError(fmt::format("rank {} of {}: joining the process group at {} failed (did every rank "
-                                       "start?): {}", world.rank, world.world_size, where, first_line(e.what())));
+    throw DistributedError(fmt::format("rank {} of {}: joining the process group (generation {}) at {}:{} failed (did "
+                                       "every rank start?): {}", world_.rank, world_size(),
+                                       membership_.back().generation, world_.master_addr, world_.master_port,
+                                       first_line(e.what())));
   }
+}
+
+const MembershipChange& Communicator::regroup(const std::string& cause, std::chrono::milliseconds window,
+                                              int64_t position) {
+  impl_->group.reset();  // closed already when the failure was a collective's
+  const int next = membership_.back().generation + 1;
+  const std::string key = fmt::format("ripple/{}/generation-{}/", world_.restart_count, next);
+  const auto as_bytes = [](const std::string& t) { return std::vector<uint8_t>(t.begin(), t.end()); };
+  const auto as_text = [](const std::vector<uint8_t>& b) { return std::string(b.begin(), b.end()); };
+  std::string decision;
+  try {
+    c10d::TCPStore& store = *impl_->store;
+    const int64_t ticket = store.add(key + "arrivals", 1);
+    store.set(key + "ticket-" + std::to_string(ticket),
+              as_bytes(fmt::format("{} {}", world_.rank, position)));
+    if (ticket == 1) {
+      // This rank decides: who checked in within the window, and whether they all stopped
+      // in the same step.
+      const auto deadline = std::chrono::steady_clock::now() + window;
+      const auto expected = static_cast<int64_t>(membership_.back().members.size());
+      while (store.add(key + "arrivals", 0) < expected && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      const int64_t arrived = store.add(key + "arrivals", 0);
+      std::vector<std::pair<int, int64_t>> seen;  // (rank as started, its position)
+      for (int64_t t = 1; t <= arrived; ++t) {
+        const std::string entry = as_text(store.get(key + "ticket-" + std::to_string(t)));
+        const size_t space = entry.find(' ');
+        seen.emplace_back(std::stoi(entry.substr(0, space)), std::stoll(entry.substr(space + 1)));
+      }
+      std::sort(seen.begin(), seen.end());
+      decision = "members";
+      for (const auto& [r, n] : seen) {
+        if (n != seen.front().second) {
+          decision = fmt::format("error: rank {} stopped in step {} and rank {} in step {} (a peer was lost while "
+                                 "some ranks finished a step the others did not; the models would part)",
+                                 seen.front().first, seen.front().second, r, n);
+          break;
+        }
+        decision += " " + std::to_string(r);
+      }
+      store.set(key + "decision", as_bytes(decision));
+    } else {
+      decision = as_text(store.get(key + "decision"));
+    }
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: regrouping after a lost peer failed: rank 0's store (the rendezvous) "
+                                       "no longer answers, so rank 0 has ended, and an elastic group cannot go on "
+                                       "without it ({}); the failure: {}", world_.rank, first_line(e.what()), cause));
+  }
+  if (decision.rfind("error: ", 0) == 0) {
+    throw DistributedError(fmt::format("rank {}: regrouping after a lost peer failed: {}; the failure: {}", world_.rank,
+                                       decision.substr(7), cause));
+  }
+  MembershipChange change;
+  change.generation = next;
+  change.cause = cause;
+  std::istringstream words(decision.substr(std::string("members").size()));
+  for (int r = 0; words >> r;) change.members.push_back(r);
+  for (const int r : membership_.back().members) {
+    if (std::find(change.members.begin(), change.members.end(), r) == change.members.end()) change.lost.push_back(r);
+  }
+  const auto me = std::find(change.members.begin(), change.members.end(), world_.rank);
+  if (me == change.members.end()) {
+    throw DistributedError(fmt::format("rank {}: left out of the regrouped group (ranks {}): it checked in after the "
+                                       "others' window of {} ms (dist.regroup_window_s); the failure: {}", world_.rank,
+                                       fmt::join(change.members, ", "), window.count(), cause));
+  }
+  rank_ = static_cast<int>(me - change.members.begin());
+  membership_.push_back(change);
+  join_process_group(fmt::format("ripple/{}/generation-{}/group", world_.restart_count, next));
+  return membership_.back();
 }
 
 Communicator::~Communicator() = default;
@@ -149,9 +232,16 @@ void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::
 template <typename Run>
 void Communicator::run_collective(const std::string& what, const Run& run) {
   try {
+    if (!impl_->group) throw std::runtime_error("this rank's process group was closed by a failed regroup");
     for (const auto& work : run()) work->wait();
   } catch (const std::exception& e) {
-    throw DistributedError(fmt::format("rank {}: {} failed: {}{}", rank(), what, first_line(e.what()), census()));
+    // The group is finished (c10d cannot go on after a failure). In an elastic group,
+    // closing this rank's connections now makes a peer still waiting on it fail at once
+    // rather than at the timeout, before the census and the regroup. (Not otherwise:
+    // closing waits for the collectives still in flight, such as ddp's overlapped buckets,
+    // which would hold up the census until they time out.)
+    if (all_or_none_) impl_->group.reset();
+    throw DistributedError(fmt::format("rank {}: {} failed: {}{}", world_.rank, what, first_line(e.what()), census()));
   }
 }
 
@@ -159,14 +249,15 @@ std::string Communicator::census() {
   // Every survivor of a failed collective checks in under one key; who has not within the
   // window is the lost peer. The store lives in rank 0, so rank 0's loss ends the census.
   const auto window = std::chrono::milliseconds(500);
-  const std::string prefix = fmt::format("ripple/{}/census/", world_.restart_count);
+  // A generation of the group ends at its first failure: one census each.
+  const std::string prefix = fmt::format("ripple/{}/census-{}/", world_.restart_count, membership_.back().generation);
   std::vector<int> missing;
   try {
-    impl_->store->set(prefix + std::to_string(rank()), std::vector<uint8_t>{1});
+    impl_->store->set(prefix + std::to_string(world_.rank), std::vector<uint8_t>{1});
     const auto deadline = std::chrono::steady_clock::now() + window;
     for (;;) {
       missing.clear();
-      for (int r = 0; r < world_size(); ++r) {
+      for (const int r : membership_.back().members) {
         if (!impl_->store->check({prefix + std::to_string(r)})) missing.push_back(r);
       }
       if (missing.empty() || std::chrono::steady_clock::now() >= deadline) break;
@@ -198,9 +289,9 @@ std::string Communicator::progress_key(int rank) const {
 void Communicator::report_progress(const std::string& done) {
   const auto start = std::chrono::steady_clock::now();
   try {
-    impl_->store->set(progress_key(rank()), std::vector<uint8_t>(done.begin(), done.end()));
+    impl_->store->set(progress_key(world_.rank), std::vector<uint8_t>(done.begin(), done.end()));
   } catch (const std::exception& e) {
-    throw DistributedError(fmt::format("rank {}: reporting progress ({}) to rank 0's store failed: {}", rank(), done,
+    throw DistributedError(fmt::format("rank {}: reporting progress ({}) to rank 0's store failed: {}", world_.rank, done,
                                        first_line(e.what())));
   }
   count(Traffic::control, static_cast<double>(done.size()), 1, start);
@@ -215,6 +306,12 @@ void Communicator::all_reduce_sum(const at::Tensor& tensor, Traffic kind, const 
 }
 
 void Communicator::broadcast(const at::Tensor& tensor, int root, Traffic kind, const std::string& what) {
+  if (all_or_none_) {
+    // x + 0 + ... + 0 is x, bit for bit (bytes too: nothing carries).
+    if (rank() != root) tensor.zero_();
+    all_reduce_sum(tensor, kind, what);
+    return;
+  }
   const auto start = std::chrono::steady_clock::now();
   std::vector<at::Tensor> tensors = {tensor};
   c10d::BroadcastOptions options;

@@ -27,7 +27,24 @@
 // when a peer does not join within the timeout. A collective that fails (a peer died,
 // stopped or timed out) throws DistributedError naming this rank, `what` it was doing and
 // the ranks that did not answer a census through the store (within 0.5 s), with the last
-// progress each reported (report_progress); the group is unusable afterwards.
+// progress each reported (report_progress); the group is unusable afterwards, unless
+// regroup() rebuilds it from the ranks that still answer.
+//
+// Elastic groups (dist.elastic, set_all_or_none): a failed collective closes this rank's
+// connections at once (so a peer still waiting on it fails too, within milliseconds instead
+// of the timeout), and every survivor then calls regroup(). It checks in under the next
+// generation's key in the store. The first to check in decides: it waits until every member has checked in or
+// `window` has passed, and names the new members, those that checked in, in their old
+// order. They must all have failed in the same step (the caller's `position`, counted alike
+// on every rank): a step that some finished and others did not (a peer lost in the last
+// phase of its last collective) cannot be taken back, and regroup throws DistributedError
+// rather than let the models part. Elastic groups therefore also run broadcasts as
+// all-reduces (set_all_or_none): Gloo's broadcast is the root's sends, one by one, so one
+// peer can finish it while the root fails on another. The new
+// process group rendezvouses under the generation's own store prefix, as c10d requires. A
+// rank that checks in after the decision was left out and throws. The store lives in rank
+// 0's process (the first as started), so an elastic group cannot lose rank 0: the survivors
+// then throw naming it.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -66,6 +83,14 @@ struct LinkModel {
   double latency_ms = 0;
 };
 
+// One change of an elastic group's membership (Communicator::regroup).
+struct MembershipChange {
+  int generation = 0;        // 0: the group as started; each regroup adds one
+  std::vector<int> members;  // the ranks (numbered as started) of the group from then on
+  std::vector<int> lost;     // the ranks that did not check in
+  std::string cause;         // the failure that started the regroup (empty for generation 0)
+};
+
 class Communicator;
 
 // A collective in flight (Communicator::start_all_reduce_sum, start_all_gather): its tensors
@@ -92,9 +117,22 @@ class Communicator {
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
 
-  int rank() const { return world_.rank; }
-  int world_size() const { return world_.world_size; }
+  // This rank and the group's size now: as started, until a regroup drops ranks (the
+  // survivors are then numbered 0..n-1 in their old order).
+  int rank() const { return rank_; }
+  int world_size() const { return static_cast<int>(membership_.back().members.size()); }
+  // The group as started: world().rank is this process's rank under the launcher.
   const WorldInfo& world() const { return world_; }
+  // Every generation of the group, the first as started.
+  const std::vector<MembershipChange>& membership() const { return membership_; }
+  // Elastic groups: rebuilds the process group from the ranks that check in within `window`
+  // after the failure `cause` (see the top of this file). Returns the new generation.
+  // DistributedError when this rank was left out, the survivors had stopped at different
+  // collectives, or rank 0's store no longer answers.
+  const MembershipChange& regroup(const std::string& cause, std::chrono::milliseconds window, int64_t position);
+  // While true, broadcast() runs as an all-reduce (the non-root ranks add zeros; counted as
+  // an all-reduce): it then finishes on every rank or on none when a peer is lost.
+  void set_all_or_none(bool all_or_none) { all_or_none_ = all_or_none; }
 
   // In place: the element-wise sum over the ranks. `tensor` must be contiguous.
   void all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what);
@@ -132,9 +170,13 @@ class Communicator {
  private:
   struct Impl;
   WorldInfo world_;
+  std::chrono::milliseconds timeout_;
+  int rank_ = 0;
+  std::vector<MembershipChange> membership_;
   TrafficStats stats_;
   LinkModel link_;
   bool in_setup_ = false;
+  bool all_or_none_ = false;
   std::unique_ptr<Impl> impl_;
   // Counts a finished collective that sent `bytes` in `messages` sequential messages, first
   // waiting out what the simulated link would still take.
@@ -149,7 +191,9 @@ class Communicator {
   // After a failed collective: which ranks no longer answer and what they last reported,
   // as a clause for the message.
   std::string census();
-  std::string progress_key(int rank) const;
+  std::string progress_key(int rank) const;  // `rank` as started
+  // Builds the process group of generation membership_.back() through the store.
+  void join_process_group(const std::string& prefix);
 };
 
 }  // namespace ripple::dist

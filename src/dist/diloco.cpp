@@ -82,9 +82,11 @@ void DiLoCo::exchange(train::FlatAdam& optimizer, int64_t examples_here, double 
   at::Tensor change = fragment(change_, f);
   at::sub_out(change, fragment(global_, f), fragment(optimizer.flat_params(), f))
       .mul_(static_cast<double>(examples_here) / examples_all);
-  fragment_marks_[static_cast<size_t>(f)] = examples_trained();
-  rounds_ += 1;
-  ++syncs_;
+  const auto counted = [&] {  // after the collective succeeded or started (elastic groups retry a failed one)
+    fragment_marks_[static_cast<size_t>(f)] = examples_trained();
+    rounds_ += 1;
+    ++syncs_;
+  };
   const std::string of = fragments_ > 1 ? fmt::format(", fragment {} of {}", f + 1, fragments_) : "";
   if (overlap_steps_ == 0) {
     if (wire_) {
@@ -94,6 +96,7 @@ void DiLoCo::exchange(train::FlatAdam& optimizer, int64_t examples_here, double 
       comm_.all_reduce_sum(change, Traffic::parameters,
                            fmt::format("all-reduce of the parameter changes ({}, outer step{})", at, of));
     }
+    counted();
     apply_outer_step(optimizer, f);
     return;
   }
@@ -107,6 +110,7 @@ void DiLoCo::exchange(train::FlatAdam& optimizer, int64_t examples_here, double 
                                                               "outer step{})", at, of));
   in_flight_fragment_ = f;
   in_flight_steps_ = 0;
+  counted();
 }
 
 void DiLoCo::after_inner_step(train::FlatAdam& optimizer) {

@@ -60,14 +60,25 @@ void Gossip::start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, tr
 void Gossip::exchange(train::FlatAdam& optimizer, int64_t /*examples_here*/, double /*examples_all*/,
                       const std::string& at) {
   int64_t& round = rounds_.data_ptr<int64_t>()[0];
+  // The peers of the group as it is now (an elastic group renumbers its survivors).
   const std::vector<int> peers = gossip_peers(topology_, comm_.rank(), comm_.world_size(), unit_, round);
-  ++round;
-  if (peers.empty()) return;
+  if (peers.empty()) {
+    ++round;
+    return;
+  }
   at::NoGradGuard no_grad;
   const at::Tensor& params = optimizer.flat_params();
   const std::vector<at::Tensor> theirs =
       comm_.exchange(params, peers, Traffic::parameters,
                      fmt::format("gossip exchange with rank(s) {} ({})", fmt::join(peers, ", "), at));
+  if (elastic()) {
+    // Point-to-point exchanges finish for some pairs while a lost peer's fail: only when
+    // every rank's did may any rank take its average (the round then counts on every rank
+    // or is run again on every survivor).
+    comm_.all_reduce_sum(at::zeros({1}, at::kDouble), Traffic::control,
+                         fmt::format("all-reduce closing the gossip round ({})", at));
+  }
+  ++round;
   // Own first, then the peers in order: a pair computes a + b and b + a, the same floats.
   at::Tensor sum = params.clone();
   for (const at::Tensor& t : theirs) sum.add_(t);
@@ -78,16 +89,19 @@ void Gossip::exchange(train::FlatAdam& optimizer, int64_t /*examples_here*/, dou
 void Gossip::enter_evaluation(train::FlatAdam& optimizer) {
   at::NoGradGuard no_grad;
   const at::Tensor& params = optimizer.flat_params();
-  const double n = comm_.world_size();
   local_ = params.clone();
-  at::Tensor mean = params.clone();
-  comm_.all_reduce_sum(mean, Traffic::diagnostics,
-                       fmt::format("all-reduce of the parameters for the merged model (unit {})", unit_));
-  mean.div_(n);
-  const at::Tensor squared = at::tensor({(local_ - mean).pow(2).sum().item<double>()}, at::kDouble);
-  comm_.all_reduce_sum(squared, Traffic::diagnostics,
-                       fmt::format("all-reduce of the consensus distance (unit {})", unit_));
-  consensus_ = std::sqrt(squared.item<double>() / n);
+  at::Tensor mean;
+  survive(fmt::format("the merged model's evaluation (unit {})", unit_), [&] {
+    const double n = comm_.world_size();
+    mean = local_.clone();
+    comm_.all_reduce_sum(mean, Traffic::diagnostics,
+                         fmt::format("all-reduce of the parameters for the merged model (unit {})", unit_));
+    mean.div_(n);
+    const at::Tensor squared = at::tensor({(local_ - mean).pow(2).sum().item<double>()}, at::kDouble);
+    comm_.all_reduce_sum(squared, Traffic::diagnostics,
+                         fmt::format("all-reduce of the consensus distance (unit {})", unit_));
+    consensus_ = std::sqrt(squared.item<double>() / n);
+  });
   if (final_merge_) params.copy_(mean);
 }
 
@@ -102,8 +116,12 @@ void Gossip::finish_unit(train::FlatAdam& optimizer) {
   if (!final_merge_) return;
   at::NoGradGuard no_grad;
   const at::Tensor& params = optimizer.flat_params();
-  comm_.all_reduce_sum(params, Traffic::parameters, fmt::format("all-reduce of the final merge (unit {})", unit_));
-  params.div_(static_cast<double>(comm_.world_size()));
+  const at::Tensor own = params.clone();
+  survive(fmt::format("the final merge (unit {})", unit_), [&] {
+    params.copy_(own);
+    comm_.all_reduce_sum(params, Traffic::parameters, fmt::format("all-reduce of the final merge (unit {})", unit_));
+    params.div_(static_cast<double>(comm_.world_size()));
+  });
 }
 
 }  // namespace ripple::dist

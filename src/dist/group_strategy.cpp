@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -30,6 +31,31 @@ uint64_t bytes_hash(const void* data, size_t size) {
 GroupStrategy::GroupStrategy(Communicator& comm, bool reduce_metrics, std::function<void(const std::string&)> log)
     : comm_(comm), reduce_metrics_(reduce_metrics), log_(std::move(log)) {}
 
+void GroupStrategy::set_elastic(std::chrono::milliseconds window) {
+  regroup_window_ = window;
+  comm_.set_all_or_none(true);
+}
+
+void GroupStrategy::survive(const std::string& at, const std::function<void()>& step) {
+  const int64_t position = ++steps_;
+  // Each regroup loses a rank or gives up, except a first one that finds everybody back
+  // (a failure that was no peer's loss): a bounded number of attempts.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      step();
+      return;
+    } catch (const DistributedError& e) {
+      if (!regroup_window_ || attempt > comm_.world().world_size) throw;
+      const MembershipChange& now = comm_.regroup(e.what(), *regroup_window_, position);
+      if (log_) {
+        log_(fmt::format("rank {}: the group lost rank(s) {} at {}; it goes on as ranks {} (generation {}, this rank "
+                         "now {} of {})", comm_.world().rank, fmt::join(now.lost, ", "), at,
+                         fmt::join(now.members, ", "), now.generation, comm_.rank(), comm_.world_size()));
+      }
+    }
+  }
+}
+
 std::string GroupStrategy::where(int64_t epoch, int64_t step) const {
   return fmt::format("unit {}, epoch {}, step {}", unit_, epoch, step);
 }
@@ -39,22 +65,24 @@ void GroupStrategy::begin_unit(torch::nn::Module& model, train::FlatAdam& optimi
   unit_ = unit;
   comm_.set_in_setup(true);
   // Rank 0's checkpoint as bytes (empty: a fresh start), its size first.
-  std::string bytes = comm_.rank() == 0 && !checkpoint.empty() ? train::read_file(checkpoint) : std::string();
-  const at::Tensor size = at::tensor({static_cast<int64_t>(bytes.size())}, at::kLong);
-  comm_.broadcast(size, 0, Traffic::control, fmt::format("broadcast of rank 0's checkpoint size (unit {})", unit));
-  if (size.item<int64_t>() == 0) {
-    // The model was built from the same seed on every rank; rank 0's copy makes sure.
-    comm_.broadcast(optimizer.flat_params(), 0, Traffic::parameters,
-                    fmt::format("broadcast of the initial parameters (unit {})", unit));
-    comm_.set_in_setup(false);
-    start_unit(model, optimizer, state);
-    return;
-  }
-  const at::Tensor buffer = at::empty({size.item<int64_t>()}, at::kByte);
-  if (comm_.rank() == 0) std::copy(bytes.begin(), bytes.end(), buffer.data_ptr<uint8_t>());
-  comm_.broadcast(buffer, 0, Traffic::parameters, fmt::format("broadcast of rank 0's checkpoint (unit {})", unit));
+  const std::string bytes = comm_.rank() == 0 && !checkpoint.empty() ? train::read_file(checkpoint) : std::string();
+  at::Tensor buffer;
+  survive(fmt::format("the start of unit {}", unit), [&] {
+    const at::Tensor size = at::tensor({static_cast<int64_t>(bytes.size())}, at::kLong);
+    comm_.broadcast(size, 0, Traffic::control, fmt::format("broadcast of rank 0's checkpoint size (unit {})", unit));
+    if (size.item<int64_t>() == 0) {
+      // The model was built from the same seed on every rank; rank 0's copy makes sure
+      // (rank 0 is the same process before and after a regroup).
+      comm_.broadcast(optimizer.flat_params(), 0, Traffic::parameters,
+                      fmt::format("broadcast of the initial parameters (unit {})", unit));
+      return;
+    }
+    buffer = at::empty({size.item<int64_t>()}, at::kByte);
+    if (comm_.rank() == 0) std::copy(bytes.begin(), bytes.end(), buffer.data_ptr<uint8_t>());
+    comm_.broadcast(buffer, 0, Traffic::parameters, fmt::format("broadcast of rank 0's checkpoint (unit {})", unit));
+  });
   comm_.set_in_setup(false);
-  if (comm_.rank() != 0) load_broadcast_checkpoint(buffer, model, optimizer, state);
+  if (buffer.defined() && comm_.rank() != 0) load_broadcast_checkpoint(buffer, model, optimizer, state);
   start_unit(model, optimizer, state);
 }
 
@@ -76,7 +104,12 @@ void GroupStrategy::load_broadcast_checkpoint(const at::Tensor& buffer, torch::n
 
 void GroupStrategy::agree_on_metrics(Metrics& metrics, int64_t epoch) {
   comm_.report_progress(fmt::format("finished the training steps of unit {}, epoch {}", unit_, epoch));
-  agree_on_task_metrics(metrics, fmt::format("unit {}, epoch {}", unit_, epoch));
+  const std::string at = fmt::format("unit {}, epoch {}", unit_, epoch);
+  const Metrics own = metrics;
+  survive(fmt::format("the metrics of {}", at), [&] {
+    metrics = own;
+    agree_on_task_metrics(metrics, at);
+  });
   add_metrics(metrics);
 }
 
@@ -115,12 +148,14 @@ void GroupStrategy::end_unit(train::FlatAdam& optimizer, int64_t unit) {
   const at::Tensor& params = optimizer.flat_params();  // contiguous: FlatAdam's one buffer
   const uint64_t value = bytes_hash(params.data_ptr(), params.nbytes());
   const std::string hash = fmt::format("{:016x}", value);
-  if (log_) log_(fmt::format("rank {}: unit {} parameters hash {}", comm_.rank(), unit, hash));
+  if (log_) log_(fmt::format("rank {}: unit {} parameters hash {}", comm_.world().rank, unit, hash));
   hashes_.push_back(hash);
   if (!ranks_agree_at_end()) return;
   const at::Tensor mine = at::tensor({static_cast<int64_t>(value)}, at::kLong);
-  const at::Tensor all = comm_.all_gather(mine, Traffic::control,
-                                          fmt::format("all-gather of the parameter hashes (unit {})", unit));
+  at::Tensor all;
+  survive(fmt::format("the end of unit {}", unit), [&] {
+    all = comm_.all_gather(mine, Traffic::control, fmt::format("all-gather of the parameter hashes (unit {})", unit));
+  });
   for (int r = 1; r < comm_.world_size(); ++r) {
     if (all[r][0].item<int64_t>() != all[0][0].item<int64_t>()) {
       throw DistributedError(fmt::format("rank {}: after unit {} the parameters of rank {} differ from rank 0's "

@@ -11,10 +11,23 @@
 // then compares a hash of the parameters across ranks (DistributedError when they differ;
 // skipped for a strategy whose ranks keep models of their own, ranks_agree_at_end).
 // Communication failures throw DistributedError naming the rank, unit, epoch and step.
+//
+// Elastic groups (set_elastic, dist.elastic; local-sgd, diloco, gossip): every step of
+// collectives runs through survive(). When one fails (a peer lost), the survivors regroup
+// (Communicator::regroup), log it, and run the step again in the smaller group, which goes
+// on to the end. Each step is written so that running it again is harmless: it recomputes
+// what it sends from state the failed attempt left untouched, and changes state only after
+// its last collective, one that finishes on every rank or on none (an all-reduce or
+// all-gather; broadcasts run as all-reduces, Communicator::set_all_or_none; gossip closes
+// its point-to-point round with one). The survivors must have failed in the same step
+// (Communicator::regroup checks). The lost rank's examples are not trained on from then on
+// (its share, or its part, is not handed over).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +51,13 @@ class GroupStrategy : public train::Synchronizer {
   const std::vector<std::string>& parameter_hashes() const { return hashes_; }
   // How often this rank synchronized the model (ddp: every step; diloco: outer steps).
   int64_t synchronizations() const { return syncs_; }
+  // Lost peers are dropped instead of ending the run; survivors wait up to `window` for
+  // each other when they regroup.
+  void set_elastic(std::chrono::milliseconds window);
+  // Runs `step` (collectives every rank runs alike); in an elastic group, when it throws
+  // DistributedError, regroups and runs it again (`at` names the point for the log). Throws
+  // what regrouping throws, and the failure itself when the group is not elastic.
+  void survive(const std::string& at, const std::function<void()>& step);
 
  protected:
   // After begin_unit's broadcast: every rank holds the same parameters and `state`.
@@ -51,6 +71,7 @@ class GroupStrategy : public train::Synchronizer {
   virtual void add_metrics(Metrics& /*metrics*/) {}
   // "unit U, epoch E, step S", for the messages of failed collectives.
   std::string where(int64_t epoch, int64_t step) const;
+  bool elastic() const { return regroup_window_.has_value(); }
 
   Communicator& comm_;
   int64_t unit_ = 0;
@@ -62,6 +83,8 @@ class GroupStrategy : public train::Synchronizer {
                                  train::TrainState& state);
 
   bool reduce_metrics_;
+  std::optional<std::chrono::milliseconds> regroup_window_;  // set: elastic
+  int64_t steps_ = 0;                                        // survive() calls: the position regroup compares
   std::function<void(const std::string&)> log_;
   std::vector<std::string> hashes_;
 };

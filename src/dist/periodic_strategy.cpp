@@ -38,12 +38,18 @@ void PeriodicStrategy::after_update(train::FlatAdam& optimizer, int64_t epoch, i
 bool PeriodicStrategy::round(train::FlatAdam& optimizer, bool going, int64_t epoch, int64_t step) {
   const std::string at = where(epoch, step);
   const int64_t examples_here = examples_for_round(examples_since_);
-  const at::Tensor counts = at::tensor({going ? 1.0 : 0.0, static_cast<double>(examples_here)}, at::kDouble);
-  comm_.all_reduce_sum(counts, Traffic::control, fmt::format("all-reduce of the synchronization round ({})", at));
-  const bool any_going = counts[0].item<double>() > 0;
-  const double examples = counts[1].item<double>();
+  bool any_going = false;
+  double examples = 0;
+  // In an elastic group a lost peer makes the survivors run the whole round again, the
+  // counts included: the lost rank's examples no longer weigh.
+  survive(at, [&] {
+    const at::Tensor counts = at::tensor({going ? 1.0 : 0.0, static_cast<double>(examples_here)}, at::kDouble);
+    comm_.all_reduce_sum(counts, Traffic::control, fmt::format("all-reduce of the synchronization round ({})", at));
+    any_going = counts[0].item<double>() > 0;
+    examples = counts[1].item<double>();
+    if (any_going && examples > 0) exchange(optimizer, examples_here, examples, at);
+  });
   if (!any_going || examples == 0) return any_going;
-  exchange(optimizer, examples_here, examples, at);
   steps_since_ = 0;
   examples_since_ = 0;
   return any_going;

@@ -33,7 +33,8 @@ class PeriodicStrategy : public GroupStrategy {
   void start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) override;
   // Combines the ranks' models; every rank calls it in the same round. `examples_here` are
   // this rank's examples_for_round, `examples_all` the sum over the ranks (> 0). `at` names
-  // the round for messages.
+  // the round for messages. In an elastic group a failed exchange is called again after the
+  // survivors regroup: change no state before its collectives have succeeded.
   virtual void exchange(train::FlatAdam& optimizer, int64_t examples_here, double examples_all,
                         const std::string& at) = 0;
   // The examples this rank reports for the coming round's exchange, given those since its

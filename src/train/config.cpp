@@ -233,6 +233,8 @@ const std::vector<ConfigKey>& config_schema() {
       key("dist.link_mbps", &RunConfig::dist, &DistSettings::link_mbps, "Distributed: a simulated link of this many megabits per second; after each collective a rank waits the time its counted bytes need on it (0: no simulation).", {}, 0.0, 1e6),
       key("dist.link_latency_ms", &RunConfig::dist, &DistSettings::link_latency_ms, "Distributed: with the simulated link, milliseconds added per message a collective sends in sequence (a ring all-reduce over N ranks sends 2 (N-1)).", {}, 0.0, 10000.0),
       key("dist.timeout_s", &RunConfig::dist, &DistSettings::timeout_s, "Distributed: seconds a collective may wait for the other ranks before the run fails, naming the rank and what it was doing (a stopped or unreachable peer).", {}, 1.0, 86400.0),
+      key("dist.elastic", &RunConfig::dist, &DistSettings::elastic, "Distributed, local-sgd, diloco and gossip: a rank that is lost (killed, crashed, cut off) is dropped and the others go on without it, regrouped into a new process group, instead of the run failing; the lost rank's share of the examples (or its part) is not trained on from then on, and summary.json's dist.membership records each change. Rank 0 (which holds the rendezvous and writes the run directory) cannot be lost. Run under ripple launch --elastic, which leaves the survivors running (torchrun restarts the whole group instead)."),
+      key("dist.regroup_window_s", &RunConfig::dist, &DistSettings::regroup_window_s, "Distributed, elastic: seconds the survivors of a lost rank wait for each other before they regroup; a survivor that reaches the regrouping later is left out (and fails).", {}, 0.05, 3600.0),
       key("dist.data", &RunConfig::dist, &DistSettings::data, "Distributed: replicated (every rank opens the whole dataset and trains on its share of the training examples) or partitioned (dataset.path is a `ripple partition` folder of as many parts as ranks; rank r opens only part-r, trains on its own training nodes and evaluates its own nodes; node task).", {"replicated", "partitioned"}),
       key("dist.remote", &RunConfig::dist, &DistSettings::remote, "Distributed, partitioned: halo-only (each part sees its nodes and their stored halo, nothing beyond it: LLCG's learn-locally setting; exact for a full-batch model whose layers the halo covers). Fetching remote neighbours from their owner is not built yet.", {"halo-only"}),
       key("dist.bucket_mb", &RunConfig::dist, &DistSettings::bucket_mb, "Distributed, ddp: megabytes of gradient all-reduced per collective (PyTorch DDP's bucket_cap_mb).", {}, 0.001, 4096.0),
@@ -484,6 +486,14 @@ void validate_run_config(const RunConfig& c) {
                                                            "(dist.sync_every / dist.fragments)", c.dist.overlap_steps,
                                                            c.dist.sync_every / c.dist.fragments));
     }
+  }
+  if (c.dist.elastic && c.dist.strategy != "local-sgd" && c.dist.strategy != "diloco" && c.dist.strategy != "gossip") {
+    throw SettingError("dist.elastic", fmt::format("dropping a lost rank is built for local-sgd, diloco and gossip; "
+                                                   "dist.strategy is \"{}\" ({})", c.dist.strategy,
+                                                   c.dist.strategy == "ddp"
+                                                       ? "use ripple launch --max-restarts to restart the group from "
+                                                         "its last checkpoint"
+                                                       : "its exchange in flight cannot be taken back"));
   }
   if (c.dist.compress != "none" && c.dist.strategy == "gossip") {
     throw SettingError("dist.compress", "gossip sends whole models, not changes; quantizing them would round the models "

@@ -78,6 +78,9 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
   } else {
     g.strategy = std::make_unique<dist::DiLoCo>(*g.comm, c.dist, partitioned, cb.on_message);
   }
+  if (c.dist.elastic) {
+    g.strategy->set_elastic(std::chrono::milliseconds(static_cast<int64_t>(c.dist.regroup_window_s * 1000)));
+  }
   if (cb.on_joined_group) cb.on_joined_group(world->rank, world->world_size, run_dir);
   return g;
 }
@@ -114,9 +117,14 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
   totals[dist::kTrafficKinds] = static_cast<double>(mine.collectives);
   totals[dist::kTrafficKinds + 1] = mine.ms;
   totals[dist::kTrafficKinds + 2] = static_cast<double>(g.strategy->synchronizations());
-  const at::Tensor peaks = g.comm->all_gather(at::tensor({mine.peak_bytes}, at::kDouble), dist::Traffic::control,
-                                              "all-gather of the largest collectives");
-  g.comm->all_reduce_sum(totals, dist::Traffic::control, "all-reduce of the traffic counters");
+  at::Tensor peaks;
+  const at::Tensor own = totals.clone();
+  g.strategy->survive("the summary", [&] {
+    totals.copy_(own);
+    peaks = g.comm->all_gather(at::tensor({mine.peak_bytes}, at::kDouble), dist::Traffic::control,
+                               "all-gather of the largest collectives");
+    g.comm->all_reduce_sum(totals, dist::Traffic::control, "all-reduce of the traffic counters");
+  });
   json bytes = {{"total", 0.0}};
   double total = 0;
   for (int k = 0; k < dist::kTrafficKinds; ++k) {
@@ -125,8 +133,8 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
     if (kind != dist::Traffic::diagnostics) total += totals[k].item<double>();
   }
   bytes["total"] = total;  // what training sends: diagnostics (gossip's reports) aside
-  const int n = g.comm->world_size();
-  json out = {{"world_size", n},
+  const int n = g.comm->world_size();  // the ranks that counted: an elastic group's survivors
+  json out = {{"world_size", g.comm->world().world_size},
           {"strategy", c.dist.strategy},
           {"bytes", bytes},
           {"bytes_counted_as", "sent by all ranks together, under the ring algorithms (all-reduce 2(N-1)/N of the "
@@ -151,6 +159,20 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
   } else if (c.dist.compress != "none") {
     out["compress"] = {{"method", c.dist.compress}};
     if (c.dist.compress != "fp16") out["compress"]["block"] = dist::kQuantBlock;
+  }
+  if (c.dist.elastic) {
+    // Every generation of the group; the bytes above are the survivors' (a lost rank's
+    // counters went with it), the per-rank figures per survivor.
+    json history = json::array();
+    for (const dist::MembershipChange& m : g.comm->membership()) {
+      json entry = {{"generation", m.generation}, {"ranks", m.members}};
+      if (m.generation > 0) {
+        entry["lost"] = m.lost;
+        entry["cause"] = m.cause;
+      }
+      history.push_back(entry);
+    }
+    out["membership"] = history;
   }
   if (c.dist.link_mbps > 0) out["link"] = {{"mbps", c.dist.link_mbps}, {"latency_ms", c.dist.link_latency_ms}};
   return out;

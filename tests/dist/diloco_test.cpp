@@ -31,6 +31,9 @@ struct Scenario {
   int64_t epochs = 3;
   double outer_lr = 0.7, outer_momentum = 0.9;
   std::string compress = "none";  // or fp16, int8, int4: each rank's change sent quantized
+  // Elastic: rank lost_rank is lost after its step lost_after_step of epoch lost_in_epoch.
+  int lost_rank = -1;
+  int64_t lost_in_epoch = 0, lost_after_step = 0;
 };
 
 std::vector<testing::RankOutcome> run_group(const Scenario& sc) {
@@ -42,6 +45,13 @@ std::vector<testing::RankOutcome> run_group(const Scenario& sc) {
   rs.settings.compress = sc.compress;
   rs.steps_per_epoch = sc.steps_per_epoch;
   rs.epochs = sc.epochs;
+  if (sc.lost_rank >= 0) {
+    rs.settings.elastic = true;
+    rs.settings.regroup_window_s = 0.3;
+    rs.lost_rank = sc.lost_rank;
+    rs.lost_in_epoch = sc.lost_in_epoch;
+    rs.lost_after_step = sc.lost_after_step;
+  }
   return testing::run_rank_threads(rs, [](Communicator& comm, const DistSettings& settings) {
     return std::make_unique<DiLoCo>(comm, settings, false, nullptr);
   });
@@ -61,16 +71,35 @@ Reference reference(const Scenario& sc) {
   torch::optim::SGD outer({global}, torch::optim::SGDOptions(lr).momentum(momentum).nesterov(momentum > 0));
   std::vector<train::FlatAdam> inner = testing::toy_inner_optimizers(n);
   std::vector<int64_t> since(n, 0), examples_since(n, 0);
+  std::vector<bool> alive(n, true);
   Reference ref;
   for (int64_t epoch = 1; epoch <= sc.epochs; ++epoch) {
+    std::vector<int64_t> steps = sc.steps_per_epoch;
+    for (size_t r = 0; r < n; ++r) {
+      if (!alive[r]) steps[r] = 0;
+    }
+    const bool loses_one = sc.lost_rank >= 0 && epoch == sc.lost_in_epoch;
+    if (loses_one) steps[static_cast<size_t>(sc.lost_rank)] = sc.lost_after_step;
     std::vector<int64_t> done(n, 0);  // steps taken this epoch
     // Until every rank's epoch is over, when the epoch ends without an exchange.
-    while (testing::toy_steps_until_round(inner, sc.steps_per_epoch, epoch, sc.sync_every, done, since,
-                                          examples_since)) {
+    for (;;) {
+      testing::toy_steps_until_round(inner, steps, epoch, sc.sync_every, done, since, examples_since);
+      if (loses_one && alive[static_cast<size_t>(sc.lost_rank)] &&
+          done[static_cast<size_t>(sc.lost_rank)] == sc.lost_after_step) {
+        // Lost after that step, before any round it would have started: its work since its
+        // last round is gone with it.
+        alive[static_cast<size_t>(sc.lost_rank)] = false;
+        since[static_cast<size_t>(sc.lost_rank)] = 0;
+        examples_since[static_cast<size_t>(sc.lost_rank)] = 0;
+      }
+      bool going = false;
+      for (size_t r = 0; r < n; ++r) going = going || (alive[r] && since[r] == sc.sync_every);
+      if (!going) break;
       double total = 0;
       for (size_t r = 0; r < n; ++r) total += static_cast<double>(examples_since[r]);
       at::Tensor change = at::zeros({kToyParams}, at::kFloat);
       for (size_t r = 0; r < n; ++r) {
+        if (!alive[r]) continue;
         const at::Tensor mine =
             (global.detach() - inner[r].flat_params().detach()) * (static_cast<double>(examples_since[r]) / total);
         if (sc.compress == "none") {
@@ -84,6 +113,7 @@ Reference reference(const Scenario& sc) {
       outer.step();
       at::NoGradGuard no_grad;
       for (size_t r = 0; r < n; ++r) {
+        if (!alive[r]) continue;
         inner[r].flat_params().copy_(global);
         since[r] = 0;
         examples_since[r] = 0;
@@ -136,6 +166,54 @@ TEST(DiLoCo, QuantizedChangesMatchTheReferenceLoop) {
     expect_matches_reference({"diloco", {4, 7, 2}, 3, 3, 0.7, 0.9, precision});
   }
   expect_matches_reference({"local-sgd", {3, 3}, 2, 2, 1.0, 0.0, "int4"});
+}
+
+// dist.elastic: rank 1 of 3 is lost in epoch 2 (its thread closes its connections and
+// ends). The survivors regroup as ranks 0 and 1 (generation 1), run the round that failed
+// again without it, and go on to the end, matching the reference loop that drops rank 1's
+// work since its last round. Lost after step 3 it was between rounds; after step 4 it had
+// reached a round it never started.
+TEST(DiLoCo, ElasticSurvivorsOfALostRankMatchTheReferenceLoopWithoutIt) {
+  for (const int64_t lost_after : {3, 4}) {
+    SCOPED_TRACE(fmt::format("lost after step {}", lost_after));
+    Scenario sc{"diloco", {6, 5, 4}, 2, 3};
+    sc.lost_rank = 1;
+    sc.lost_in_epoch = 2;
+    sc.lost_after_step = lost_after;
+    const Reference ref = reference(sc);
+    const std::vector<testing::RankOutcome> ranks = run_group(sc);
+    ASSERT_TRUE(ranks[1].lost);
+    for (const size_t r : {0u, 2u}) {
+      SCOPED_TRACE(fmt::format("rank {}", r));
+      testing::expect_rank_evaluated_the_global_model(ranks, r, ref.global_after_epoch);
+      EXPECT_EQ(ranks[r].synchronizations, ref.synchronizations);
+      ASSERT_EQ(ranks[r].membership.size(), 2u);
+      EXPECT_EQ(ranks[r].membership[1].generation, 1);
+      EXPECT_EQ(ranks[r].membership[1].members, (std::vector<int>{0, 2}));
+      EXPECT_EQ(ranks[r].membership[1].lost, (std::vector<int>{1}));
+      EXPECT_NE(ranks[r].membership[1].cause.find("all-reduce of the synchronization round"), std::string::npos)
+          << ranks[r].membership[1].cause;
+    }
+  }
+}
+
+// Without dist.elastic the same loss ends the survivors with a DistributedError.
+TEST(DiLoCo, WithoutElasticALostRankEndsTheOthers) {
+  testing::RankScenario rs;
+  rs.settings.strategy = "diloco";
+  rs.settings.sync_every = 2;
+  rs.steps_per_epoch = {4, 4, 4};
+  rs.epochs = 2;
+  rs.lost_rank = 2;
+  rs.lost_in_epoch = 1;
+  rs.lost_after_step = 1;
+  const std::vector<testing::RankOutcome> ranks =
+      testing::run_rank_threads(rs, [](Communicator& comm, const DistSettings& settings) {
+        return std::make_unique<DiLoCo>(comm, settings, false, nullptr);
+      });
+  for (const size_t r : {0u, 1u}) {
+    EXPECT_NE(ranks[r].error.find("all-reduce of the synchronization round"), std::string::npos) << ranks[r].error;
+  }
 }
 
 TEST(DiLoCo, LocalSgdIsTheWeightedMeanOfTheRanks) {

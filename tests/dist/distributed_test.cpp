@@ -554,6 +554,78 @@ TEST(LostWorker, KilledRankUnderMaxRestartsResumesToTheUninterruptedResult) {
   EXPECT_EQ(s["dist"]["parameter_hash"], json::parse(read(tmp / "full" / "summary.json"))["dist"]["parameter_hash"]);
 }
 
+// dist.elastic under ripple launch --elastic: rank 1 of 3, killed with SIGKILL a few epochs
+// into a diloco run (and a gossip run), is dropped; ranks 0 and 2 regroup and finish without
+// a restart, still agreeing on the model (end_unit's hash check), and summary.json records
+// the membership. Rank 0 cannot be lost: the survivors then end naming it.
+TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
+  for (const std::string strategy : {"diloco", "gossip"}) {
+    SCOPED_TRACE(strategy);
+    const fs::path tmp = testing::fresh_temp_dir("elastic-" + strategy);
+    const fs::path dir = tmp / "run";
+    const fs::path log = tmp / "launch.txt";
+    const pid_t launcher = spawn_ripple(
+        "launch --nproc 3 --grace 1 --elastic -- " +
+            gcn_args(400, fmt::format("--set dist.strategy={} --set dist.sync_every=4 --set dist.elastic=true "
+                                      "--set dist.regroup_window_s=1 --run-dir {}", strategy, dir.string())),
+        {}, log);
+    std::map<int, pid_t> ranks = rank_pids(log, 3);
+    ASSERT_EQ(ranks.size(), 3u) << read(log);
+    const fs::path metrics = dir / "seed-0" / "metrics.jsonl";
+    for (int i = 0; i < 1500 && !(fs::exists(metrics) && read(metrics).size() > 2000); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(ranks[1], SIGKILL);
+    EXPECT_EQ(wait_exit_code(launcher), 0) << read(log);
+    const std::string text = read(log);
+    EXPECT_NE(text.find("rank 1 was killed by signal 9 (Killed); --elastic: the other ranks go on without it"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("rank 0: the group lost rank(s) 1 at "), std::string::npos) << text;
+    const json s = json::parse(read(dir / "summary.json"));
+    EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
+    EXPECT_EQ(s["dist"]["world_size"], 3);
+    const json& membership = s["dist"]["membership"];
+    ASSERT_EQ(membership.size(), 2u) << s.dump(1);
+    EXPECT_EQ(membership[0]["ranks"], json::parse("[0, 1, 2]"));
+    EXPECT_EQ(membership[1]["generation"], 1);
+    EXPECT_EQ(membership[1]["ranks"], json::parse("[0, 2]"));
+    EXPECT_EQ(membership[1]["lost"], json::parse("[1]"));
+    EXPECT_EQ(json::parse(read(dir / "seed-0" / "result.json"))["epochs_run"], 400);
+  }
+  const fs::path tmp = testing::fresh_temp_dir("elastic-rank0");
+  const fs::path log = tmp / "launch.txt";
+  const pid_t launcher = spawn_ripple(
+      "launch --nproc 3 --grace 1 --elastic -- " +
+          gcn_args(100000, "--set dist.strategy=diloco --set dist.elastic=true --set dist.regroup_window_s=1 "
+                           "--run-dir " + (tmp / "run").string()),
+      {}, log);
+  std::map<int, pid_t> ranks = rank_pids(log, 3);
+  ASSERT_EQ(ranks.size(), 3u) << read(log);
+  const fs::path metrics = tmp / "run" / "seed-0" / "metrics.jsonl";
+  for (int i = 0; i < 1500 && !(fs::exists(metrics) && read(metrics).size() > 2000); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(ranks[0], SIGKILL);
+  EXPECT_EQ(wait_exit_code(launcher), 4) << read(log);
+  // Found lost when regrouping, or before, when a survivor reports its progress there.
+  const std::string rank1 = read(tmp / "run" / "rank-1.log");
+  EXPECT_NE(rank1.find("distributed error: rank 1: "), std::string::npos) << rank1;
+  EXPECT_NE(rank1.find("rank 0's store"), std::string::npos) << rank1;
+  for (const auto& [rank, pid] : ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
+}
+
+TEST(LostWorker, ElasticIsRefusedWhereALostRankCannotBeDropped) {
+  const fs::path tmp = testing::fresh_temp_dir("elastic-refused");
+  for (const std::string strategy : {"ddp", "streaming-diloco"}) {
+    const auto r = testing::run_ripple(gcn_args(5, fmt::format("--set dist.strategy={} --set dist.sync_every=8 "
+                                                               "--set dist.elastic=true --run-dir {}", strategy,
+                                                               (tmp / strategy).string())));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("dist.elastic: dropping a lost rank is built for local-sgd, diloco and gossip; "
+                            "dist.strategy is \"" + strategy + "\""), std::string::npos) << r.output;
+  }
+}
+
 // Streaming DiLoCo restarted after a lost rank continues from the checkpointed global model
 // with its outer momentum and its round count: the fragments' rotation goes on where it
 // stood, so the finished run has taken every one of its 150 rounds (300 steps, a round every

@@ -32,6 +32,9 @@ void run_rank(int rank, int port, const RankScenario& sc, const StrategyFactory&
     world.master_port = port;
     dist::Communicator comm(world, std::chrono::seconds(30));
     const std::unique_ptr<dist::GroupStrategy> sync = make(comm, sc.settings);
+    if (sc.settings.elastic) {
+      sync->set_elastic(std::chrono::milliseconds(static_cast<int64_t>(sc.settings.regroup_window_s * 1000)));
+    }
     torch::nn::Module model;  // read only when a checkpoint is broadcast
     train::FlatAdam optimizer({toy_initial_parameters().requires_grad_()}, kToyInnerLr);
     train::TrainState state;
@@ -45,6 +48,10 @@ void run_rank(int rank, int port, const RankScenario& sc, const StrategyFactory&
                                                                 has_batch ? 1.0 : 0.0, epoch, step);
         if (totals.examples == 0) break;
         optimizer.step();
+        if (rank == sc.lost_rank && epoch == sc.lost_in_epoch && step == sc.lost_after_step) {
+          out.lost = true;
+          return;  // the strategy and the Communicator go with the thread's scope
+        }
         sync->after_update(optimizer, epoch, step);
       }
       sync->enter_evaluation(optimizer);
@@ -58,6 +65,7 @@ void run_rank(int rank, int port, const RankScenario& sc, const StrategyFactory&
     out.final_parameters = optimizer.flat_params().detach().clone();
     out.synchronizations = sync->synchronizations();
     out.stats = comm.stats();
+    out.membership = comm.membership();
   } catch (const std::exception& e) {
     out.error = e.what();
   }

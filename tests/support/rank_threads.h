@@ -32,6 +32,12 @@ struct RankScenario {
   DistSettings settings;
   std::vector<int64_t> steps_per_epoch;  // by rank; the group has one rank per entry
   int64_t epochs = 3;
+  // Rank `lost_rank` (>= 1; none when -1) is lost after its optimizer step `lost_after_step`
+  // of epoch `lost_in_epoch`: its thread drops its strategy and Communicator (closing its
+  // connections, as a killed process's are) and ends. Set settings.elastic for the others
+  // to go on.
+  int lost_rank = -1;
+  int64_t lost_in_epoch = 0, lost_after_step = 0;
 };
 
 struct RankOutcome {
@@ -41,6 +47,8 @@ struct RankOutcome {
   int64_t synchronizations = 0;
   dist::TrafficStats stats;
   std::string error;  // empty unless the rank threw
+  bool lost = false;  // RankScenario::lost_rank: this rank ended on purpose
+  std::vector<dist::MembershipChange> membership;
 };
 
 using StrategyFactory =
