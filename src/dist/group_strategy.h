@@ -20,8 +20,9 @@
 // its last collective, one that finishes on every rank or on none (an all-reduce or
 // all-gather; broadcasts run as all-reduces, Communicator::set_all_or_none; gossip closes
 // its point-to-point round with one). The survivors must have failed in the same step
-// (Communicator::regroup checks). The lost rank's examples are not trained on from then on
-// (its share, or its part, is not handed over).
+// (Communicator::regroup checks). The lost rank's work since its last round is lost. On
+// replicated data the survivors cut the training examples into shares among themselves from
+// the next epoch on (new_shard); a lost part of partitioned data is not trained on again.
 #pragma once
 
 #include <chrono>
@@ -46,6 +47,8 @@ class GroupStrategy : public train::Synchronizer {
   bool evaluates_here() const final { return reduce_metrics_ || comm_.rank() == 0; }
   void agree_on_metrics(Metrics& metrics, int64_t epoch) final;
   void end_unit(train::FlatAdam& optimizer, int64_t unit) final;
+  // Replicated data after a regroup: this rank's share among the survivors.
+  std::optional<train::Shard> new_shard() final;
 
   // The parameter hash of each finished unit (equal on every rank), hex.
   const std::vector<std::string>& parameter_hashes() const { return hashes_; }
@@ -85,6 +88,8 @@ class GroupStrategy : public train::Synchronizer {
   bool reduce_metrics_;
   std::optional<std::chrono::milliseconds> regroup_window_;  // set: elastic
   int64_t steps_ = 0;                                        // survive() calls: the position regroup compares
+  bool regrouped_ = false;                                   // since the last new_shard()
+  int64_t shard_unit_ = -1;                                  // the unit of the last new_shard()
   std::function<void(const std::string&)> log_;
   std::vector<std::string> hashes_;
 };

@@ -90,6 +90,8 @@ at::Tensor LinkModelImpl::score(const at::Tensor& h, const at::Tensor& pairs, co
 LinkPredictionTask::LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard)
     : config_(config), data_(std::move(data)), shard_(shard) {}
 
+void LinkPredictionTask::reshard(train::Shard shard) { shard_ = shard; }  // each epoch's order reads it
+
 torch::nn::Module& LinkPredictionTask::build_model(uint64_t seed) {
   seed_ = seed;
   torch::manual_seed(seed);

@@ -68,6 +68,7 @@ class LinkPredictionTask : public train::Task {
   LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard = {});
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;
+  void reshard(train::Shard shard) override;
   std::optional<train::BatchLoss> next_batch() override;
   train::Metrics evaluate() override;
   train::Selection selection() const override;

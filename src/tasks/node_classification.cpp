@@ -31,12 +31,23 @@ torch::nn::Module& NodeClassificationTask::build_model(uint64_t seed) {
   seed_ = seed;
   torch::manual_seed(seed);
   model_ = NodeModel(config_.model, data_.dataset.num_features(), data_.dataset.num_classes);
-  if (data_.minibatch) {
-    const NodeDataset& ds = data_.dataset;
-    loader_ = std::make_unique<NeighborLoader>(ds.graph, ds.features, ds.labels, train_idx_,
-                                               train::loader_options(config_.sampler, shard_key(seed, shard_)));
-  }
+  make_loader();
   return *model_;
+}
+
+void NodeClassificationTask::make_loader() {
+  if (!data_.minibatch) return;
+  const NodeDataset& ds = data_.dataset;
+  loader_ = std::make_unique<NeighborLoader>(ds.graph, ds.features, ds.labels, train_idx_,
+                                             train::loader_options(config_.sampler, shard_key(seed_, shard_)));
+}
+
+void NodeClassificationTask::reshard(train::Shard shard) {
+  if (partial_) throw std::logic_error("a partition's task trains on its own nodes; it cannot take another's share");
+  shard_ = shard;
+  train_idx_ = shard_of(data_.dataset.train_idx, shard);
+  train_labels_ = data_.dataset.labels.index_select(0, train_idx_);
+  if (!model_.is_empty()) make_loader();
 }
 
 void NodeClassificationTask::begin_epoch(int64_t epoch) {

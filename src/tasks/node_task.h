@@ -34,6 +34,7 @@ class NodeClassificationTask : public train::Task {
   NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard = {}, bool partial = false);
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;
+  void reshard(train::Shard shard) override;
   std::optional<train::BatchLoss> next_batch() override;
   train::Metrics evaluate() override;
 
@@ -42,6 +43,8 @@ class NodeClassificationTask : public train::Task {
   train::NodeData& data_;
   at::Tensor train_idx_, train_labels_;  // this shard's training nodes
   train::Shard shard_;
+  // The mini-batch loader of train_idx_ with this shard's sampling stream (full batch: none).
+  void make_loader();
   bool partial_ = false;
   train::BlockContext blocks_;  // sampled runs
   std::unique_ptr<NeighborLoader> loader_;

@@ -69,6 +69,8 @@ RecommendationTask::RecommendationTask(const RunConfig& config, std::shared_ptr<
                                        train::Shard shard)
     : config_(config), data_(std::move(data)), shard_(shard) {}
 
+void RecommendationTask::reshard(train::Shard shard) { shard_ = shard; }  // each epoch's order reads it
+
 torch::nn::Module& RecommendationTask::build_model(uint64_t seed) {
   seed_ = seed;
   torch::manual_seed(seed);

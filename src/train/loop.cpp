@@ -105,6 +105,9 @@ FlatAdam make_optimizer(const TrainSettings& t, torch::nn::Module& model) {
 EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, Synchronizer* sync) {
   EpochStats s;
   double loss_sum = 0;
+  if (sync) {
+    if (const std::optional<Shard> shard = sync->new_shard()) task.reshard(*shard);
+  }
   task.begin_epoch(epoch);
   for (int64_t step = 1;; ++step) {
     const auto t0 = Clock::now();

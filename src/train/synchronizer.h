@@ -19,11 +19,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "ripple/trainer.h"
 #include "train/checkpoint.h"
 #include "train/flat_adam.h"
+#include "train/task.h"
 
 namespace ripple::train {
 
@@ -51,6 +53,10 @@ class Synchronizer {
   virtual bool evaluates_here() const = 0;
   virtual void agree_on_metrics(Metrics& metrics, int64_t epoch) = 0;
   virtual void end_unit(FlatAdam& optimizer, int64_t unit) = 0;
+  // Before each epoch: a share of the training examples this rank is to train on from now
+  // on, once, when the group has changed (an elastic group's survivors on replicated data
+  // take over a lost rank's share); otherwise nothing.
+  virtual std::optional<Shard> new_shard() { return std::nullopt; }
 };
 
 }  // namespace ripple::train

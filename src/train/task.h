@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "ripple/trainer.h"
@@ -59,6 +60,9 @@ class Task {
   virtual std::optional<BatchLoss> next_batch() = 0;
   // Every metric of the current model, in evaluation mode without gradients.
   virtual Metrics evaluate() = 0;
+  // Trains on `shard` from the next begin_epoch on (an elastic group's survivors take over
+  // a lost rank's share). A task that cannot throws std::logic_error.
+  virtual void reshard(Shard /*shard*/) { throw std::logic_error("this task trains on one fixed share"); }
   virtual Selection selection() const { return {}; }
 };
 

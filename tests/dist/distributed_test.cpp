@@ -555,9 +555,10 @@ TEST(LostWorker, KilledRankUnderMaxRestartsResumesToTheUninterruptedResult) {
 }
 
 // dist.elastic under ripple launch --elastic: rank 1 of 3, killed with SIGKILL a few epochs
-// into a diloco run (and a gossip run), is dropped; ranks 0 and 2 regroup and finish without
-// a restart, still agreeing on the model (end_unit's hash check), and summary.json records
-// the membership. Rank 0 cannot be lost: the survivors then end naming it.
+// into a diloco run (and a gossip run), is dropped; ranks 0 and 2 regroup, share the
+// training nodes between them and finish without a restart, still agreeing on the model
+// (end_unit's hash check), and summary.json records the membership. Rank 0 cannot be lost:
+// the survivors then end naming it.
 TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
   for (const std::string strategy : {"diloco", "gossip"}) {
     SCOPED_TRACE(strategy);
@@ -581,6 +582,11 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
     EXPECT_NE(text.find("rank 1 was killed by signal 9 (Killed); --elastic: the other ranks go on without it"),
               std::string::npos) << text;
     EXPECT_NE(text.find("rank 0: the group lost rank(s) 1 at "), std::string::npos) << text;
+    // The survivors take over rank 1's share of the training nodes (replicated data).
+    EXPECT_NE(text.find("rank 0: trains on share 1 of 2 of the training examples from this epoch on"),
+              std::string::npos) << text;
+    EXPECT_NE(read(dir / "rank-2.log").find("rank 2: trains on share 2 of 2 of the training examples"),
+              std::string::npos);
     const json s = json::parse(read(dir / "summary.json"));
     EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
     EXPECT_EQ(s["dist"]["world_size"], 3);
