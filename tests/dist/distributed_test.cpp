@@ -568,7 +568,7 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
     const pid_t launcher = spawn_ripple(
         "launch --nproc 3 --grace 1 --elastic -- " +
             gcn_args(400, fmt::format("--set dist.strategy={} --set dist.sync_every=4 --set dist.elastic=true "
-                                      "--set dist.regroup_window_s=1 --run-dir {}", strategy, dir.string())),
+                                      "--set dist.regroup_window_s=3 --run-dir {}", strategy, dir.string())),
         {}, log);
     std::map<int, pid_t> ranks = rank_pids(log, 3);
     ASSERT_EQ(ranks.size(), 3u) << read(log);
