@@ -40,6 +40,39 @@ std::string first_line(const std::string& s) {
   return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
+std::vector<uint8_t> as_bytes(const std::string& t) { return std::vector<uint8_t>(t.begin(), t.end()); }
+std::string as_text(const std::vector<uint8_t>& b) { return std::string(b.begin(), b.end()); }
+
+// The first survivor to check in under `key` decides the next generation (see
+// communicator.h): once `expected` have checked in or `window` has passed, the text
+// "members R1 R2 ..." (ranks as started, in order), or "error: ..." when they stopped in
+// different steps. The store's exceptions pass through.
+std::string decide_members(c10d::TCPStore& store, const std::string& key, int64_t expected,
+                           std::chrono::milliseconds window) {
+  const auto deadline = std::chrono::steady_clock::now() + window;
+  while (store.add(key + "arrivals", 0) < expected && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const int64_t arrived = store.add(key + "arrivals", 0);
+  std::vector<std::pair<int, int64_t>> seen;  // (rank as started, its position)
+  for (int64_t t = 1; t <= arrived; ++t) {
+    const std::string entry = as_text(store.get(key + "ticket-" + std::to_string(t)));
+    const size_t space = entry.find(' ');
+    seen.emplace_back(std::stoi(entry.substr(0, space)), std::stoll(entry.substr(space + 1)));
+  }
+  std::sort(seen.begin(), seen.end());
+  std::string decision = "members";
+  for (const auto& [r, n] : seen) {
+    if (n != seen.front().second) {
+      return fmt::format("error: rank {} stopped in step {} and rank {} in step {} (a peer was lost while some ranks "
+                         "finished a step the others did not; the models would part)",
+                         seen.front().first, seen.front().second, r, n);
+    }
+    decision += " " + std::to_string(r);
+  }
+  return decision;
+}
+
 }  // namespace
 
 const char* traffic_name(Traffic kind) {
@@ -140,40 +173,13 @@ const MembershipChange& Communicator::regroup(const std::string& cause, std::chr
   impl_->group.reset();  // closed already when the failure was a collective's
   const int next = membership_.back().generation + 1;
   const std::string key = fmt::format("ripple/{}/generation-{}/", world_.restart_count, next);
-  const auto as_bytes = [](const std::string& t) { return std::vector<uint8_t>(t.begin(), t.end()); };
-  const auto as_text = [](const std::vector<uint8_t>& b) { return std::string(b.begin(), b.end()); };
   std::string decision;
   try {
     c10d::TCPStore& store = *impl_->store;
     const int64_t ticket = store.add(key + "arrivals", 1);
-    store.set(key + "ticket-" + std::to_string(ticket),
-              as_bytes(fmt::format("{} {}", world_.rank, position)));
+    store.set(key + "ticket-" + std::to_string(ticket), as_bytes(fmt::format("{} {}", world_.rank, position)));
     if (ticket == 1) {
-      // This rank decides: who checked in within the window, and whether they all stopped
-      // in the same step.
-      const auto deadline = std::chrono::steady_clock::now() + window;
-      const auto expected = static_cast<int64_t>(membership_.back().members.size());
-      while (store.add(key + "arrivals", 0) < expected && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      const int64_t arrived = store.add(key + "arrivals", 0);
-      std::vector<std::pair<int, int64_t>> seen;  // (rank as started, its position)
-      for (int64_t t = 1; t <= arrived; ++t) {
-        const std::string entry = as_text(store.get(key + "ticket-" + std::to_string(t)));
-        const size_t space = entry.find(' ');
-        seen.emplace_back(std::stoi(entry.substr(0, space)), std::stoll(entry.substr(space + 1)));
-      }
-      std::sort(seen.begin(), seen.end());
-      decision = "members";
-      for (const auto& [r, n] : seen) {
-        if (n != seen.front().second) {
-          decision = fmt::format("error: rank {} stopped in step {} and rank {} in step {} (a peer was lost while "
-                                 "some ranks finished a step the others did not; the models would part)",
-                                 seen.front().first, seen.front().second, r, n);
-          break;
-        }
-        decision += " " + std::to_string(r);
-      }
+      decision = decide_members(store, key, static_cast<int64_t>(membership_.back().members.size()), window);
       store.set(key + "decision", as_bytes(decision));
     } else {
       decision = as_text(store.get(key + "decision"));
@@ -232,7 +238,7 @@ void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::
 template <typename Run>
 void Communicator::run_collective(const std::string& what, const Run& run) {
   try {
-    if (!impl_->group) throw std::runtime_error("this rank's process group was closed by a failed regroup");
+    if (!impl_->group) throw std::runtime_error("this rank's process group was closed after an earlier failure");
     for (const auto& work : run()) work->wait();
   } catch (const std::exception& e) {
     // The group is finished (c10d cannot go on after a failure). In an elastic group,

@@ -127,8 +127,8 @@ class Communicator {
   const std::vector<MembershipChange>& membership() const { return membership_; }
   // Elastic groups: rebuilds the process group from the ranks that check in within `window`
   // after the failure `cause` (see the top of this file). Returns the new generation.
-  // DistributedError when this rank was left out, the survivors had stopped at different
-  // collectives, or rank 0's store no longer answers.
+  // DistributedError when this rank was left out, the survivors had stopped in different
+  // steps, or rank 0's store no longer answers.
   const MembershipChange& regroup(const std::string& cause, std::chrono::milliseconds window, int64_t position);
   // While true, broadcast() runs as an all-reduce (the non-root ranks add zeros; counted as
   // an all-reduce): it then finishes on every rank or on none when a peer is lost.

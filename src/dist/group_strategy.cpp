@@ -47,7 +47,6 @@ void GroupStrategy::survive(const std::string& at, const std::function<void()>& 
     } catch (const DistributedError& e) {
       if (!regroup_window_ || attempt > comm_.world().world_size) throw;
       const MembershipChange& now = comm_.regroup(e.what(), *regroup_window_, position);
-      regrouped_ = true;
       if (log_) {
         log_(fmt::format("rank {}: the group lost rank(s) {} at {}; it goes on as ranks {} (generation {}, this rank "
                          "now {} of {})", comm_.world().rank, fmt::join(now.lost, ", "), at,
@@ -60,9 +59,10 @@ void GroupStrategy::survive(const std::string& at, const std::function<void()>& 
 std::optional<train::Shard> GroupStrategy::new_shard() {
   // Partitioned data: each part stays with its rank. A unit's task starts with the shares
   // of the group as started, so a changed group hands out its own at each unit's start too.
-  if (reduce_metrics_ || comm_.membership().size() == 1) return std::nullopt;
-  if (!regrouped_ && shard_unit_ == unit_) return std::nullopt;
-  regrouped_ = false;
+  const int64_t generation = comm_.membership().back().generation;
+  if (reduce_metrics_ || generation == 0) return std::nullopt;
+  if (shard_generation_ == generation && shard_unit_ == unit_) return std::nullopt;
+  shard_generation_ = generation;
   shard_unit_ = unit_;
   if (log_) {
     log_(fmt::format("rank {}: trains on share {} of {} of the training examples from this epoch on",

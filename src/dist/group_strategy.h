@@ -88,8 +88,7 @@ class GroupStrategy : public train::Synchronizer {
   bool reduce_metrics_;
   std::optional<std::chrono::milliseconds> regroup_window_;  // set: elastic
   int64_t steps_ = 0;                                        // survive() calls: the position regroup compares
-  bool regrouped_ = false;                                   // since the last new_shard()
-  int64_t shard_unit_ = -1;                                  // the unit of the last new_shard()
+  int64_t shard_unit_ = -1, shard_generation_ = 0;           // the unit and group of the last new_shard()
   std::function<void(const std::string&)> log_;
   std::vector<std::string> hashes_;
 };
