@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "ripple/graph_batch.h"
+
 namespace ripple::fuzz {
 namespace {
 
@@ -47,6 +49,25 @@ void require_dataset_invariants(const NodeDataset& d, const char* reader) {
   check.ids_below(d.train_idx, n, "train id in range");
   check.ids_below(d.valid_idx, n, "valid id in range");
   check.ids_below(d.test_idx, n, "test id in range");
+}
+
+void require_graph_dataset_invariants(const GraphDataset& d, const char* reader) {
+  const Checker c{reader};
+  const int64_t graphs = d.num_graphs(), nodes = d.num_nodes();
+  c.require(graphs >= 1 && d.node_ptr.numel() == graphs + 1, "one node range per graph");
+  const at::Tensor node_ptr = d.node_ptr.contiguous();
+  const int64_t* ptr = node_ptr.data_ptr<int64_t>();
+  c.require(ptr[0] == 0 && ptr[graphs] == nodes, "node ranges cover the nodes");
+  for (int64_t g = 0; g < graphs; ++g) c.require(ptr[g + 1] > ptr[g], "every graph has a node");
+  c.ids_below(d.labels, d.num_classes, "labels are class ids");
+  c.require(static_cast<int64_t>(d.label_values.size()) == d.num_classes, "one label value per class");
+  c.require(d.features.dim() == 2 && d.features.size(0) == nodes && d.features.scalar_type() == at::kFloat,
+            "one float feature row per node");
+  volatile float sink = d.features.sum().item<float>();  // touch every feature byte
+  (void)sink;
+  const GraphBatch all = make_graph_batch(d, at::arange(graphs, at::kLong));
+  c.require(all.graph.num_edges() == d.graph.num_edges(), "edges stay inside their graph");
+  c.require(!d.edge_labels.defined() || d.edge_labels.numel() == d.graph.num_edges(), "one edge label per edge");
 }
 
 }  // namespace ripple::fuzz

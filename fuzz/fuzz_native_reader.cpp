@@ -12,6 +12,7 @@
 #include "dataset_checks.h"
 #include "fuzz_files.h"
 #include "ripple/error.h"
+#include "ripple/graph_dataset.h"
 #include "ripple/native_dataset.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -31,6 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       options.verify_checksums = verify;
       ripple::fuzz::require_dataset_invariants(ripple::load_native_node_dataset(dir, split, options),
                                                 "native reader");
+    } catch (const ripple::InputError&) {
+    }
+    try {
+      ripple::fuzz::require_graph_dataset_invariants(ripple::load_native_graph_dataset(dir, {}, verify),
+                                                     "native graph reader");
     } catch (const ripple::InputError&) {
     }
   }

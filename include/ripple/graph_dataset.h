@@ -15,6 +15,11 @@
 // that goes backwards or skips a graph, an edge between two graphs, a label file whose line
 // count differs from the graph or node count) throws InputError naming the file, the line
 // and what was expected.
+//
+// The same collection can be stored in Ripple's native format (`ripple convert`): a
+// header.json with format "ripple-graph-dataset" beside raw arrays (docs/formats.md),
+// memory-mapped on load and checked as strictly as the TU text: monotone node ranges, ids in
+// range, no edge between two graphs, labels within the classes, sizes and CRC-32s.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -29,6 +34,7 @@ namespace ripple {
 
 struct GraphDataset {
   std::string path, name;
+  std::string format = "TU";          // where it was read from: "TU" or "native"
   Graph graph;                        // every graph, block-diagonal; int64, de-duplicated
   at::Tensor features;                // float32 [num_nodes, num_features]
   at::Tensor node_ptr;                // int64 [num_graphs + 1]
@@ -39,12 +45,14 @@ struct GraphDataset {
   int64_t num_node_labels = 0;        // one-hot width of the node labels (0: none)
   int64_t num_node_attributes = 0;
   int64_t degree_feature_width = 0;   // > 0 when features are one-hot degrees
+  int64_t max_degree_feature = 0;     // the degree cap those features were made with
 
   int64_t num_graphs() const { return labels.numel(); }
   int64_t num_nodes() const { return graph.num_nodes(); }
   int64_t num_features() const { return features.size(1); }
 };
 
+// How either layout makes features for graphs without node labels or attributes.
 struct TuOptions {
   int64_t max_degree_feature = 64;  // degree features: degrees above this share the last column
 };
@@ -53,6 +61,29 @@ struct TuOptions {
 bool is_tu_dataset(const std::string& dir);
 
 GraphDataset load_tu_dataset(const std::string& dir, const TuOptions& options = {});
+
+// True when `dir` holds a native graph collection (header.json of format
+// "ripple-graph-dataset"); false for anything else, an unreadable header included.
+bool is_native_graph_dataset(const std::string& dir);
+
+// Maps a native graph collection. Stored features of another dtype come back as float32;
+// degree features made with another cap than `options.max_degree_feature` are made again
+// from the graph, so the result equals load_tu_dataset of the folder it was converted from.
+GraphDataset load_native_graph_dataset(const std::string& dir, const TuOptions& options = {},
+                                       bool verify_checksums = true);
+
+// Either layout: native when `dir` holds a graph collection's header, else TU.
+GraphDataset load_graph_dataset(const std::string& dir, const TuOptions& options = {});
+
+// Writes `data` as a native graph collection, features as `feature_dtype` (float32, float16
+// or bfloat16), through a staging directory renamed into place. An existing `out_dir` is
+// refused (InputError); write failures throw FileSystemError and leave nothing behind.
+void write_native_graph_dataset(const GraphDataset& data, const std::string& out_dir,
+                                const std::string& feature_dtype = "float32");
+
+// One-hot in-degrees, degrees above `max_degree` sharing the last column: float32
+// [num_nodes, min(max in-degree, max_degree) + 1].
+at::Tensor one_hot_degree_features(const Graph& graph, int64_t max_degree);
 
 // Counts, graph sizes, class balance and where the features come from.
 std::string describe_graph_dataset(const GraphDataset& data);

@@ -8,6 +8,7 @@
 #include "ripple/convert.h"
 #include "ripple/dataset.h"
 #include "ripple/error.h"
+#include "ripple/graph_dataset.h"
 #include "ripple/native_dataset.h"
 #include "ripple/reorder.h"
 
@@ -25,7 +26,8 @@ Action add_convert_command(CLI::App& app) {
   auto o = std::make_shared<ConvertOptions>();
   CLI::App* cmd = app.add_subcommand(
       "convert", "Rewrite a dataset (native or OGB raw layout) in the native memory-mapped format or the OGB "
-                 "layout, optionally with nodes reordered for locality");
+                 "layout, optionally with nodes reordered for locality; a TU graph-classification folder becomes a "
+                 "native graph collection");
   cmd->add_option("--in", o->in, "Input dataset directory")->required();
   cmd->add_option("--out", o->out, "Output directory (must not exist)")->required();
   cmd->add_option("--split", o->split, "Split to carry over (default: public, else the first)");
@@ -51,6 +53,19 @@ Action add_convert_command(CLI::App& app) {
       throw InputError("--feature-dtype: the OGB layout stores float32 text; use --format native");
     }
     const int64_t budget = parse_byte_size(o->memory_budget, "--memory-budget");
+    if (is_tu_dataset(o->in) || is_native_graph_dataset(o->in)) {
+      if (o->format != "native") throw InputError("--format ogb: a graph-classification dataset converts to native only");
+      if (o->reorder != "none") throw InputError("--reorder: a graph-classification dataset keeps its node order");
+      if (!o->split.empty()) {
+        throw InputError("--split: a graph-classification dataset has no stored split (task.folds draws the folds)");
+      }
+      const GraphDataset data = load_graph_dataset(o->in);
+      write_native_graph_dataset(data, o->out, o->feature_dtype);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print("wrote {} (native graph collection, {} graphs, {} nodes, {} edges) in {:.1f} s\n", o->out,
+                 data.num_graphs(), data.num_nodes(), data.graph.num_edges(), seconds);
+      return 0;
+    }
     if (o->format == "native" && o->reorder == "none" && can_stream_convert(o->in)) {
       StreamingConvertOptions so;
       so.split = o->split;

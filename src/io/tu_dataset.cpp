@@ -196,18 +196,27 @@ GraphDataset load_tu_dataset(const std::string& dir_in, const TuOptions& options
     parts.push_back(at::tensor(values, at::kFloat).view({num_nodes, d.num_node_attributes}));
   }
   if (parts.empty()) {
-    const at::Tensor degree = d.graph.in_degrees().clamp_max(options.max_degree_feature);
-    d.degree_feature_width = degree.max().item<int64_t>() + 1;
-    parts.push_back(at::one_hot(degree, d.degree_feature_width).to(at::kFloat));
+    parts.push_back(one_hot_degree_features(d.graph, options.max_degree_feature));
+    d.degree_feature_width = parts.back().size(1);
+    d.max_degree_feature = options.max_degree_feature;
   }
   d.features = parts.size() == 1 ? parts.front().contiguous() : at::cat(parts, 1);
   return d;
 }
 
+at::Tensor one_hot_degree_features(const Graph& graph, int64_t max_degree) {
+  const at::Tensor degree = graph.in_degrees().clamp_max(max_degree);
+  return at::one_hot(degree, degree.max().item<int64_t>() + 1).to(at::kFloat);
+}
+
+GraphDataset load_graph_dataset(const std::string& dir, const TuOptions& options) {
+  return is_native_graph_dataset(dir) ? load_native_graph_dataset(dir, options) : load_tu_dataset(dir, options);
+}
+
 std::string describe_graph_dataset(const GraphDataset& d) {
   std::ostringstream o;
   const at::Tensor sizes = d.node_ptr.slice(0, 1) - d.node_ptr.slice(0, 0, -1);
-  o << fmt::format("dataset        {} (TU graph classification, {})\n", d.name, d.path);
+  o << fmt::format("dataset        {} ({} graph classification, {})\n", d.name, d.format, d.path);
   o << fmt::format("graphs         {}\n", d.num_graphs());
   o << fmt::format("nodes          {} (per graph: mean {:.2f}, min {}, max {})\n", d.num_nodes(),
                    sizes.to(at::kDouble).mean().item<double>(), sizes.min().item<int64_t>(),

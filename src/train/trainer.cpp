@@ -148,7 +148,7 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
   } else if (graph) {
     TuOptions options;
     options.max_degree_feature = c.dataset.max_degree_feature;
-    graph_data = load_tu_dataset(c.dataset.path, options);
+    graph_data = load_graph_dataset(c.dataset.path, options);
     GraphModel probe(c.model, graph_data.num_features(), graph_data.num_classes);
   } else if (c.dist.data == "partitioned") {
     node_data = group.comm ? train::load_partition(c, group.comm->rank(), group.comm->world_size()) : train::load_partition(c, 0, 1);
