@@ -75,6 +75,7 @@ struct SamplerSettings {
   int64_t workers = 1;
   bool replace = false;
   int64_t eval_batch_size = 4096;
+  std::string eval_dtype = "float32";  // storage of the hidden layers' outputs in that inference
 };
 
 // Link prediction (task.kind = "link"); see docs/link_prediction.md.

@@ -82,8 +82,10 @@ train::Metrics NodeClassificationTask::evaluate() {
   model_->eval();
   at::Tensor logits;
   if (data_.minibatch) {
+    const std::string& dtype = config_.sampler.eval_dtype;
     logits = train::layerwise_inference(model_, data_.dataset.graph, data_.dataset.features, blocks_,
-                                        config_.sampler.eval_batch_size);
+                                        config_.sampler.eval_batch_size,
+                                        dtype == "float16" ? at::kHalf : (dtype == "bfloat16" ? at::kBFloat16 : at::kFloat));
   } else {
     nn::ForwardContext ctx{false, seed_, 0, 0};
     logits = model_->forward(*data_.graph, data_.features, ctx);

@@ -40,25 +40,26 @@ LoaderOptions loader_options(const SamplerSettings& sampler, uint64_t seed) {
 }
 
 at::Tensor layerwise_inference(NodeModel& model, const Graph& graph, const at::Tensor& features,
-                               const BlockContext& context, int64_t batch_size) {
+                               const BlockContext& context, int64_t batch_size, at::ScalarType storage) {
   at::NoGradGuard no_grad;
   model->eval();
   nn::ForwardContext ctx{false, 0, 0, 0, 0};
   SamplerOptions every_neighbour;
   every_neighbour.fanouts = {-1};
   const int64_t n = graph.num_nodes();
-  at::Tensor h;  // the previous layer's output for every node
+  at::Tensor h;  // the previous layer's output for every node, as `storage` (logits: float32)
   for (int64_t layer = 0; layer < model->layers(); ++layer) {
+    const bool last = layer + 1 == model->layers();
     at::Tensor out;
     for (int64_t begin = 0; begin < n; begin += batch_size) {
       const int64_t end = std::min(n, begin + batch_size);
       const SampledBatch s = sample_neighbors(graph, at::arange(begin, end, at::kLong), every_neighbour, 0);
       const Block& block = s.blocks.front();
       const at::Tensor x = layer == 0 ? prepare_rows(gather_rows(features, block.src_nodes), context)
-                                      : h.index_select(0, block.src_nodes);
+                                      : h.index_select(0, block.src_nodes).to(at::kFloat);
       nn::GraphCache cache = block_cache(block, context);
       const at::Tensor y = model->forward_layer(static_cast<size_t>(layer), cache, nn::Features(x), ctx);
-      if (!out.defined()) out = at::empty({n, y.size(1)}, y.options());
+      if (!out.defined()) out = at::empty({n, y.size(1)}, y.options().dtype(last ? y.scalar_type() : storage));
       out.narrow(0, begin, end - begin).copy_(y);
     }
     h = out;

@@ -3,7 +3,8 @@
 // settings, a block's graph cache, and the layer-wise full-graph inference that evaluates
 // sampled runs. Inference runs the model one layer at a time over all nodes, `batch_size`
 // destinations at a time with every neighbour kept, so it equals the full-batch forward
-// while holding only one layer's [N, width] output at once.
+// (up to the rounding of a reduced storage type) while holding only the previous and the
+// current layer's [N, width] outputs.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -31,8 +32,11 @@ at::Tensor prepare_rows(at::Tensor x, const BlockContext& context);
 // The graph cache of a sampled block: GCN weights from the full graph's degrees.
 nn::GraphCache block_cache(const Block& block, const BlockContext& context);
 
-// Logits [N, classes] of every node, in eval mode.
+// Logits [N, classes] of every node, in eval mode. Hidden layers' outputs are held for
+// every node as `storage` (float32, or float16/bfloat16 to halve that memory) and read
+// back as float32; the logits are float32.
 at::Tensor layerwise_inference(NodeModel& model, const Graph& graph, const at::Tensor& features,
-                               const BlockContext& context, int64_t batch_size);
+                               const BlockContext& context, int64_t batch_size,
+                               at::ScalarType storage = at::kFloat);
 
 }  // namespace ripple::train

@@ -1,7 +1,8 @@
 // Mini-batch training on sampled blocks: the block forward and the layer-wise inference
 // must reproduce the full-batch forward exactly when every neighbour is kept, GCN's block
 // weights must follow their definition, training must not depend on the number of loader
-// workers, and bad settings must be refused with exit code 2.
+// workers, and bad settings must be refused with exit code 2. Reduced-precision storage of
+// the inference's layer outputs halves their memory and stays within its rounding.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -16,6 +17,7 @@
 #include "ripple/error.h"
 #include "ripple/model.h"
 #include "ripple/sample.h"
+#include "support/allocation_probe.h"
 #include "support/cli.h"
 #include "train/minibatch.h"
 
@@ -89,6 +91,40 @@ INSTANTIATE_TEST_SUITE_P(Models, EveryBlockModel, ::testing::Values("gcn", "sage
 
 // On a sampled block, edge (u, v) weighs (d_v / k_v) / sqrt(d_u d_v): full-graph degrees
 // with self loops d, k_v edges kept into v (its self loop included).
+// float16/bfloat16 storage of the hidden layers' outputs: the per-node [N, width] tensor
+// (the largest allocation here, with 10 destinations per batch) halves, and the logits stay
+// float32 within the storage type's rounding of the float32 inference.
+TEST(LayerwiseInference, ReducedStorageHalvesTheLayerOutputsAndStaysClose) {
+  RunConfig c = model_config("sage");
+  c.model.hidden = 256;
+  c.model.layers = 3;
+  NodeModel m = build(c);
+  const train::BlockContext context = train::make_block_context("sage", false, cora().graph);
+  const size_t full_rows = static_cast<size_t>(cora().num_nodes()) * 256 * sizeof(float);
+  auto run = [&](at::ScalarType storage, size_t& largest) {
+    testing::AllocationProbe probe;
+    at::Tensor logits = train::layerwise_inference(m, cora().graph, cora().features, context, 10, storage);
+    largest = probe.largest_bytes();
+    return logits;
+  };
+  size_t largest32 = 0, largest16 = 0, largest_bf16 = 0;
+  const at::Tensor f32 = run(at::kFloat, largest32);
+  const at::Tensor f16 = run(at::kHalf, largest16);
+  const at::Tensor bf16 = run(at::kBFloat16, largest_bf16);
+  EXPECT_GE(largest32, full_rows);
+  EXPECT_LT(largest16, full_rows);
+  EXPECT_GE(largest16, full_rows / 2);
+  EXPECT_LT(largest_bf16, full_rows);
+  EXPECT_EQ(f16.scalar_type(), at::kFloat);
+  EXPECT_EQ(bf16.scalar_type(), at::kFloat);
+  const double scale = f32.abs().max().item<double>();
+  EXPECT_LT((f16 - f32).abs().max().item<double>(), 4e-3 * scale);
+  EXPECT_LT((bf16 - f32).abs().max().item<double>(), 3e-2 * scale);
+  EXPECT_GT((f16 - f32).abs().max().item<double>(), 0.0);  // the storage did round
+  const double agree = (f16.argmax(1) == f32.argmax(1)).to(at::kDouble).mean().item<double>();
+  EXPECT_GT(agree, 0.99);
+}
+
 TEST(BlockGcnWeights, FollowTheirDefinition) {
   const Graph& g = cora().graph;
   SamplerOptions o;
