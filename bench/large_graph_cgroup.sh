@@ -3,8 +3,9 @@
 # nodes / 200M edges / 128 features by default) is generated in the OGB raw layout (input
 # preparation, not limited: the OGB writer holds the graph in memory), then converted to
 # the native format (float16 features) by the streaming `ripple convert --memory-budget`,
-# then sampled and trained for one epoch of mini-batch GraphSAGE (15,10,5) - the convert
-# and the training each inside a memory cgroup limited to MEMORY_LIMIT (6 GiB). The native
+# then sampled and trained for one epoch of mini-batch GraphSAGE (15,10,5) by `ripple
+# bench`, then by `ripple train` with its layer-wise evaluation of every node - the
+# convert and each run inside a memory cgroup limited to MEMORY_LIMIT (6 GiB). The native
 # dataset is memory-mapped; page cache counts against the limit but is reclaimable, so
 # the anonymous memory (peak RSS, printed by /usr/bin/time) is what must fit.
 #
@@ -12,6 +13,11 @@
 #   knobs: NODES=10000000 EDGES=200000000 FEATURES=128 CLASSES=16 TRAIN_FRACTION=0.01
 #          BUDGET=2G (convert) FANOUTS=15,10,5 BATCH=1024 WORKERS=2 HIDDEN=256 BATCHES=0
 #          CONVERT=1 (0: keep an existing WORK_DIR/native and only train)
+#          GENERATE=ogb (native: generate straight into the native format, streaming, and
+#          skip the OGB layout and the convert)
+#          BENCH=1 (0: skip the `ripple bench` epoch)
+#          TRAIN=1 (0: skip `ripple train`), TRAIN_HIDDEN=64, EVAL_DTYPE=float16: the train
+#          run's width and the storage of its evaluation's layer outputs (sampler.eval_dtype)
 #
 # TRAIN_FRACTION: the share of labelled training nodes (ogbn-papers100M labels about 1%);
 # one epoch visits each once. Needs a writable cgroup-v1 memory hierarchy
@@ -34,6 +40,11 @@ WORKERS=${WORKERS:-2}
 HIDDEN=${HIDDEN:-256}
 BATCHES=${BATCHES:-0}
 CONVERT=${CONVERT:-1}
+GENERATE=${GENERATE:-ogb}
+BENCH=${BENCH:-1}
+TRAIN=${TRAIN:-1}
+TRAIN_HIDDEN=${TRAIN_HIDDEN:-64}
+EVAL_DTYPE=${EVAL_DTYPE:-float16}
 
 bytes_of() {  # 6G -> 6442450944
   numfmt --from=iec "$1"
@@ -63,19 +74,47 @@ limited() {
 }
 
 mkdir -p "$WORK"
-if [[ ! -f $WORK/ogb/raw/num-node-list.csv.gz ]]; then
+if [[ $GENERATE == native ]]; then
+  if [[ ! -f $WORK/native/header.json ]]; then
+    echo "== generate csbm ${NODES} nodes / ${EDGES} edges / ${FEATURES} float16 features, native, streaming" >&2
+    /usr/bin/time -v "$RIPPLE" generate --kind csbm --nodes "$NODES" --edges "$EDGES" --features "$FEATURES" \
+      --classes "$CLASSES" --train-fraction "$TRAIN_FRACTION" --format native --feature-dtype float16 --out "$WORK/native"
+  fi
+elif [[ ! -f $WORK/ogb/raw/num-node-list.csv.gz ]]; then
   echo "== generate csbm ${NODES} nodes / ${EDGES} edges / ${FEATURES} features in the OGB layout (not limited)" >&2
   /usr/bin/time -v "$RIPPLE" generate --kind csbm --nodes "$NODES" --edges "$EDGES" --features "$FEATURES" \
     --classes "$CLASSES" --train-fraction "$TRAIN_FRACTION" --format ogb --out "$WORK/ogb"
 fi
-du -sh --apparent-size "$WORK/ogb" >&2
-if [[ $CONVERT != 0 || ! -f $WORK/native/header.json ]]; then
+[[ $GENERATE == native ]] || du -sh --apparent-size "$WORK/ogb" >&2
+if [[ $GENERATE != native && ( $CONVERT != 0 || ! -f $WORK/native/header.json ) ]]; then
   echo "== convert to native float16, --memory-budget $BUDGET, inside $MEMORY_LIMIT" >&2
   rm -rf "$WORK/native"
   limited "$RIPPLE" convert --in "$WORK/ogb" --out "$WORK/native" --feature-dtype float16 --memory-budget "$BUDGET"
 fi
 du -sh --apparent-size "$WORK/native" >&2
-echo "== sample (one pass) and train one epoch of GraphSAGE ($FANOUTS, batch $BATCH, $WORKERS workers) inside $MEMORY_LIMIT" >&2
-limited "$RIPPLE" bench --dataset "$WORK/native" --sampler --fanouts "$FANOUTS" --batch-size "$BATCH" \
-  --workers "$WORKERS" --batches "$BATCHES" --model sage --hidden "$HIDDEN" --threads 2 --epochs 1 --warmup 0 \
-  --output json
+drop_page_cache() {  # so that each run starts cold (pages cached by an earlier step are charged elsewhere)
+  sync
+  echo 1 >/proc/sys/vm/drop_caches 2>/dev/null || echo "(could not drop the page cache; the run may start warm)" >&2
+}
+if [[ $BENCH != 0 ]]; then
+  echo "== sample (one pass) and train one epoch of GraphSAGE ($FANOUTS, batch $BATCH, $WORKERS workers) inside $MEMORY_LIMIT" >&2
+  drop_page_cache
+  limited "$RIPPLE" bench --dataset "$WORK/native" --sampler --fanouts "$FANOUTS" --batch-size "$BATCH" \
+    --workers "$WORKERS" --batches "$BATCHES" --model sage --hidden "$HIDDEN" --threads 2 --epochs 1 --warmup 0 \
+    --output json
+fi
+if [[ $TRAIN != 0 ]]; then
+  echo "== ripple train: one epoch of 3-layer GraphSAGE ($FANOUTS, batch $BATCH, hidden $TRAIN_HIDDEN), then the" \
+    "layer-wise evaluation of all nodes (hidden outputs as $EVAL_DTYPE), inside $MEMORY_LIMIT" >&2
+  run_dir="$WORK/train-run-$$"
+  drop_page_cache
+  limited "$RIPPLE" train --config examples/cora_sage.toml --set dataset.path="$WORK/native" \
+    --set dataset.split=random --set dataset.normalize_features=false --set "sampler.fanouts=[$FANOUTS]" \
+    --set sampler.batch_size="$BATCH" --set sampler.workers="$WORKERS" --set sampler.eval_dtype="$EVAL_DTYPE" \
+    --set model.layers=3 --set model.hidden="$TRAIN_HIDDEN" --set train.epochs=1 --set train.threads=2 \
+    --run-dir "$run_dir"
+  python3 -c 'import json, sys
+s = json.load(open(sys.argv[1] + "/summary.json"))
+m = s["metrics"]
+print("train summary:", {k: round(m[k]["mean"], 4) for k in ("train_acc", "valid_acc", "test_acc", "epoch_ms", "eval_ms") if k in m})' "$run_dir"
+fi

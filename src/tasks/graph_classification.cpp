@@ -17,6 +17,8 @@
 #include "ripple/graph_model.h"
 #include "ripple/nn/context.h"
 #include "ripple/nn/graph_cache.h"
+#include "tasks/graph_task.h"
+#include "tasks/shuffle.h"
 #include "train/loop.h"
 #include "train/task.h"
 
@@ -68,11 +70,14 @@ void hold_out_validation(Split& s, const at::Tensor& labels, int64_t num_classes
 }
 
 // One fold as a task of the training loop: mini-batches of `batch_size` graphs in an order
-// keyed by (fold seed, epoch); evaluation in batches of 512 graphs.
+// keyed by (fold seed, epoch), this rank's share of it in a group; evaluation in batches
+// of 512 graphs.
 class GraphFoldTask : public train::Task {
  public:
-  GraphFoldTask(const GraphDataset& data, const RunConfig& config, Split split)
-      : data_(data), config_(config), split_(std::move(split)) {}
+  GraphFoldTask(const GraphDataset& data, const RunConfig& config, Split split, train::Shard shard)
+      : data_(data), config_(config), split_(std::move(split)), shard_(shard) {}
+
+  void reshard(train::Shard shard) override { shard_ = shard; }  // each epoch's order reads it
 
   torch::nn::Module& build_model(uint64_t seed) override {
     seed_ = seed;
@@ -84,7 +89,11 @@ class GraphFoldTask : public train::Task {
   void begin_epoch(int64_t epoch) override {
     epoch_ = epoch;
     model_->train();
-    order_ = shuffled(split_.train, mix64(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch)));
+    const std::vector<int64_t> all = shuffled(split_.train, mix64(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch)));
+    order_.clear();
+    for (size_t i = static_cast<size_t>(shard_.index); i < all.size(); i += static_cast<size_t>(shard_.count)) {
+      order_.push_back(all[i]);
+    }
     next_ = 0;
     batch_index_ = 0;
     correct_ = 0;
@@ -96,7 +105,8 @@ class GraphFoldTask : public train::Task {
     const GraphBatch b = make_graph_batch(data_, to_tensor({order_.begin() + next_, order_.begin() + end}));
     next_ = end;
     nn::GraphCache cache(b.graph);
-    nn::ForwardContext ctx{true, seed_, epoch_, 0, ++batch_index_};
+    // Dropout streams: the run's own for one process; per rank in a group (shard_key).
+    nn::ForwardContext ctx{true, tasks::shard_key(seed_, shard_), epoch_, 0, ++batch_index_};
     const at::Tensor logits = model_->forward(cache, b.pool, b.x, ctx);
     correct_ += logits.argmax(1).eq(b.labels).sum().item<double>();
     return train::BatchLoss{torch::nn::functional::cross_entropy(logits, b.labels), b.num_graphs()};
@@ -143,6 +153,7 @@ class GraphFoldTask : public train::Task {
   const GraphDataset& data_;
   const RunConfig& config_;
   Split split_;
+  train::Shard shard_;
   GraphModel model_{nullptr};
   uint64_t seed_ = 0;
   int64_t epoch_ = 0, batch_index_ = 0;
@@ -204,6 +215,12 @@ std::vector<at::Tensor> stratified_folds(const at::Tensor& labels, int64_t num_c
 
 RunSummary cross_validate(const GraphDataset& data, const RunConfig& c, const TrainCallbacks& callbacks,
                           const std::filesystem::path& run_dir) {
+  return tasks::cross_validate_in_group(data, c, callbacks, run_dir, train::RunGroup{}, train::Shard{});
+}
+
+RunSummary tasks::cross_validate_in_group(const GraphDataset& data, const RunConfig& c, const TrainCallbacks& callbacks,
+                                          const std::filesystem::path& run_dir, const train::RunGroup& group,
+                                          train::Shard shard) {
   check(data, c);
   const std::vector<at::Tensor> folds = stratified_folds(data.labels, data.num_classes, c.task.folds,
                                                          static_cast<uint64_t>(c.train.seed));
@@ -214,10 +231,13 @@ RunSummary cross_validate(const GraphDataset& data, const RunConfig& c, const Tr
   summary.protocol = c.task.protocol;
   int64_t epochs_this_process = 0;
   for (int64_t f = 0; f < run; ++f) {
-    const std::filesystem::path dir = run_dir.empty() ? run_dir : run_dir / fmt::format("fold-{}", f);
+    const std::filesystem::path dir =
+        run_dir.empty() || !group.writes_files() ? std::filesystem::path() : run_dir / fmt::format("fold-{}", f);
     UnitResult r;
-    if (!dir.empty() && std::filesystem::exists(dir / "result.json")) {
-      r = train::read_unit_result(dir, f);
+    bool done = !dir.empty() && std::filesystem::exists(dir / "result.json");
+    if (group.comm) done = group.comm->share_from_rank0(fmt::format("fold-{}-done", f), done ? "yes" : "no") == "yes";
+    if (done) {
+      if (!dir.empty()) r = train::read_unit_result(dir, f);  // the other ranks write no summary
     } else {
       Split s;
       s.test = to_vector(folds[f]);
@@ -232,14 +252,18 @@ RunSummary cross_validate(const GraphDataset& data, const RunConfig& c, const Tr
         hold_out_validation(s, data.labels, data.num_classes, c.task.valid_fraction,
                             mix64(static_cast<uint64_t>(c.train.seed) + 0x5A11D + static_cast<uint64_t>(f)));
       }
-      GraphFoldTask task(data, c, std::move(s));
+      GraphFoldTask task(data, c, std::move(s), shard);
       r = train::train_unit(task, c.train, f, static_cast<uint64_t>(c.train.seed + f), dir, callbacks,
-                            epochs_this_process);
+                            epochs_this_process, group.synchronizer());
     }
     if (callbacks.on_unit_done) callbacks.on_unit_done(r);
     summary.units.push_back(std::move(r));
   }
-  if (!errica) summary.selected_epoch = select_common_epoch(summary.units);
+  // The gin rule needs every fold's history: a rank other than 0 lacks those of folds
+  // finished before a restart, and its summary is not written.
+  const bool histories = std::all_of(summary.units.begin(), summary.units.end(),
+                                     [](const UnitResult& u) { return !u.history.empty(); });
+  if (!errica && histories) summary.selected_epoch = select_common_epoch(summary.units);
   return summary;
 }
 

@@ -42,11 +42,6 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
   RunGroup g;
   const std::optional<dist::WorldInfo> world = dist::world_from_environment();
   if (!world || world->world_size == 1) return g;
-  if (c.task.kind == "graph") {
-    throw SettingError("task.kind", fmt::format("distributed training (WORLD_SIZE={}) supports the node, link and "
-                                                "recommend tasks so far; run graph classification as a single process",
-                                                world->world_size));
-  }
   if (resume) {
     throw InputError(fmt::format("rank {}: --resume names a run directory on one machine; restart a distributed run "
                                  "with the same command under ripple launch --max-restarts (or torchrun's), or "

@@ -6,7 +6,7 @@
 // connects (src/dist/communicator.h), compares every rank's configuration with rank 0's
 // (InputError naming the ranks that differ), takes rank 0's run directory and, on a restart
 // of the group, whether rank 0 holds this run unfinished (then `resume` becomes true); the
-// graph task and `--resume DIR` are InputErrors. DistributedError when a peer is lost.
+// `--resume DIR` is an InputError. DistributedError when a peer is lost.
 #pragma once
 
 #include <nlohmann/json.hpp>

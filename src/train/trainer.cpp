@@ -14,6 +14,7 @@
 #include "ripple/graph_classification.h"
 #include "ripple/graph_model.h"
 #include "ripple/threads.h"
+#include "tasks/graph_task.h"
 #include "tasks/link_task.h"
 #include "tasks/node_task.h"
 #include "tasks/recommend_task.h"
@@ -174,7 +175,7 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
       group.comm && !partitioned ? train::Shard{group.comm->rank(), group.comm->world_size()} : train::Shard{};
   RunSummary summary;
   if (graph) {
-    summary = cross_validate(graph_data, c, cb, run_dir);
+    summary = tasks::cross_validate_in_group(graph_data, c, cb, run_dir, group, shard);
   } else if (recommend) {
     summary = run_seeds(c, "recommendation", run_dir, cb, group,
                         [&](int64_t) { return tasks::RecommendationTask(c, recommend_data, shard); });
