@@ -157,8 +157,9 @@ std::vector<json> metric_lines(const fs::path& file) {
 TEST(DataParallel, GraphClassificationOnTwoRanksEqualsOneProcessWithTwiceTheBatch) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-graph");
   const std::string args = fmt::format(
-      "train --config {} --set model.name=gcn --set model.dropout=0 --set task.run_folds=2 --set train.epochs=6 "
-      "--set train.threads=1 ", testing::source_path("examples/mutag_gin.toml"));
+      "train --config {} --set dataset.path={} --set model.name=gcn --set model.dropout=0 --set task.run_folds=2 "
+      "--set train.epochs=6 --set train.threads=1 ",
+      testing::source_path("examples/mutag_gin.toml"), testing::source_path("data/MUTAG"));
   const auto one = testing::run_ripple(args + "--set train.batch_size=32 --run-dir " + (tmp / "one").string());
   ASSERT_EQ(one.exit_code, 0) << one.output;
   const auto two = testing::run_ripple("launch --nproc 2 -- " + args + "--set train.batch_size=16 --run-dir " +

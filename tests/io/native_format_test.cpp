@@ -13,12 +13,15 @@
 #include "ripple/error.h"
 #include "ripple/native_dataset.h"
 #include "support/cli.h"
+#include "support/header_files.h"
 
 namespace ripple {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using testing::read_json;
+using testing::write_json;
 
 const NodeDataset& cora() {
   static const NodeDataset d = load_ogb_node_dataset(testing::source_path("data/cora"));
@@ -32,24 +35,6 @@ fs::path native_cora(const std::string& name, const std::string& dtype = "float3
   o.feature_dtype = dtype;
   write_native_node_dataset(cora(), dir.string(), o);
   return dir;
-}
-
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
-
-void write_json(const fs::path& p, const json& j) { std::ofstream(p) << j.dump(2); }
-
-// Runs `fn` and returns the InputError message it throws ("" when it throws nothing).
-template <class F>
-std::string error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(NativeFormat, RoundTripOfCoraIsExact) {
@@ -98,14 +83,14 @@ TEST(NativeFormat, HeaderAloneDescribesTheDataset) {
   const std::string text = describe_native_header(dir.string(), h);
   EXPECT_NE(text.find("nodes          2708"), std::string::npos) << text;
   EXPECT_NE(text.find("train 140, valid 500, test 1000"), std::string::npos) << text;
-  const std::string err = error_of([&] { load_node_dataset(dir.string()); });
+  const std::string err = testing::input_error_of([&] { load_node_dataset(dir.string()); });
   EXPECT_NE(err.find("features.bin: missing"), std::string::npos) << err;
 }
 
 TEST(NativeFormat, TruncatedFileIsRefusedBeforeAnythingIsRead) {
   const fs::path dir = native_cora("native-truncated");
   fs::resize_file(dir / "csc_indices.bin", fs::file_size(dir / "csc_indices.bin") - 8);
-  const std::string err = error_of([&] { load_node_dataset(dir.string()); });
+  const std::string err = testing::input_error_of([&] { load_node_dataset(dir.string()); });
   EXPECT_NE(err.find("csc_indices.bin: 84440 bytes, expected 84448"), std::string::npos) << err;
   EXPECT_NE(err.find("truncated"), std::string::npos) << err;
 }
@@ -117,7 +102,7 @@ TEST(NativeFormat, CorruptedByteFailsTheChecksumUnlessVerificationIsOff) {
     f.seekp(1000);
     f.put('\x7f');
   }
-  const std::string err = error_of([&] { load_node_dataset(dir.string()); });
+  const std::string err = testing::input_error_of([&] { load_node_dataset(dir.string()); });
   EXPECT_NE(err.find("features.bin: checksum mismatch"), std::string::npos) << err;
   NativeLoadOptions o;
   o.verify_checksums = false;
@@ -148,20 +133,20 @@ TEST(NativeFormat, HeaderDefectsNameTheField) {
     json j = good;
     c.edit(j);
     write_json(dir / "header.json", j);
-    const std::string err = error_of([&] { load_node_dataset(dir.string()); });
+    const std::string err = testing::input_error_of([&] { load_node_dataset(dir.string()); });
     EXPECT_NE(err.find(c.expected), std::string::npos) << "expected '" << c.expected << "' in: " << err;
     EXPECT_NE(err.find("header.json"), std::string::npos) << err;
   }
   std::ofstream(dir / "header.json") << "{\"format\": \"ripple-node-dataset\", ";  // cut short
-  const std::string err = error_of([&] { load_node_dataset(dir.string()); });
+  const std::string err = testing::input_error_of([&] { load_node_dataset(dir.string()); });
   EXPECT_NE(err.find("header.json: not valid JSON"), std::string::npos) << err;
   // A number too large for any type (found by fuzz/fuzz_native_reader): nlohmann's
   // out_of_range, not a parse_error, and still an InputError naming the file.
   std::ofstream(dir / "header.json") << "{\"version\": 6E000014336}";
-  const std::string huge = error_of([&] { load_node_dataset(dir.string()); });
+  const std::string huge = testing::input_error_of([&] { load_node_dataset(dir.string()); });
   EXPECT_NE(huge.find("header.json: not valid JSON"), std::string::npos) << huge;
   write_json(dir / "header.json", good);
-  const std::string split_err = error_of([&] { load_node_dataset(dir.string(), "random"); });
+  const std::string split_err = testing::input_error_of([&] { load_node_dataset(dir.string(), "random"); });
   EXPECT_NE(split_err.find("no split 'random'"), std::string::npos) << split_err;
 }
 
@@ -188,7 +173,7 @@ TEST(NativeFormat, OutOfRangeIdsAreRefusedEvenWithoutChecksums) {
       f.seekp(c.position * 8);
       f.write(reinterpret_cast<const char*>(&c.value), 8);
     }
-    const std::string err = error_of([&] { load_native_node_dataset(dir.string(), "public", no_crc); });
+    const std::string err = testing::input_error_of([&] { load_native_node_dataset(dir.string(), "public", no_crc); });
     EXPECT_NE(err.find(c.expected), std::string::npos) << "expected '" << c.expected << "' in: " << err;
     EXPECT_NE(err.find(c.file), std::string::npos) << err;
   }
@@ -249,7 +234,7 @@ TEST(NativeFormat, FailedWriteLeavesNothingBehind) {
   // Without its header (as a killed write would leave the staging directory), a directory
   // of arrays does not load as a dataset.
   fs::remove(existing / "header.json");
-  EXPECT_NE(error_of([&] { load_node_dataset(existing.string()); }).find("not an OGB raw-layout dataset"),
+  EXPECT_NE(testing::input_error_of([&] { load_node_dataset(existing.string()); }).find("not an OGB raw-layout dataset"),
             std::string::npos);
 }
 

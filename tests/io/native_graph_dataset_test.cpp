@@ -14,29 +14,15 @@
 #include "ripple/error.h"
 #include "ripple/graph_dataset.h"
 #include "support/cli.h"
+#include "support/header_files.h"
 
 namespace ripple {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-template <class F>
-std::string error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
-
-void write_json(const fs::path& p, const json& j) { std::ofstream(p) << j.dump(2); }
+using testing::read_json;
+using testing::write_json;
 
 void overwrite_int64(const fs::path& file, int64_t position, int64_t value) {
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -60,7 +46,9 @@ void expect_same_collection(const GraphDataset& a, const GraphDataset& b) {
   EXPECT_TRUE(at::equal(a.labels, b.labels));
   EXPECT_TRUE(at::equal(a.features, b.features));
   ASSERT_EQ(a.edge_labels.defined(), b.edge_labels.defined());
-  if (a.edge_labels.defined()) EXPECT_TRUE(at::equal(a.edge_labels, b.edge_labels));
+  if (a.edge_labels.defined()) {
+    EXPECT_TRUE(at::equal(a.edge_labels, b.edge_labels));
+  }
 }
 
 // A folder of three graphs with no node labels or attributes (degree features).
@@ -136,7 +124,7 @@ TEST(NativeGraphDataset, HeaderDefectsNameTheField) {
     json j = good;
     c.edit(j);
     write_json(dir / "header.json", j);
-    const std::string err = error_of([&] { load_native_graph_dataset(dir.string()); });
+    const std::string err = testing::input_error_of([&] { load_native_graph_dataset(dir.string()); });
     EXPECT_NE(err.find(c.expected), std::string::npos) << "expected '" << c.expected << "' in: " << err;
     EXPECT_NE(err.find("header.json"), std::string::npos) << err;
   }
@@ -165,10 +153,10 @@ TEST(NativeGraphDataset, StructureDefectsAreRefusedEvenWithoutChecksums) {
     const fs::path dir = testing::fresh_temp_dir("native-graph-structure-" + std::to_string(k++)) / "mutag";
     write_native_graph_dataset(mutag, dir.string());
     overwrite_int64(dir / c.file, c.position, c.value);
-    const std::string err = error_of([&] { load_native_graph_dataset(dir.string(), {}, /*verify_checksums=*/false); });
+    const std::string err = testing::input_error_of([&] { load_native_graph_dataset(dir.string(), {}, /*verify_checksums=*/false); });
     EXPECT_NE(err.find(c.expected), std::string::npos) << "expected '" << c.expected << "' in: " << err;
     EXPECT_NE(err.find(c.file), std::string::npos) << err;
-    const std::string checked = error_of([&] { load_native_graph_dataset(dir.string()); });
+    const std::string checked = testing::input_error_of([&] { load_native_graph_dataset(dir.string()); });
     EXPECT_NE(checked.find("checksum mismatch"), std::string::npos) << checked;
   }
 }
@@ -188,7 +176,7 @@ TEST(NativeGraphDataset, ConvertInfoAndTrainFromTheCommandLine) {
   // The same short cross-validation fold from either layout gives the same figures.
   const std::string run = "train --config " + testing::source_path("examples/mutag_gin.toml") +
                           " --set task.run_folds=1 --set train.epochs=3 --set train.threads=1 --run-dir ";
-  r = testing::run_ripple(run + (tmp / "run-tu").string());
+  r = testing::run_ripple(run + (tmp / "run-tu").string() + " --set dataset.path=" + mutag);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = testing::run_ripple(run + (tmp / "run-native").string() + " --set dataset.path=" + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
