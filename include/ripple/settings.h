@@ -135,6 +135,7 @@ struct DistSettings {
   // diloco: the gradient or the parameter change sent quantized, dist/quantize.h)
   std::string compress = "none";
   double compress_ratio = 0.01;   // ef21-topk: share of each parameter tensor's entries sent
+  bool error_feedback = false;    // ddp with fp16/int8/int4: what a message rounds off joins the next one
   double link_mbps = 0;         // > 0: a simulated link of this rate follows every collective
   double link_latency_ms = 0;   // with link_mbps: latency added per message of a collective
   double timeout_s = 300;        // a collective waiting longer than this fails, naming the rank

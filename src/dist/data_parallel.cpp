@@ -15,11 +15,13 @@ DataParallel::DataParallel(Communicator& comm, const DistSettings& settings, boo
     : GroupStrategy(comm, reduce_metrics, std::move(log)),
       bucket_elements_(std::max<int64_t>(1, static_cast<int64_t>(settings.bucket_mb * 1e6 / sizeof(float)))),
       compress_(settings.compress),
-      compress_ratio_(settings.compress_ratio) {
+      compress_ratio_(settings.compress_ratio),
+      error_feedback_(settings.error_feedback) {
   if (compress_ != "none" && compress_ != "ef21-topk") wire_ = wire_precision(compress_);
 }
 
-void DataParallel::start_unit(torch::nn::Module& model, train::FlatAdam& /*optimizer*/, train::TrainState& /*state*/) {
+void DataParallel::start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& /*state*/) {
+  if (wire_ && error_feedback_) feedback_ = std::make_unique<QuantErrorFeedback>(*wire_, optimizer.flat_grads().numel());
   if (compress_ != "ef21-topk") return;
   std::vector<int64_t> sizes;
   for (const at::Tensor& p : model.parameters()) sizes.push_back(p.numel());  // FlatAdam's order
@@ -46,8 +48,12 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
       const int64_t offset = b * bucket_elements_;
       const at::Tensor bucket = grads.narrow(0, offset, std::min(bucket_elements_, n - offset));
       if (wire_) {
-        quantized_all_reduce_sum(comm_, bucket, *wire_, Traffic::gradients,
-                                 fmt::format("all-gather of quantized gradient bucket {}/{} ({})", b + 1, buckets, at));
+        const at::Tensor message = feedback_ ? feedback_->compress(bucket, offset) : quantize_message(*wire_, bucket);
+        sum_dequantized(*wire_,
+                        comm_.all_gather(message, Traffic::gradients,
+                                         fmt::format("all-gather of quantized gradient bucket {}/{} ({})", b + 1,
+                                                     buckets, at)),
+                        bucket);
       } else {
         comm_.all_reduce_sum(bucket, Traffic::gradients,
                              fmt::format("all-reduce of gradient bucket {}/{} ({})", b + 1, buckets, at));

@@ -15,7 +15,8 @@
 // in every unit, also a resumed one (so a resumed compressed run is not bit-identical to an
 // uninterrupted one). With fp16, int8 or int4 each bucket travels quantized
 // (src/dist/quantize.h: all-gathered messages summed in rank order in float32 on every
-// rank, so the ranks stay identical; no error feedback).
+// rank, so the ranks stay identical); with dist.error_feedback each rank adds what its
+// previous messages rounded off to the next (QuantErrorFeedback), from zero in every unit.
 #pragma once
 
 #include <functional>
@@ -46,6 +47,8 @@ class DataParallel final : public GroupStrategy {
   double compress_ratio_;
   std::unique_ptr<Ef21TopK> ef21_;
   std::optional<WirePrecision> wire_;  // quantized buckets, when dist.compress asks
+  bool error_feedback_ = false;
+  std::unique_ptr<QuantErrorFeedback> feedback_;  // dist.error_feedback: one residual per unit
 };
 
 }  // namespace ripple::dist

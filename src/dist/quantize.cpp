@@ -87,6 +87,19 @@ void sum_dequantized(WirePrecision precision, const at::Tensor& messages, const 
   for (int64_t r = 0; r < messages.size(0); ++r) add_dequantized(precision, messages[r], out);
 }
 
+QuantErrorFeedback::QuantErrorFeedback(WirePrecision precision, int64_t n)
+    : precision_(precision), residual_(at::zeros({n}, at::kFloat)) {}
+
+at::Tensor QuantErrorFeedback::compress(const at::Tensor& values, int64_t offset) {
+  at::Tensor e = residual_.narrow(0, offset, values.numel());
+  e.add_(values);  // e = g + e: what this message is to carry
+  const at::Tensor message = quantize_message(precision_, e);
+  at::Tensor decoded = at::zeros_like(e);
+  add_dequantized(precision_, message, decoded);
+  e.sub_(decoded);  // what it rounded off, kept for the next message
+  return message;
+}
+
 void quantized_all_reduce_sum(Communicator& comm, const at::Tensor& tensor, WirePrecision precision, Traffic kind,
                               const std::string& what) {
   sum_dequantized(precision, comm.all_gather(quantize_message(precision, tensor), kind, what), tensor);

@@ -8,7 +8,8 @@
 // round(x / scale) (halves to even) in [-q, q]; int4 packs two values per byte (value + 8
 // in the low nibble for even positions, the high nibble for odd ones). A block of zeros has
 // scale 0. Decoding is code * scale, so the error per value is at most scale / 2.
-// There is no error feedback: what a message rounds off is lost (as in Streaming DiLoCo).
+// Without error feedback what a message rounds off is lost (as in Streaming DiLoCo);
+// QuantErrorFeedback keeps it for the next message (ddp's dist.error_feedback).
 //
 // A sum of quantized values does not fit the quantized format (int8 sums overflow), so
 // quantized_all_reduce_sum all-gathers the messages and every rank decodes and adds them in
@@ -44,6 +45,24 @@ void add_dequantized(WirePrecision precision, const at::Tensor& message, const a
 // Sets `out` (flat float32) to the sum of the gathered messages ([world_size, bytes], one row
 // per rank) as they decode, added in rank order.
 void sum_dequantized(WirePrecision precision, const at::Tensor& messages, const at::Tensor& out);
+
+// Error feedback for quantized messages (EF-SGD: Seide et al. 2014, Karimireddy et al.
+// 2019). A residual e, zero at first, of one float32 per value: the message for values g
+// quantizes g + e, and e becomes g + e minus what that message decodes to. The decoded
+// messages of steps 1..T add up to the values of steps 1..T minus e_T: rounding delays a
+// value, it is never lost.
+class QuantErrorFeedback {
+ public:
+  QuantErrorFeedback(WirePrecision precision, int64_t n);
+  // The message for `values` (flat float32), the slice [offset, offset + values.numel()) of
+  // the n values the residual covers; updates that slice of the residual.
+  at::Tensor compress(const at::Tensor& values, int64_t offset);
+  const at::Tensor& residual() const { return residual_; }
+
+ private:
+  WirePrecision precision_;
+  at::Tensor residual_;
+};
 
 // In place: the sum over the ranks of `tensor` (flat float32, contiguous) as each rank's
 // quantized message decodes, added in rank order. Sends an all-gather of the messages.

@@ -154,6 +154,7 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
   } else if (c.dist.compress != "none") {
     out["compress"] = {{"method", c.dist.compress}};
     if (c.dist.compress != "fp16") out["compress"]["block"] = dist::kQuantBlock;
+    out["compress"]["error_feedback"] = c.dist.error_feedback;
   }
   if (c.dist.elastic) {
     // Every generation of the group; the bytes above are the survivors' (a lost rank's

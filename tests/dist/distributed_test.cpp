@@ -323,18 +323,26 @@ TEST(LowCommunication, Ef21TopKOnDdpSendsItsMessagesAndLearns) {
       << r.output;
 }
 
-// Quantized exchanges through the binary: ddp with int8 gradients and DiLoCo with int4
-// parameter changes each send all-gathered messages of their exact size, keep the ranks
-// identical (end_unit's hash check) and still learn.
+// Quantized exchanges through the binary: ddp with int8 gradients, DiLoCo with int4
+// parameter changes and ddp with int4 gradients and error feedback each send all-gathered
+// messages of their exact size, keep the ranks identical (end_unit's hash check) and still
+// learn.
 TEST(LowCommunication, QuantizedGradientsAndChangesSendTheirMessagesAndLearn) {
   const fs::path tmp = testing::fresh_temp_dir("quantized");
-  for (const auto& [strategy, precision] : {std::pair{"ddp", "int8"}, std::pair{"diloco", "int4"}}) {
-    SCOPED_TRACE(strategy);
-    const fs::path dir = tmp / strategy;
+  struct Case {
+    const char* strategy;
+    const char* precision;
+    bool error_feedback;
+  };
+  for (const auto& [strategy, precision, feedback] :
+       {Case{"ddp", "int8", false}, Case{"diloco", "int4", false}, Case{"ddp", "int4", true}}) {
+    SCOPED_TRACE(fmt::format("{} {}{}", strategy, precision, feedback ? " with error feedback" : ""));
+    const fs::path dir = tmp / fmt::format("{}-{}", strategy, precision);
     const auto r = testing::run_ripple(fmt::format(
         "launch --nproc 2 -- {}", gcn_args(100, fmt::format("--set dist.strategy={} --set dist.sync_every=5 "
-                                                            "--set dist.compress={} --run-dir {}",
-                                                            strategy, precision, dir.string()))));
+                                                            "--set dist.compress={} --set dist.error_feedback={} "
+                                                            "--run-dir {}",
+                                                            strategy, precision, feedback, dir.string()))));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const json s = json::parse(read(dir / "summary.json"));
     EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
@@ -350,6 +358,7 @@ TEST(LowCommunication, QuantizedGradientsAndChangesSendTheirMessagesAndLearn) {
       EXPECT_DOUBLE_EQ(d["bytes"]["parameters"].get<double>(), bytes + 20 * 2 * message);
     }
     EXPECT_EQ(d["compress"]["method"], precision);
+    EXPECT_EQ(d["compress"]["error_feedback"], feedback);
   }
 }
 

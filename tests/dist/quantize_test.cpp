@@ -1,8 +1,11 @@
 // The wire quantization of src/dist/quantize.h against a plain per-value loop: fp16 is a
 // cast, int8 and int4 round each value to its block's grid (scale = the block's largest
 // magnitude / q, halves to even) and decode to code * scale, within scale / 2 of the value.
-// Odd lengths, a block of zeros and the message sizes are covered. DiLoCo with quantized
-// changes is checked against its reference loop in tests/dist/diloco_test.cpp.
+// Odd lengths, a block of zeros and the message sizes are covered. Error feedback keeps
+// what the messages round off: their running sum trails the values' by exactly the
+// residual, which stays within one message's rounding, while without it the error grows.
+// DiLoCo with quantized changes is checked against its reference loop in
+// tests/dist/diloco_test.cpp.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -12,6 +15,8 @@
 #include <vector>
 
 #include "dist/quantize.h"
+#include "ripple/error.h"
+#include "ripple/settings.h"
 
 namespace ripple::dist {
 namespace {
@@ -91,6 +96,55 @@ TEST(Quantize, DecodingAddsIntoTheOutput) {
   // -1 and 1 lie on the grid of their block (scale 1/7); so does the last value alone.
   EXPECT_FLOAT_EQ(once[0].item<float>(), -1.0f);
   EXPECT_FLOAT_EQ(once[128].item<float>(), 1.0f);
+}
+
+// 60 steps of int4 messages for 300 values in 3 buckets-worth of slices: the decoded
+// messages add up to the values less the final residual (to float rounding), the residual
+// never exceeds one message's rounding of its block, and the error of plain rounding,
+// which never cancels here (a constant small gradient rounds to 0 each step), is far larger.
+TEST(QuantErrorFeedback, RoundingIsDelayedNeverLost) {
+  at::manual_seed(11);
+  const int64_t n = 300;
+  const at::Tensor small = at::full({n}, 0.01f, at::kFloat);
+  small.narrow(0, 0, 3).fill_(1.0f);  // one large value per block keeps the grid coarse (step 1/7)
+  small.narrow(0, 128, 1).fill_(1.0f);
+  small.narrow(0, 256, 1).fill_(1.0f);
+  QuantErrorFeedback feedback(WirePrecision::int4, n);
+  at::Tensor sent = at::zeros({n}, at::kFloat), plain = at::zeros({n}, at::kFloat), truth = at::zeros({n}, at::kFloat);
+  for (int step = 0; step < 60; ++step) {
+    const at::Tensor g = small + 0.001f * at::randn({n}, at::kFloat);
+    truth.add_(g);
+    for (int64_t offset : {int64_t{0}, int64_t{100}, int64_t{200}}) {  // the values in three slices
+      const at::Tensor part = g.narrow(0, offset, 100).contiguous();
+      add_dequantized(WirePrecision::int4, feedback.compress(part, offset), sent.narrow(0, offset, 100));
+      add_dequantized(WirePrecision::int4, quantize_message(WirePrecision::int4, part), plain.narrow(0, offset, 100));
+    }
+    EXPECT_LT(feedback.residual().abs().max().item<double>(), 0.5 * 1.1 / 7 + 1e-6) << "step " << step;
+  }
+  EXPECT_LT((truth - sent - feedback.residual()).abs().max().item<double>(), 1e-4);
+  const double with = (truth - sent).abs().max().item<double>(), without = (truth - plain).abs().max().item<double>();
+  EXPECT_LT(with, 0.1);
+  EXPECT_GT(without, 0.5);  // 0.01 a step, rounded away 60 times
+}
+
+TEST(QuantErrorFeedback, IsRefusedWhereNoQuantizedGradientIsSent) {
+  RunConfig c;
+  c.dist.error_feedback = true;
+  c.dist.strategy = "ddp";
+  for (const char* compress : {"none", "ef21-topk"}) {
+    c.dist.compress = compress;
+    try {
+      validate_run_config(c);
+      ADD_FAILURE() << compress << " was accepted";
+    } catch (const SettingError& e) {
+      EXPECT_EQ(e.field(), "dist.error_feedback");
+    }
+  }
+  c.dist.compress = "int8";
+  c.dist.strategy = "diloco";
+  EXPECT_THROW(validate_run_config(c), SettingError);
+  c.dist.strategy = "ddp";
+  EXPECT_NO_THROW(validate_run_config(c));
 }
 
 }  // namespace
