@@ -228,8 +228,10 @@ void check_range(const at::Tensor& ids, int64_t lo, int64_t hi, const std::strin
   }
 }
 
-json read_header(const std::string& dir, const char* format_name, int max_version) {
-  const std::string path = (fs::path(dir) / kHeaderFile).string();
+namespace {
+
+// DIR/header.json parsed as a JSON object; InputError naming the file otherwise.
+json parse_header_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open (not a native dataset?)", path));
   std::stringstream text;
@@ -241,6 +243,14 @@ json read_header(const std::string& dir, const char* format_name, int max_versio
     throw InputError(fmt::format("{}: not valid JSON ({})", path, e.what()));
   }
   if (!root.is_object()) throw InputError(fmt::format("{}: expected a JSON object", path));
+  return root;
+}
+
+}  // namespace
+
+json read_header(const std::string& dir, const char* format_name, int max_version) {
+  const std::string path = (fs::path(dir) / kHeaderFile).string();
+  const json root = parse_header_file(path);
   const HeaderReader r(path);
   if (r.text(root, "format") != format_name) {
     r.fail("format", fmt::format("is '{}', expected '{}'", r.text(root, "format"), format_name));
@@ -256,13 +266,7 @@ json read_header(const std::string& dir, const char* format_name, int max_versio
 }
 
 std::string header_format(const std::string& dir) {
-  const std::string path = (fs::path(dir) / kHeaderFile).string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open (not a native dataset?)", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  const json root = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (!root.is_object()) throw InputError(fmt::format("{}: not a JSON object", path));
+  const json root = parse_header_file((fs::path(dir) / kHeaderFile).string());
   return root.contains("format") && root["format"].is_string() ? root["format"].get<std::string>() : "";
 }
 

@@ -234,9 +234,7 @@ RunSummary tasks::cross_validate_in_group(const GraphDataset& data, const RunCon
     const std::filesystem::path dir =
         run_dir.empty() || !group.writes_files() ? std::filesystem::path() : run_dir / fmt::format("fold-{}", f);
     UnitResult r;
-    bool done = !dir.empty() && std::filesystem::exists(dir / "result.json");
-    if (group.comm) done = group.comm->share_from_rank0(fmt::format("fold-{}-done", f), done ? "yes" : "no") == "yes";
-    if (done) {
+    if (train::unit_finished(group, dir, fmt::format("fold-{}-done", f))) {
       if (!dir.empty()) r = train::read_unit_result(dir, f);  // the other ranks write no summary
     } else {
       Split s;

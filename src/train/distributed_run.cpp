@@ -80,6 +80,12 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
   return g;
 }
 
+bool unit_finished(const RunGroup& group, const fs::path& dir, const std::string& key) {
+  const bool done = !dir.empty() && fs::exists(dir / "result.json");
+  if (!group.comm) return done;
+  return group.comm->share_from_rank0(key, done ? "yes" : "no") == "yes";
+}
+
 NodeData load_partition(const RunConfig& c, int rank, int world_size) {
   const fs::path root(c.dataset.path), book_path = root / "partition.json";
   if (!fs::is_regular_file(book_path)) {

@@ -31,6 +31,10 @@ struct RunGroup {
   Synchronizer* synchronizer() const { return strategy.get(); }
 };
 
+// Whether the unit whose files go to `dir` (empty on ranks that write none) is finished,
+// as rank 0 sees it: every rank of a group gets rank 0's answer under `key`.
+bool unit_finished(const RunGroup& group, const std::filesystem::path& dir, const std::string& key);
+
 RunGroup join_run_group(const RunConfig& config, bool& resume, std::filesystem::path& run_dir,
                         const TrainCallbacks& callbacks);
 

@@ -89,9 +89,7 @@ RunSummary run_seeds(const RunConfig& c, const char* task_name, const fs::path& 
   for (int64_t i = 0; i < c.train.seeds; ++i) {
     const fs::path dir = group.writes_files() ? run_dir / fmt::format("seed-{}", i) : fs::path();
     UnitResult r;
-    bool done = !dir.empty() && fs::exists(dir / "result.json");
-    if (group.comm) done = group.comm->share_from_rank0(fmt::format("seed-{}-done", i), done ? "yes" : "no") == "yes";
-    if (done) {
+    if (train::unit_finished(group, dir, fmt::format("seed-{}-done", i))) {
       if (!dir.empty()) r = train::read_unit_result(dir, i);  // the other ranks write no summary
     } else {
       auto task = make_task(i);

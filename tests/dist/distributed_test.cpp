@@ -4,7 +4,8 @@
 // traffic in summary.json; graph classification's folds on 2 ranks equal one process with
 // twice the batch; ranks started with different configurations, a rank killed
 // with SIGKILL and a rank stopped with SIGSTOP each end the whole group with a diagnosis
-// and no process left behind.
+// and no process left behind. The other strategies through the binary:
+// low_communication_cli_test.cpp.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -21,13 +22,12 @@
 #include <regex>
 #include <thread>
 
-#include "dist/diloco.h"
-#include "dist/quantize.h"
 #include "ripple/config.h"
 #include "ripple/graph_model.h"
 #include "ripple/model.h"
 #include "ripple/trainer.h"
 #include "support/cli.h"
+#include "support/gcn_runs.h"
 #include "support/interaction_files.h"
 #include "support/ports.h"
 #include "train/checkpoint.h"
@@ -39,36 +39,15 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Full-batch GCN on Cora for `epochs` steps, one intra-op thread per rank.
-std::string gcn_args(int epochs, const std::string& extra = "") {
-  return fmt::format("train --config {} --set dataset.path={} --set train.epochs={} --set train.patience=0 "
-                     "--set train.threads=1 {}",
-                     testing::source_path("examples/cora_gcn.toml"), testing::source_path("data/cora"), epochs, extra);
-}
-
-// The parameters after the last epoch (checkpoint.pt of seed 0), flattened in name order.
-at::Tensor final_parameters(const fs::path& run_dir) {
-  const RunConfig c = read_run_config(run_dir);
-  NodeModel model(c.model, 1433, 7);
-  train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
-  train::TrainState state;
-  train::load_checkpoint(run_dir / "seed-0" / "checkpoint.pt", *model, optimizer, state);
-  EXPECT_EQ(state.epoch, c.train.epochs);
-  return optimizer.flat_params().clone();
-}
+using testing::final_parameters;
+using testing::gcn_args;
 
 TEST(DataParallel, FullBatchGcnOnTwoAndFourRanksEqualsOneProcess) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-gcn");
   const auto one = testing::run_ripple(gcn_args(50, "--run-dir " + (tmp / "one").string()));
   ASSERT_EQ(one.exit_code, 0) << one.output;
   const at::Tensor reference = final_parameters(tmp / "one");
-  const json one_summary = json::parse(read(tmp / "one" / "summary.json"));
+  const json one_summary = json::parse(testing::file_text(tmp / "one" / "summary.json"));
   EXPECT_FALSE(one_summary.contains("dist"));
   for (const int ranks : {2, 4}) {
     SCOPED_TRACE(fmt::format("{} ranks", ranks));
@@ -77,7 +56,7 @@ TEST(DataParallel, FullBatchGcnOnTwoAndFourRanksEqualsOneProcess) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const at::Tensor params = final_parameters(dir);
     EXPECT_LT((params - reference).abs().max().item<double>(), 1e-5);
-    const json s = json::parse(read(dir / "summary.json"));
+    const json s = json::parse(testing::file_text(dir / "summary.json"));
     EXPECT_EQ(s["metrics"]["test_acc"]["mean"], one_summary["metrics"]["test_acc"]["mean"]);
     // Traffic: per step, every rank all-reduces the gradient once (2 (N-1)/N of it under the
     // ring count) and two doubles of step totals.
@@ -97,7 +76,7 @@ TEST(DataParallel, FullBatchGcnOnTwoAndFourRanksEqualsOneProcess) {
     // Every other rank logged the same hash into its log beside the run directory.
     const std::string hash = d["parameter_hash"][0];
     for (int rank = 1; rank < ranks; ++rank) {
-      const std::string log = read(dir / fmt::format("rank-{}.log", rank));
+      const std::string log = testing::file_text(dir / fmt::format("rank-{}.log", rank));
       EXPECT_NE(log.find(fmt::format("rank {}: unit 0 parameters hash {}", rank, hash)), std::string::npos) << log;
     }
     EXPECT_FALSE(fs::exists(dir / "seed-0" / "rank-1.log"));
@@ -114,7 +93,7 @@ TEST(DataParallel, LinkPredictionAndRecommendationTrainOnTwoRanks) {
       "--run-dir {}", testing::source_path("examples/cora_link_gcn.toml"), testing::source_path("data/cora"),
       (tmp / "link").string()));
   ASSERT_EQ(link.exit_code, 0) << link.output;
-  const json l = json::parse(read(tmp / "link" / "summary.json"));
+  const json l = json::parse(testing::file_text(tmp / "link" / "summary.json"));
   EXPECT_GT(l["metrics"]["auc"]["mean"].get<double>(), 0.85);
   EXPECT_EQ(l["dist"]["world_size"], 2);
 
@@ -124,7 +103,7 @@ TEST(DataParallel, LinkPredictionAndRecommendationTrainOnTwoRanks) {
       "--set recommend.batch_size=512 --run-dir {}", testing::source_path("examples/gowalla_lightgcn.toml"),
       data.string(), (tmp / "rec").string()));
   ASSERT_EQ(rec.exit_code, 0) << rec.output;
-  const json r = json::parse(read(tmp / "rec" / "summary.json"));
+  const json r = json::parse(testing::file_text(tmp / "rec" / "summary.json"));
   EXPECT_GT(r["metrics"]["recall@20"]["mean"].get<double>(), 0.0);
   const double table_bytes = 4.0 * 64 * (300 + 800);  // user and item embeddings, float32
   const double per_step = 2 * 2 * (2 - 1) / 2.0 * table_bytes;  // 2 ranks, ring all-reduce
@@ -178,9 +157,9 @@ TEST(DataParallel, GraphClassificationOnTwoRanksEqualsOneProcessWithTwiceTheBatc
       EXPECT_NEAR(a[e]["loss"].get<double>(), b[e]["loss"].get<double>(), 1e-5) << "epoch " << e + 1;
     }
   }
-  const json s = json::parse(read(tmp / "two" / "summary.json"));
+  const json s = json::parse(testing::file_text(tmp / "two" / "summary.json"));
   EXPECT_EQ(s["dist"]["world_size"], 2);
-  EXPECT_EQ(s["metrics"]["test_acc"]["per_fold"], json::parse(read(tmp / "one" / "summary.json"))["metrics"]["test_acc"]["per_fold"]);
+  EXPECT_EQ(s["metrics"]["test_acc"]["per_fold"], json::parse(testing::file_text(tmp / "one" / "summary.json"))["metrics"]["test_acc"]["per_fold"]);
   EXPECT_GT(s["dist"]["bytes"]["gradients"].get<double>(), 0);
   EXPECT_FALSE(fs::exists(tmp / "two" / "fold-0" / "rank-1.log"));
 }
@@ -201,7 +180,7 @@ TEST(DataParallel, PartitionedFullBatchGcnWithDeepHaloEqualsOneProcess) {
   r = testing::run_ripple("launch --nproc 2 -- " + gcn_args(30, partitioned + " --run-dir " + (tmp / "two").string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_LT((final_parameters(tmp / "two") - final_parameters(tmp / "one")).abs().max().item<double>(), 1e-5);
-  const json one = json::parse(read(tmp / "one" / "summary.json")), two = json::parse(read(tmp / "two" / "summary.json"));
+  const json one = json::parse(testing::file_text(tmp / "one" / "summary.json")), two = json::parse(testing::file_text(tmp / "two" / "summary.json"));
   for (const char* m : {"train_acc", "valid_acc", "test_acc"}) {
     EXPECT_NEAR(two["metrics"][m]["mean"].get<double>(), one["metrics"][m]["mean"].get<double>(), 1e-12) << m;
   }
@@ -217,199 +196,6 @@ TEST(DataParallel, PartitionedFullBatchGcnWithDeepHaloEqualsOneProcess) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("is a `ripple partition` folder; train on it with dist.data = \"partitioned\""),
             std::string::npos) << r.output;
-}
-
-// DiLoCo through the binary: full-batch GCN takes one step per epoch, so sync_every = 5
-// synchronizes every fifth epoch; the run learns, sends no gradients, one parameter
-// all-reduce per outer step, ends with one model on both ranks and checkpoints the outer
-// momentum. Tests/dist/diloco_test.cpp checks the algorithm against a reference loop.
-TEST(LowCommunication, DilocoOnTwoRanksLearnsWithOneParameterExchangePerOuterStep) {
-  const fs::path tmp = testing::fresh_temp_dir("diloco-gcn");
-  const fs::path dir = tmp / "diloco";
-  const auto r = testing::run_ripple(fmt::format(
-      "launch --nproc 2 -- {}", gcn_args(100, "--set dist.strategy=diloco --set dist.sync_every=5 --run-dir " +
-                                                  dir.string())));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json s = json::parse(read(dir / "summary.json"));
-  EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
-  const json& d = s["dist"];
-  EXPECT_EQ(d["strategy"], "diloco");
-  EXPECT_EQ(d["sync_every"], 5);
-  EXPECT_EQ(d["synchronizations_per_rank"].get<double>(), 20);
-  const RunConfig c = read_run_config(dir);
-  NodeModel model(c.model, 1433, 7);
-  train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
-  train::TrainState state;
-  train::load_checkpoint(dir / "seed-0" / "checkpoint.pt", *model, optimizer, state);
-  const double bytes = 4.0 * static_cast<double>(optimizer.flat_params().numel());
-  // Both ranks: the initial broadcast ((N-1)/N each) and 20 ring all-reduces (2 (N-1)/N each).
-  EXPECT_DOUBLE_EQ(d["bytes"]["parameters"].get<double>(), bytes + 20 * 2 * bytes);
-  EXPECT_EQ(d["bytes"]["gradients"].get<double>(), 0);
-  EXPECT_DOUBLE_EQ(d["peak_collective_bytes"].get<double>(), bytes);
-  ASSERT_EQ(state.strategy_state.count("outer_momentum"), 1u);
-  EXPECT_EQ(state.strategy_state.at("outer_momentum").numel(), optimizer.flat_params().numel());
-  EXPECT_GT(state.strategy_state.at("outer_momentum").abs().max().item<double>(), 0);
-  const std::string log = read(dir / "rank-1.log");
-  EXPECT_NE(log.find(fmt::format("rank 1: unit 0 parameters hash {}", d["parameter_hash"][0].get<std::string>())),
-            std::string::npos) << log;
-}
-
-// Gossip through the binary on 3 ranks in a ring: every fifth epoch each rank averages with
-// its two neighbours by point-to-point messages (no parameter all-reduce but the final merge),
-// the epochs' metrics carry the consensus distance, the summary names the topology and
-// counts the diagnostics apart from the training bytes, and the merged model learns.
-// Tests/dist/gossip_test.cpp checks the algorithm against a reference loop.
-TEST(LowCommunication, GossipOnThreeRanksLearnsAndReportsTheConsensusDistance) {
-  const fs::path tmp = testing::fresh_temp_dir("gossip-gcn");
-  const fs::path dir = tmp / "gossip";
-  const auto r = testing::run_ripple(fmt::format(
-      "launch --nproc 3 -- {}", gcn_args(100, "--set dist.strategy=gossip --set dist.sync_every=5 --run-dir " +
-                                                  dir.string())));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json s = json::parse(read(dir / "summary.json"));
-  EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
-  const json& d = s["dist"];
-  EXPECT_EQ(d["strategy"], "gossip");
-  EXPECT_EQ(d["gossip"]["topology"], "ring");
-  EXPECT_EQ(d["gossip"]["final_merge"], true);
-  EXPECT_EQ(d["synchronizations_per_rank"].get<double>(), 20);
-  const double n = 3;
-  const double bytes = 4.0 * static_cast<double>(final_parameters(dir).numel());
-  // The initial broadcast ((N-1)/N per rank), 20 exchanges of one model with each of two
-  // neighbours, and the final merge's all-reduce (2 (N-1)/N per rank).
-  // (Per-rank counts of 2/3 of a size: sums within a byte.)
-  EXPECT_NEAR(d["bytes"]["parameters"].get<double>(), (n - 1) * bytes + 20 * n * 2 * bytes + 2 * (n - 1) * bytes, 1);
-  EXPECT_EQ(d["bytes"]["gradients"].get<double>(), 0);
-  // Each of the 100 evaluations all-reduces the parameters and the squared distance.
-  EXPECT_NEAR(d["bytes"]["diagnostics"].get<double>(), 100 * 2 * (n - 1) * (bytes + 8), 1);
-  EXPECT_DOUBLE_EQ(d["bytes"]["total"].get<double>(),
-                   d["bytes"]["parameters"].get<double>() + d["bytes"]["control"].get<double>());
-  // The distance per epoch: the ranks drift apart between exchanges (after epoch 4 of 5
-  // steps) and an exchange on a ring of 3 is the mean (after epoch 5: zero up to rounding).
-  std::vector<double> distance;
-  std::ifstream metrics(dir / "seed-0" / "metrics.jsonl");
-  for (std::string line; std::getline(metrics, line);) {
-    distance.push_back(json::parse(line)["consensus_distance"].get<double>());
-  }
-  ASSERT_EQ(distance.size(), 100u);
-  EXPECT_GT(distance[3], 1e-3);
-  EXPECT_LT(distance[4], 1e-5);
-}
-
-// EF21 top-k on ddp: each step all-gathers one message of 2 k int32 per rank instead of
-// all-reducing the gradient, the ranks stay identical (end_unit's hash check), and at 10 %
-// the run still learns. Compression with another strategy is refused.
-TEST(LowCommunication, Ef21TopKOnDdpSendsItsMessagesAndLearns) {
-  const fs::path tmp = testing::fresh_temp_dir("ef21");
-  const fs::path dir = tmp / "ef21";
-  auto r = testing::run_ripple(fmt::format(
-      "launch --nproc 2 -- {}", gcn_args(100, "--set dist.compress=ef21-topk --set dist.compress_ratio=0.1 "
-                                              "--run-dir " + dir.string())));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json s = json::parse(read(dir / "summary.json"));
-  EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
-  const RunConfig c = read_run_config(dir);
-  NodeModel model(c.model, 1433, 7);
-  double k = 0;  // entries per message: ceil(0.1 size) per parameter tensor
-  for (const at::Tensor& p : model->parameters()) k += std::ceil(0.1 * static_cast<double>(p.numel()));
-  // 100 steps, 2 ranks, each sending its (N-1) = 1 message of k indices and k values.
-  EXPECT_DOUBLE_EQ(s["dist"]["bytes"]["gradients"].get<double>(), 100 * 2 * 1 * (2 * k * 4));
-  EXPECT_EQ(s["dist"]["compress"]["method"], "ef21-topk");
-  r = testing::run_ripple(gcn_args(5, "--set dist.strategy=diloco --set dist.compress=ef21-topk --run-dir " +
-                                          (tmp / "refused").string()));
-  EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("dist.compress: ef21-topk compresses ddp's gradients; dist.strategy is \"diloco\""),
-            std::string::npos)
-      << r.output;
-}
-
-// Quantized exchanges through the binary: ddp with int8 gradients, DiLoCo with int4
-// parameter changes and ddp with int4 gradients and error feedback each send all-gathered
-// messages of their exact size, keep the ranks identical (end_unit's hash check) and still
-// learn.
-TEST(LowCommunication, QuantizedGradientsAndChangesSendTheirMessagesAndLearn) {
-  const fs::path tmp = testing::fresh_temp_dir("quantized");
-  struct Case {
-    const char* strategy;
-    const char* precision;
-    bool error_feedback;
-  };
-  for (const auto& [strategy, precision, feedback] :
-       {Case{"ddp", "int8", false}, Case{"diloco", "int4", false}, Case{"ddp", "int4", true}}) {
-    SCOPED_TRACE(fmt::format("{} {}{}", strategy, precision, feedback ? " with error feedback" : ""));
-    const fs::path dir = tmp / fmt::format("{}-{}", strategy, precision);
-    const auto r = testing::run_ripple(fmt::format(
-        "launch --nproc 2 -- {}", gcn_args(100, fmt::format("--set dist.strategy={} --set dist.sync_every=5 "
-                                                            "--set dist.compress={} --set dist.error_feedback={} "
-                                                            "--run-dir {}",
-                                                            strategy, precision, feedback, dir.string()))));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    const json s = json::parse(read(dir / "summary.json"));
-    EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
-    const int64_t n = final_parameters(dir).numel();
-    const double bytes = 4.0 * static_cast<double>(n);
-    const double message = static_cast<double>(dist::quantized_message_bytes(dist::wire_precision(precision), n));
-    const json& d = s["dist"];
-    if (std::string(strategy) == "ddp") {
-      // 100 steps, 2 ranks, each sending its one message to the other.
-      EXPECT_DOUBLE_EQ(d["bytes"]["gradients"].get<double>(), 100 * 2 * message);
-    } else {
-      // The initial broadcast and 20 outer steps of one message per rank.
-      EXPECT_DOUBLE_EQ(d["bytes"]["parameters"].get<double>(), bytes + 20 * 2 * message);
-    }
-    EXPECT_EQ(d["compress"]["method"], precision);
-    EXPECT_EQ(d["compress"]["error_feedback"], feedback);
-  }
-}
-
-// Streaming DiLoCo through the binary: two fragments synchronized in turn, every second step,
-// as int4 messages whose exchange overlaps with the next step; the summary names the
-// fragments, every message has its fragment's exact size, and the model learns.
-// Tests/dist/streaming_diloco_test.cpp checks the algorithm against a reference loop.
-TEST(LowCommunication, StreamingDilocoSendsOneQuantizedFragmentPerRoundAndLearns) {
-  const fs::path tmp = testing::fresh_temp_dir("streaming");
-  const fs::path dir = tmp / "streaming";
-  const auto r = testing::run_ripple(fmt::format(
-      "launch --nproc 2 -- {}", gcn_args(100, "--set dist.strategy=streaming-diloco --set dist.sync_every=4 "
-                                              "--set dist.fragments=2 --set dist.overlap_steps=1 "
-                                              "--set dist.compress=int4 --run-dir " + dir.string())));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json s = json::parse(read(dir / "summary.json"));
-  EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
-  const json& d = s["dist"];
-  EXPECT_EQ(d["strategy"], "streaming-diloco");
-  EXPECT_EQ(d["streaming"]["fragments"], 2);
-  EXPECT_EQ(d["streaming"]["overlap_steps"], 1);
-  // 100 steps, a round every 2: 50 rounds, 25 per fragment.
-  EXPECT_EQ(d["synchronizations_per_rank"].get<double>(), 50);
-  const int64_t n = final_parameters(dir).numel();
-  double messages = 0, largest = 0;  // one rank's messages over the 50 rounds
-  for (int64_t f = 0; f < 2; ++f) {
-    const auto [begin, end] = dist::fragment_bounds(n, 2, f);
-    const auto message = static_cast<double>(dist::quantized_message_bytes(dist::WirePrecision::int4, end - begin));
-    messages += 25 * message;
-    largest = std::max(largest, message);
-  }
-  // The initial broadcast ((N-1)/N of the model per rank), then each rank's messages.
-  EXPECT_DOUBLE_EQ(d["bytes"]["parameters"].get<double>(), 4.0 * static_cast<double>(n) + 2 * messages);
-  // The peak per synchronization: one fragment's message, about an eighth of the float32
-  // model's all-reduce over two fragments (the initial broadcast is set-up, not counted).
-  EXPECT_DOUBLE_EQ(d["peak_collective_bytes"].get<double>(), largest);
-}
-
-// dist.link_mbps: each collective is followed by what its bytes need on the simulated link.
-TEST(LowCommunication, SimulatedLinkMakesCollectivesLastWhatTheirBytesNeed) {
-  const fs::path tmp = testing::fresh_temp_dir("link");
-  const fs::path dir = tmp / "ddp";
-  const auto r = testing::run_ripple(fmt::format(
-      "launch --nproc 2 -- {}", gcn_args(10, "--set dist.link_mbps=20 --run-dir " + dir.string())));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json d = json::parse(read(dir / "summary.json"))["dist"];
-  EXPECT_EQ(d["link"]["mbps"].get<double>(), 20);
-  const double bytes_per_rank = d["bytes"]["total"].get<double>() / 2;
-  const double link_ms = bytes_per_rank * 8 / (20 * 1e3);  // about 0.4 s for 10 steps of GCN
-  EXPECT_GT(link_ms, 300);
-  EXPECT_GE(d["collective_ms_per_rank"].get<double>(), link_ms);
 }
 
 // Starts `ripple <args>` with `env` added, output to `log`; returns its pid.
@@ -444,10 +230,10 @@ TEST(DataParallel, RanksWithDifferentConfigurationsAllExitTwoNamingTheRank) {
   const std::string run = "--run-dir " + (tmp / "run").string();
   const pid_t a = spawn_ripple(gcn_args(5, run), env0, tmp / "rank0.txt");
   const pid_t b = spawn_ripple(gcn_args(5, run + " --set model.hidden=32"), env1, tmp / "rank1.txt");
-  EXPECT_EQ(wait_exit_code(a), 2) << read(tmp / "rank0.txt");
-  EXPECT_EQ(wait_exit_code(b), 2) << read(tmp / "rank1.txt");
-  EXPECT_NE(read(tmp / "rank0.txt").find("rank 0: the resolved configuration of rank(s) 1 differs from rank 0's"),
-            std::string::npos) << read(tmp / "rank0.txt");
+  EXPECT_EQ(wait_exit_code(a), 2) << testing::file_text(tmp / "rank0.txt");
+  EXPECT_EQ(wait_exit_code(b), 2) << testing::file_text(tmp / "rank1.txt");
+  EXPECT_NE(testing::file_text(tmp / "rank0.txt").find("rank 0: the resolved configuration of rank(s) 1 differs from rank 0's"),
+            std::string::npos) << testing::file_text(tmp / "rank0.txt");
   EXPECT_FALSE(fs::exists(tmp / "run" / "summary.json"));
 }
 
@@ -478,8 +264,8 @@ TEST(DataParallel, RunsUnderTorchrun) {
   const std::string cmd = fmt::format(
       "/usr/bin/python3 -m torch.distributed.run --standalone --nproc_per_node 2 --no_python --redirects 1 --tee 1 "
       "{} {} > {} 2>&1", RIPPLE_BINARY, gcn_args(20, "--run-dir " + (tmp / "run").string()), (tmp / "out.txt").string());
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << read(tmp / "out.txt");
-  const json s = json::parse(read(tmp / "run" / "summary.json"));
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::file_text(tmp / "out.txt");
+  const json s = json::parse(testing::file_text(tmp / "run" / "summary.json"));
   EXPECT_EQ(s["dist"]["world_size"], 2);
   EXPECT_TRUE(fs::exists(tmp / "run" / "rank-1.log"));
 }
@@ -507,7 +293,7 @@ TEST(DataParallel, PortInUseExitsTwoNamingRankZero) {
 std::map<int, pid_t> rank_pids(const fs::path& log, int ranks) {
   std::map<int, pid_t> pids;
   for (int i = 0; i < 500 && static_cast<int>(pids.size()) < ranks; ++i) {
-    const std::string text = read(log);
+    const std::string text = testing::file_text(log);
     const std::regex line(R"(rank (\d+) of \d+ pid (\d+))");
     for (auto it = std::sregex_iterator(text.begin(), text.end(), line); it != std::sregex_iterator(); ++it) {
       pids[std::stoi((*it)[1])] = static_cast<pid_t>(std::stol((*it)[2]));
@@ -533,7 +319,7 @@ LongRun start_long_run(const fs::path& tmp, const std::string& extra) {
   run.ranks = rank_pids(run.log, 3);
   const fs::path metrics = dir / "seed-0" / "metrics.jsonl";
   for (int i = 0; i < 1500; ++i) {
-    if (fs::exists(metrics) && read(metrics).size() > 2000) break;  // a few epochs done
+    if (fs::exists(metrics) && testing::file_text(metrics).size() > 2000) break;  // a few epochs done
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return run;
@@ -552,14 +338,14 @@ Ending signal_rank_and_wait(LongRun& run, int rank, int signal) {
   Ending e;
   e.code = wait_exit_code(run.launcher);
   e.seconds = std::chrono::duration<double>(Clock::now() - sent).count();
-  e.log = read(run.log);
+  e.log = testing::file_text(run.log);
   return e;
 }
 
 TEST(LostWorker, KilledRankEndsTheGroupWithEveryProcessGone) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-kill");
   LongRun run = start_long_run(tmp, "");
-  ASSERT_EQ(run.ranks.size(), 3u) << read(run.log);
+  ASSERT_EQ(run.ranks.size(), 3u) << testing::file_text(run.log);
   const auto [code, seconds, log] = signal_rank_and_wait(run, 1, SIGKILL);
   EXPECT_NE(code, 0) << log;
   EXPECT_LT(seconds, 10) << log;
@@ -572,7 +358,7 @@ TEST(LostWorker, KilledRankEndsTheGroupWithEveryProcessGone) {
 TEST(LostWorker, StoppedRankIsReportedWithinTheTimeoutAndTornDown) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-stop");
   LongRun run = start_long_run(tmp, "--set dist.timeout_s=3");
-  ASSERT_EQ(run.ranks.size(), 3u) << read(run.log);
+  ASSERT_EQ(run.ranks.size(), 3u) << testing::file_text(run.log);
   const auto [code, seconds, log] = signal_rank_and_wait(run, 2, SIGSTOP);
   EXPECT_EQ(code, 4) << log;  // the survivors' DistributedError
   // Reported within the timeout (3 s) + 1 s; the stopped rank killed after the 1 s grace.
@@ -586,7 +372,7 @@ TEST(LostWorker, StoppedRankIsReportedWithinTheTimeoutAndTornDown) {
 
 // A seed's result.json without its wall-clock fields.
 json result_without_time(const fs::path& p) {
-  json j = json::parse(read(p));
+  json j = json::parse(testing::file_text(p));
   j.erase("epoch_ms_median");
   j.erase("eval_ms_median");
   return j;
@@ -603,18 +389,18 @@ TEST(LostWorker, KilledRankUnderMaxRestartsResumesToTheUninterruptedResult) {
   const fs::path log = tmp / "launch.txt";
   const pid_t launcher = spawn_ripple("launch --nproc 3 --grace 1 --max-restarts 1 -- " + args("cut"), {}, log);
   std::map<int, pid_t> ranks = rank_pids(log, 3);
-  ASSERT_EQ(ranks.size(), 3u) << read(log);
+  ASSERT_EQ(ranks.size(), 3u) << testing::file_text(log);
   const fs::path ckpt = tmp / "cut" / "seed-0" / "checkpoint.pt";
   for (int i = 0; i < 1500 && !fs::exists(ckpt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   kill(ranks[1], SIGKILL);
-  EXPECT_EQ(wait_exit_code(launcher), 0) << read(log);
-  const std::string text = read(log);
+  EXPECT_EQ(wait_exit_code(launcher), 0) << testing::file_text(log);
+  const std::string text = testing::file_text(log);
   ASSERT_NE(text.find("restarting every rank (restart 1 of 1)"), std::string::npos) << text;
   EXPECT_EQ(result_without_time(tmp / "full" / "seed-0" / "result.json"),
             result_without_time(tmp / "cut" / "seed-0" / "result.json"));
   EXPECT_TRUE(at::equal(final_parameters(tmp / "full"), final_parameters(tmp / "cut")));
-  const json s = json::parse(read(tmp / "cut" / "summary.json"));
-  EXPECT_EQ(s["dist"]["parameter_hash"], json::parse(read(tmp / "full" / "summary.json"))["dist"]["parameter_hash"]);
+  const json s = json::parse(testing::file_text(tmp / "cut" / "summary.json"));
+  EXPECT_EQ(s["dist"]["parameter_hash"], json::parse(testing::file_text(tmp / "full" / "summary.json"))["dist"]["parameter_hash"]);
 }
 
 // dist.elastic under ripple launch --elastic: rank 1 of 3, killed with SIGKILL a few epochs
@@ -634,23 +420,23 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
                                       "--set dist.regroup_window_s=3 --run-dir {}", strategy, dir.string())),
         {}, log);
     std::map<int, pid_t> ranks = rank_pids(log, 3);
-    ASSERT_EQ(ranks.size(), 3u) << read(log);
+    ASSERT_EQ(ranks.size(), 3u) << testing::file_text(log);
     const fs::path metrics = dir / "seed-0" / "metrics.jsonl";
-    for (int i = 0; i < 1500 && !(fs::exists(metrics) && read(metrics).size() > 2000); ++i) {
+    for (int i = 0; i < 1500 && !(fs::exists(metrics) && testing::file_text(metrics).size() > 2000); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     kill(ranks[1], SIGKILL);
-    EXPECT_EQ(wait_exit_code(launcher), 0) << read(log);
-    const std::string text = read(log);
+    EXPECT_EQ(wait_exit_code(launcher), 0) << testing::file_text(log);
+    const std::string text = testing::file_text(log);
     EXPECT_NE(text.find("rank 1 was killed by signal 9 (Killed); --elastic: the other ranks go on without it"),
               std::string::npos) << text;
     EXPECT_NE(text.find("rank 0: the group lost rank(s) 1 at "), std::string::npos) << text;
     // The survivors take over rank 1's share of the training nodes (replicated data).
     EXPECT_NE(text.find("rank 0: trains on share 1 of 2 of the training examples from this epoch on"),
               std::string::npos) << text;
-    EXPECT_NE(read(dir / "rank-2.log").find("rank 2: trains on share 2 of 2 of the training examples"),
+    EXPECT_NE(testing::file_text(dir / "rank-2.log").find("rank 2: trains on share 2 of 2 of the training examples"),
               std::string::npos);
-    const json s = json::parse(read(dir / "summary.json"));
+    const json s = json::parse(testing::file_text(dir / "summary.json"));
     EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
     EXPECT_EQ(s["dist"]["world_size"], 3);
     const json& membership = s["dist"]["membership"];
@@ -659,7 +445,7 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
     EXPECT_EQ(membership[1]["generation"], 1);
     EXPECT_EQ(membership[1]["ranks"], json::parse("[0, 2]"));
     EXPECT_EQ(membership[1]["lost"], json::parse("[1]"));
-    EXPECT_EQ(json::parse(read(dir / "seed-0" / "result.json"))["epochs_run"], 400);
+    EXPECT_EQ(json::parse(testing::file_text(dir / "seed-0" / "result.json"))["epochs_run"], 400);
   }
   const fs::path tmp = testing::fresh_temp_dir("elastic-rank0");
   const fs::path log = tmp / "launch.txt";
@@ -669,15 +455,15 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
                            "--run-dir " + (tmp / "run").string()),
       {}, log);
   std::map<int, pid_t> ranks = rank_pids(log, 3);
-  ASSERT_EQ(ranks.size(), 3u) << read(log);
+  ASSERT_EQ(ranks.size(), 3u) << testing::file_text(log);
   const fs::path metrics = tmp / "run" / "seed-0" / "metrics.jsonl";
-  for (int i = 0; i < 1500 && !(fs::exists(metrics) && read(metrics).size() > 2000); ++i) {
+  for (int i = 0; i < 1500 && !(fs::exists(metrics) && testing::file_text(metrics).size() > 2000); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   kill(ranks[0], SIGKILL);
-  EXPECT_EQ(wait_exit_code(launcher), 4) << read(log);
+  EXPECT_EQ(wait_exit_code(launcher), 4) << testing::file_text(log);
   // Found lost when regrouping, or before, when a survivor reports its progress there.
-  const std::string rank1 = read(tmp / "run" / "rank-1.log");
+  const std::string rank1 = testing::file_text(tmp / "run" / "rank-1.log");
   EXPECT_NE(rank1.find("distributed error: rank 1: "), std::string::npos) << rank1;
   EXPECT_NE(rank1.find("rank 0's store"), std::string::npos) << rank1;
   for (const auto& [rank, pid] : ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
@@ -709,14 +495,14 @@ TEST(LostWorker, KilledStreamingDilocoRankResumesTheOuterStateAndTheRotation) {
                         "--set dist.fragments=2 --run-dir " + dir.string()),
       {}, log);
   std::map<int, pid_t> ranks = rank_pids(log, 3);
-  ASSERT_EQ(ranks.size(), 3u) << read(log);
+  ASSERT_EQ(ranks.size(), 3u) << testing::file_text(log);
   const fs::path ckpt = dir / "seed-0" / "checkpoint.pt";
   for (int i = 0; i < 1500 && !fs::exists(ckpt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   kill(ranks[1], SIGKILL);
-  EXPECT_EQ(wait_exit_code(launcher), 0) << read(log);
-  const std::string text = read(log);
+  EXPECT_EQ(wait_exit_code(launcher), 0) << testing::file_text(log);
+  const std::string text = testing::file_text(log);
   ASSERT_NE(text.find("restarting every rank (restart 1 of 1)"), std::string::npos) << text;
-  const json s = json::parse(read(dir / "summary.json"));
+  const json s = json::parse(testing::file_text(dir / "summary.json"));
   EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
   EXPECT_LT(s["dist"]["synchronizations_per_rank"].get<double>(), 150);  // counted since the restart
   const RunConfig c = read_run_config(dir);

@@ -112,11 +112,7 @@ TEST(NativeFormat, CorruptedByteFailsTheChecksumUnlessVerificationIsOff) {
 TEST(NativeFormat, HeaderDefectsNameTheField) {
   const fs::path dir = native_cora("native-header-defects");
   const json good = read_json(dir / "header.json");
-  struct Case {
-    std::function<void(json&)> edit;
-    std::string expected;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<testing::HeaderDefect> cases = {
       {[](json& j) { j["version"] = 2; }, "format version 2 was written by a newer Ripple; this build reads version 1"},
       {[](json& j) { j["format"] = "something-else"; }, "field 'format' is 'something-else'"},
       {[](json& j) { j.erase("num_nodes"); }, "field 'num_nodes' missing"},
@@ -129,14 +125,7 @@ TEST(NativeFormat, HeaderDefectsNameTheField) {
       {[](json& j) { j["graph_flags"]["sorted"] = 1; }, "field 'graph_flags.sorted' must be true or false"},
       {[](json& j) { j["byte_order"] = "big"; }, "field 'byte_order' must be \"little\""},
   };
-  for (const Case& c : cases) {
-    json j = good;
-    c.edit(j);
-    write_json(dir / "header.json", j);
-    const std::string err = testing::input_error_of([&] { load_node_dataset(dir.string()); });
-    EXPECT_NE(err.find(c.expected), std::string::npos) << "expected '" << c.expected << "' in: " << err;
-    EXPECT_NE(err.find("header.json"), std::string::npos) << err;
-  }
+  testing::expect_header_defects(dir, good, cases, [&] { load_node_dataset(dir.string()); });
   std::ofstream(dir / "header.json") << "{\"format\": \"ripple-node-dataset\", ";  // cut short
   const std::string err = testing::input_error_of([&] { load_node_dataset(dir.string()); });
   EXPECT_NE(err.find("header.json: not valid JSON"), std::string::npos) << err;

@@ -104,11 +104,7 @@ TEST(NativeGraphDataset, HeaderDefectsNameTheField) {
   const fs::path dir = testing::fresh_temp_dir("native-graph-header") / "mutag";
   write_native_graph_dataset(load_tu_dataset(testing::source_path("data/MUTAG")), dir.string());
   const json good = read_json(dir / "header.json");
-  struct Case {
-    std::function<void(json&)> edit;
-    std::string expected;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<testing::HeaderDefect> cases = {
       {[](json& j) { j["version"] = 2; }, "format version 2 was written by a newer Ripple"},
       {[](json& j) { j["format"] = "ripple-node-dataset"; }, "field 'format' is 'ripple-node-dataset'"},
       {[](json& j) { j["num_graphs"] = 0; }, "field 'num_graphs' must be at least 1"},
@@ -120,14 +116,7 @@ TEST(NativeGraphDataset, HeaderDefectsNameTheField) {
       {[](json& j) { j["arrays"]["node_ptr"]["dtype"] = "int32"; }, "field 'arrays.node_ptr.dtype' is int32"},
       {[](json& j) { j["arrays"].erase("labels"); }, "field 'arrays.labels' missing"},
   };
-  for (const Case& c : cases) {
-    json j = good;
-    c.edit(j);
-    write_json(dir / "header.json", j);
-    const std::string err = testing::input_error_of([&] { load_native_graph_dataset(dir.string()); });
-    EXPECT_NE(err.find(c.expected), std::string::npos) << "expected '" << c.expected << "' in: " << err;
-    EXPECT_NE(err.find("header.json"), std::string::npos) << err;
-  }
+  testing::expect_header_defects(dir, good, cases, [&] { load_native_graph_dataset(dir.string()); });
 }
 
 // Structure defects with sizes intact and checksums off (as if forged): node ranges, an
