@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include "ripple/error.h"
@@ -34,6 +35,10 @@ GroupStrategy::GroupStrategy(Communicator& comm, bool reduce_metrics, std::funct
 void GroupStrategy::set_elastic(std::chrono::milliseconds window) {
   regroup_window_ = window;
   comm_.set_all_or_none(true);
+  // A lost peer leaves closed sockets behind: a send to one must fail with EPIPE, which the
+  // regroup handles, not raise SIGPIPE and end this survivor too (seen under load in
+  // DiLoCo.ElasticSurvivorsOfALostRankMatchTheReferenceLoopWithoutIt).
+  ::signal(SIGPIPE, SIG_IGN);
 }
 
 void GroupStrategy::survive(const std::string& at, const std::function<void()>& step) {
