@@ -209,6 +209,7 @@ const MembershipChange& Communicator::regroup(const std::string& cause, std::chr
   }
   rank_ = static_cast<int>(me - change.members.begin());
   membership_.push_back(change);
+  outcomes_ = 0;
   join_process_group(fmt::format("ripple/{}/generation-{}/group", world_.restart_count, next));
   return membership_.back();
 }
@@ -236,18 +237,57 @@ void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::
 }
 
 template <typename Run>
-void Communicator::run_collective(const std::string& what, const Run& run) {
+void Communicator::run_collective(const std::string& what, const Run& run, Outcome outcome) {
+  std::string failure;
   try {
     if (!impl_->group) throw std::runtime_error("this rank's process group was closed after an earlier failure");
     for (const auto& work : run()) work->wait();
   } catch (const std::exception& e) {
-    // The group is finished (c10d cannot go on after a failure). In an elastic group,
-    // closing this rank's connections now makes a peer still waiting on it fail at once
-    // rather than at the timeout, before the census and the regroup. (Not otherwise:
-    // closing waits for the collectives still in flight, such as ddp's overlapped buckets,
-    // which would hold up the census until they time out.)
-    if (all_or_none_) impl_->group.reset();
-    throw DistributedError(fmt::format("rank {}: {} failed: {}{}", world_.rank, what, first_line(e.what()), census()));
+    failure = first_line(e.what());
+  }
+  // The group is finished after a failure (c10d cannot go on). In an elastic group, closing
+  // this rank's connections now makes a peer still waiting on it fail at once rather than at
+  // the timeout, before the census and the regroup. (Not otherwise: closing waits for the
+  // collectives still in flight, such as ddp's overlapped buckets, which would hold up the
+  // census until they time out.)
+  if (all_or_none_ && !failure.empty()) impl_->group.reset();
+  if (all_or_none_ && outcome == Outcome::agreed && !agree_on_outcome(failure.empty()) && failure.empty()) {
+    impl_->group.reset();
+    failure = "it finished on this rank but not on every rank (a peer was lost before the end), so no rank keeps it";
+  }
+  if (!failure.empty()) {
+    throw DistributedError(fmt::format("rank {}: {} failed: {}{}", world_.rank, what, failure, census()));
+  }
+}
+
+bool Communicator::agree_on_outcome(bool finished_here) {
+  // One key per collective of the generation; every rank runs the same ones in the same
+  // order. The first rank to know the outcome takes the decider's ticket and writes it: a
+  // finished rank once every member's "finished" is in (the outcome: kept), a failed rank
+  // at once, a finished rank whose window passed without every member's (dropped).
+  const std::string key = fmt::format("ripple/{}/outcome-{}-{}/", world_.restart_count,
+                                      membership_.back().generation, ++outcomes_);
+  const auto members = static_cast<int64_t>(membership_.back().members.size());
+  try {
+    c10d::TCPStore& store = *impl_->store;
+    const auto decide = [&](bool kept) {
+      if (store.add(key + "decider", 1) == 1) {
+        store.set(key + "decision", as_bytes(kept ? "kept" : "dropped"));
+        return kept;
+      }
+      return as_text(store.get(key + "decision")) == "kept";
+    };
+    if (!finished_here) return decide(false);
+    if (store.add(key + "finished", 1) == members) return decide(true);
+    const auto deadline = std::chrono::steady_clock::now() + vote_window_;
+    for (int polls = 0;; ++polls) {
+      if (store.check({key + "decision"})) return as_text(store.get(key + "decision")) == "kept";
+      if (store.add(key + "finished", 0) == members) return decide(true);
+      if (std::chrono::steady_clock::now() >= deadline) return decide(false);
+      std::this_thread::sleep_for(std::chrono::microseconds(polls < 100 ? 200 : 5000));
+    }
+  } catch (const std::exception&) {
+    return false;  // rank 0's store no longer answers: the census that follows says so
   }
 }
 
@@ -352,7 +392,7 @@ PendingCollective Communicator::start_all_reduce_sum(const at::Tensor& tensor, T
   run_collective(what, [&] {
     st->works.push_back(impl_->group->allreduce(tensors));
     return std::vector<c10::intrusive_ptr<c10d::Work>>{};  // started, not waited for
-  });
+  }, Outcome::this_rank);
   pending.state_ = std::move(st);
   return pending;
 }
@@ -372,7 +412,7 @@ PendingCollective Communicator::start_all_gather(const at::Tensor& tensor, Traff
   run_collective(what, [&] {
     st->works.push_back(impl_->group->allgather(st->gathered, input));
     return std::vector<c10::intrusive_ptr<c10d::Work>>{};
-  });
+  }, Outcome::this_rank);
   pending.state_ = std::move(st);
   return pending;
 }
@@ -400,7 +440,7 @@ std::vector<at::Tensor> Communicator::exchange(const at::Tensor& tensor, const s
     for (const int peer : peers) works.push_back(impl_->group->send(send, peer, 0));
     for (size_t i = 0; i < peers.size(); ++i) works.push_back(impl_->group->recv(received[i], peers[i], 0));
     return works;
-  });
+  }, Outcome::this_rank);
   count(kind, static_cast<double>(peers.size()) * static_cast<double>(tensor.nbytes()), peers.empty() ? 0 : 1, start);
   std::vector<at::Tensor> out;
   for (auto& r : received) out.push_back(r[0]);

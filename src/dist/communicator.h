@@ -36,11 +36,14 @@
 // generation's key in the store. The first to check in decides: it waits until every member has checked in or
 // `window` has passed, and names the new members, those that checked in, in their old
 // order. They must all have failed in the same step (the caller's `position`, counted alike
-// on every rank): a step that some finished and others did not (a peer lost in the last
-// phase of its last collective) cannot be taken back, and regroup throws DistributedError
-// rather than let the models part. Elastic groups therefore also run broadcasts as
-// all-reduces (set_all_or_none): Gloo's broadcast is the root's sends, one by one, so one
-// peer can finish it while the root fails on another. The new
+// on every rank), else regroup throws DistributedError rather than let the models part. That
+// holds because an elastic group's collectives are all or none (set_all_or_none): a
+// collective can finish on some ranks and fail on others (a peer lost in its last phase;
+// Gloo's broadcast is the root's sends, one by one), so each rank then tells the store
+// whether its own finished, and the first rank to know decides for all: kept when every
+// member's finished, dropped when one failed or did not tell within the window. A rank
+// whose collective finished but was dropped throws as a failed one does. Broadcasts run as
+// all-reduces there too. The new
 // process group rendezvouses under the generation's own store prefix, as c10d requires. A
 // rank that checks in after the decision was left out and throws. The store lives in rank
 // 0's process (the first as started), so an elastic group cannot lose rank 0: the survivors
@@ -130,9 +133,14 @@ class Communicator {
   // DistributedError when this rank was left out, the survivors had stopped in different
   // steps, or rank 0's store no longer answers.
   const MembershipChange& regroup(const std::string& cause, std::chrono::milliseconds window, int64_t position);
-  // While true, broadcast() runs as an all-reduce (the non-root ranks add zeros; counted as
-  // an all-reduce): it then finishes on every rank or on none when a peer is lost.
-  void set_all_or_none(bool all_or_none) { all_or_none_ = all_or_none; }
+  // From now on every collective of the group (not exchange(), not a start) finishes on
+  // every rank or on none when a peer is lost: the ranks agree on its outcome through the
+  // store, a finished rank waiting up to `window` for the others'. broadcast() runs as an
+  // all-reduce (the non-root ranks add zeros; counted as an all-reduce).
+  void set_all_or_none(std::chrono::milliseconds window) {
+    all_or_none_ = true;
+    vote_window_ = window;
+  }
 
   // In place: the element-wise sum over the ranks. `tensor` must be contiguous.
   void all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what);
@@ -177,6 +185,8 @@ class Communicator {
   LinkModel link_;
   bool in_setup_ = false;
   bool all_or_none_ = false;
+  std::chrono::milliseconds vote_window_{0};
+  int64_t outcomes_ = 0;  // collectives of this generation whose outcome the ranks agreed on
   std::unique_ptr<Impl> impl_;
   // Counts a finished collective that sent `bytes` in `messages` sequential messages, first
   // waiting out what the simulated link would still take.
@@ -184,10 +194,17 @@ class Communicator {
   // then is not waited again.
   void count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start,
              std::optional<std::chrono::steady_clock::time_point> started = std::nullopt);
+  // Whether run_collective settles the outcome with the other ranks (all_or_none_): a
+  // collective every rank runs, or one whose outcome is this rank's own (point-to-point
+  // sends, a collective only started).
+  enum class Outcome { agreed, this_rank };
   // Runs c10d collectives (or sends and receives) and waits for them all; a failure becomes a
   // DistributedError naming `what`.
   template <typename Run>
-  void run_collective(const std::string& what, const Run& run);
+  void run_collective(const std::string& what, const Run& run, Outcome outcome = Outcome::agreed);
+  // All-or-none groups: tells the store whether the collective finished here and returns
+  // whether it is kept, the same answer on every rank (kept only when it finished on all).
+  bool agree_on_outcome(bool finished_here);
   // After a failed collective: which ranks no longer answer and what they last reported,
   // as a clause for the message.
   std::string census();

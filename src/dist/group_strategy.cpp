@@ -34,7 +34,7 @@ GroupStrategy::GroupStrategy(Communicator& comm, bool reduce_metrics, std::funct
 
 void GroupStrategy::set_elastic(std::chrono::milliseconds window) {
   regroup_window_ = window;
-  comm_.set_all_or_none(true);
+  comm_.set_all_or_none(window);
   // A lost peer leaves closed sockets behind: a send to one must fail with EPIPE, which the
   // regroup handles, not raise SIGPIPE and end this survivor too (seen under load in
   // DiLoCo.ElasticSurvivorsOfALostRankMatchTheReferenceLoopWithoutIt).

@@ -17,9 +17,9 @@
 // (Communicator::regroup), log it, and run the step again in the smaller group, which goes
 // on to the end. Each step is written so that running it again is harmless: it recomputes
 // what it sends from state the failed attempt left untouched, and changes state only after
-// its last collective, one that finishes on every rank or on none (an all-reduce or
-// all-gather; broadcasts run as all-reduces, Communicator::set_all_or_none; gossip closes
-// its point-to-point round with one). The survivors must have failed in the same step
+// its last collective, one that finishes on every rank or on none (in an elastic group every
+// collective does, Communicator::set_all_or_none; gossip closes its point-to-point round
+// with an all-reduce). The survivors must have failed in the same step
 // (Communicator::regroup checks). The lost rank's work since its last round is lost. On
 // replicated data the survivors cut the training examples into shares among themselves from
 // the next epoch on (new_shard); a lost part of partitioned data is not trained on again.

@@ -1,0 +1,113 @@
+// Elastic groups' all-or-none collectives (Communicator::set_all_or_none): a collective that
+// finished on some ranks but not on every rank is kept by none, so the survivors of a lost
+// peer stay in the same step and regroup together. One thread per rank on loopback.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dist/communicator.h"
+#include "ripple/error.h"
+#include "support/ports.h"
+
+namespace ripple::dist {
+namespace {
+
+struct RankResult {
+  std::string first_error;  // the first all-reduce's DistributedError, if any
+  at::Tensor kept;          // what the all-reduce left, the group's or the regrouped one's
+  std::vector<int> members;  // after the regroup
+};
+
+// Rank 2 of 3 runs the all-reduce without taking part in the agreement (its Communicator is
+// not all-or-none) and leaves before it: for ranks 0 and 1 the collective finished, yet a
+// member never confirmed it. Both drop it, regroup without rank 2 (in the same step), and
+// the all-reduce run again sums their two values only.
+TEST(AllOrNone, ACollectiveThatARankNeverConfirmedIsDroppedOnEveryRankAndRunAgain) {
+  const int port = testing::free_port();
+  std::vector<RankResult> results(3);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      WorldInfo world;
+      world.rank = r;
+      world.world_size = 3;
+      world.master_port = port;
+      Communicator comm(world, std::chrono::seconds(30));
+      const auto window = std::chrono::milliseconds(1500);
+      if (r != 2) comm.set_all_or_none(window);
+      const at::Tensor mine = at::full({4}, static_cast<float>(1 << r), at::kFloat);
+      at::Tensor sum = mine.clone();
+      try {
+        comm.all_reduce_sum(sum, Traffic::control, "the all-reduce under test");
+      } catch (const DistributedError& e) {
+        results[r].first_error = e.what();
+        results[r].members = comm.regroup(e.what(), window, 1).members;
+        sum = mine.clone();
+        comm.all_reduce_sum(sum, Traffic::control, "the all-reduce run again");
+      }
+      results[r].kept = sum;
+      if (r == 2) {
+        // Stay until the others have given up on rank 2's confirmation (its process group's
+        // connections close with the Communicator).
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const int r : {0, 1}) {
+    SCOPED_TRACE(r);
+    EXPECT_NE(results[r].first_error.find("the all-reduce under test failed: it finished on this rank but not on "
+                                          "every rank"),
+              std::string::npos)
+        << results[r].first_error;
+    EXPECT_EQ(results[r].members, (std::vector<int>{0, 1}));
+    EXPECT_TRUE(at::equal(results[r].kept, at::full({4}, 3.0f, at::kFloat))) << results[r].kept;
+  }
+  // Rank 2 kept the first all-reduce: only an all-or-none rank drops an unconfirmed one.
+  EXPECT_TRUE(results[2].first_error.empty()) << results[2].first_error;
+  EXPECT_TRUE(at::equal(results[2].kept, at::full({4}, 7.0f, at::kFloat)));
+}
+
+// Every rank confirms: the collective is kept everywhere, and the agreement is the only
+// difference from a plain group (the same sums).
+TEST(AllOrNone, ACollectiveEveryRankFinishedIsKept) {
+  const int port = testing::free_port();
+  std::vector<at::Tensor> sums(3);
+  std::vector<std::string> errors(3);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      WorldInfo world;
+      world.rank = r;
+      world.world_size = 3;
+      world.master_port = port;
+      try {
+        Communicator comm(world, std::chrono::seconds(30));
+        comm.set_all_or_none(std::chrono::milliseconds(1500));
+        for (int round = 1; round <= 5; ++round) {
+          at::Tensor sum = at::full({4}, static_cast<float>(round * (r + 1)), at::kFloat);
+          comm.all_reduce_sum(sum, Traffic::control, "an all-reduce");
+          at::Tensor b = at::full({2}, static_cast<float>(r == 1 ? round : -1), at::kFloat);
+          comm.broadcast(b, 1, Traffic::control, "a broadcast");
+          sums[r] = at::cat({sum, b});
+        }
+      } catch (const std::exception& e) {
+        errors[r] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const at::Tensor expected = at::cat({at::full({4}, 30.0f, at::kFloat), at::full({2}, 5.0f, at::kFloat)});
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_TRUE(errors[r].empty()) << errors[r];
+    EXPECT_TRUE(at::equal(sums[r], expected)) << "rank " << r << ": " << sums[r];
+  }
+}
+
+}  // namespace
+}  // namespace ripple::dist
