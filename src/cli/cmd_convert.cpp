@@ -49,15 +49,19 @@ Action add_convert_command(CLI::App& app) {
     if (std::filesystem::exists(o->out)) {  // before the (possibly long) load
       throw InputError(fmt::format("{}: already exists; choose a new --out", o->out));
     }
-    if (o->format == "ogb" && o->feature_dtype != "float32") {
-      throw InputError("--feature-dtype: the OGB layout stores float32 text; use --format native");
-    }
     const int64_t budget = parse_byte_size(o->memory_budget, "--memory-budget");
+    const bool budget_given = cmd->count("--memory-budget") > 0;
     if (is_tu_dataset(o->in) || is_native_graph_dataset(o->in)) {
       if (o->format != "native") throw InputError("--format ogb: a graph-classification dataset converts to native only");
       if (o->reorder != "none") throw InputError("--reorder: a graph-classification dataset keeps its node order");
       if (!o->split.empty()) {
         throw InputError("--split: a graph-classification dataset has no stored split (task.folds draws the folds)");
+      }
+      if (budget_given) {
+        fmt::print(stderr,
+                   "note: --memory-budget bounds the streaming conversion of node datasets only; a graph collection "
+                   "({}) is converted in memory\n",
+                   o->in);
       }
       const GraphDataset data = load_graph_dataset(o->in);
       write_native_graph_dataset(data, o->out, o->feature_dtype);
@@ -65,6 +69,9 @@ Action add_convert_command(CLI::App& app) {
       fmt::print("wrote {} (native graph collection, {} graphs, {} nodes, {} edges) in {:.1f} s\n", o->out,
                  data.num_graphs(), data.num_nodes(), data.graph.num_edges(), seconds);
       return 0;
+    }
+    if (o->format == "ogb" && o->feature_dtype != "float32") {
+      throw InputError("--feature-dtype: the OGB layout stores float32 text; use --format native");
     }
     if (o->format == "native" && o->reorder == "none" && can_stream_convert(o->in)) {
       StreamingConvertOptions so;
@@ -78,7 +85,7 @@ Action add_convert_command(CLI::App& app) {
                  o->out, r.nodes, r.edges, r.input_edges, seconds, r.runs, r.run_capacity, o->memory_budget);
       return 0;
     }
-    if (cmd->count("--memory-budget") > 0) {
+    if (budget_given) {
       fmt::print(stderr,
                  "note: --memory-budget bounds the streaming conversion only (OGB input, native output, no --reorder, "
                  "no edge features); this one loads {} in memory\n",

@@ -33,6 +33,7 @@ DiLoCo::DiLoCo(Communicator& comm, const DistSettings& settings, bool reduce_met
     mix_ = settings.fragment_mix;
   }
   if (settings.compress != "none") wire_ = wire_precision(settings.compress);
+  error_feedback_ = wire_.has_value() && settings.error_feedback;
 }
 
 void DiLoCo::start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) {
@@ -45,6 +46,7 @@ void DiLoCo::start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, tr
   }
   global_ = params.clone();
   change_ = at::zeros_like(params);
+  if (error_feedback_) feedback_ = std::make_unique<QuantErrorFeedback>(*wire_, params.numel());
   fragment_marks_.assign(static_cast<size_t>(fragments_), 0);
   const auto saved = state.strategy_state.find("outer_momentum");
   if (saved != state.strategy_state.end()) {
@@ -88,26 +90,45 @@ void DiLoCo::exchange(train::FlatAdam& optimizer, int64_t examples_here, double 
     ++syncs_;
   };
   const std::string of = fragments_ > 1 ? fmt::format(", fragment {} of {}", f + 1, fragments_) : "";
-  if (overlap_steps_ == 0) {
-    if (wire_) {
-      quantized_all_reduce_sum(comm_, change, *wire_, Traffic::parameters,
-                               fmt::format("all-gather of the quantized parameter changes ({}, outer step{})", at, of));
+  // The message of a quantized exchange; with error feedback, the residual it changes is
+  // put back should the collective fail (an elastic group runs the round again).
+  at::Tensor message, residual_before;
+  if (wire_) {
+    if (feedback_) {
+      residual_before = fragment(feedback_->residual(), f).clone();
+      message = feedback_->compress(change, fragment_bounds(change_.numel(), fragments_, f).first);
     } else {
-      comm_.all_reduce_sum(change, Traffic::parameters,
-                           fmt::format("all-reduce of the parameter changes ({}, outer step{})", at, of));
+      message = quantize_message(*wire_, change);
     }
-    counted();
-    apply_outer_step(optimizer, f);
-    return;
   }
-  // Started now, applied after overlap_steps more inner steps (or at the next round, the
-  // next evaluation or the end of the unit, whichever comes first).
-  in_flight_ = wire_ ? comm_.start_all_gather(quantize_message(*wire_, change), Traffic::parameters,
-                                              fmt::format("all-gather of the quantized parameter changes ({}, "
-                                                          "overlapped outer step{})", at, of))
-                     : comm_.start_all_reduce_sum(change, Traffic::parameters,
-                                                  fmt::format("all-reduce of the parameter changes ({}, overlapped "
-                                                              "outer step{})", at, of));
+  try {
+    if (overlap_steps_ == 0) {
+      if (wire_) {
+        sum_dequantized(*wire_,
+                        comm_.all_gather(message, Traffic::parameters,
+                                         fmt::format("all-gather of the quantized parameter changes ({}, outer "
+                                                     "step{})", at, of)),
+                        change);
+      } else {
+        comm_.all_reduce_sum(change, Traffic::parameters,
+                             fmt::format("all-reduce of the parameter changes ({}, outer step{})", at, of));
+      }
+      counted();
+      apply_outer_step(optimizer, f);
+      return;
+    }
+    // Started now, applied after overlap_steps more inner steps (or at the next round, the
+    // next evaluation or the end of the unit, whichever comes first).
+    in_flight_ = wire_ ? comm_.start_all_gather(message, Traffic::parameters,
+                                                fmt::format("all-gather of the quantized parameter changes ({}, "
+                                                            "overlapped outer step{})", at, of))
+                       : comm_.start_all_reduce_sum(change, Traffic::parameters,
+                                                    fmt::format("all-reduce of the parameter changes ({}, overlapped "
+                                                                "outer step{})", at, of));
+  } catch (const DistributedError&) {
+    if (residual_before.defined()) fragment(feedback_->residual(), f).copy_(residual_before);
+    throw;
+  }
   in_flight_fragment_ = f;
   in_flight_steps_ = 0;
   counted();

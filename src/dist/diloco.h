@@ -13,7 +13,10 @@
 // the parameters and one of two numbers, instead of a gradient all-reduce per step. With
 // dist.compress = fp16, int8 or int4 the changes travel quantized instead
 // (dist/quantize.h: an all-gather of the messages, summed in float32 on every rank); the
-// global model, the outer momentum and the inner steps stay float32.
+// global model, the outer momentum and the inner steps stay float32. With
+// dist.error_feedback each rank adds what its last message of a slice rounded off to its
+// next one (QuantErrorFeedback): a residual per rank, zero at the start of every unit (also
+// a resumed one: the checkpoint is rank 0's), kept untouched by an exchange that failed.
 //
 // Streaming DiLoCo (Douillard et al. 2025) splits the flat parameter vector into
 // P = dist.fragments contiguous slices of equal size (±1) and synchronizes one of them every
@@ -38,6 +41,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -87,6 +91,8 @@ class DiLoCo final : public PeriodicStrategy {
   int64_t fragments_ = 1, overlap_steps_ = 0;
   double mix_ = 0;
   std::optional<WirePrecision> wire_;  // the quantized exchange, when dist.compress asks
+  bool error_feedback_ = false;
+  std::unique_ptr<QuantErrorFeedback> feedback_;  // dist.error_feedback: one residual per unit
   at::Tensor global_, momentum_, local_, change_;
   at::Tensor rounds_;                   // int64 [1]: exchanges so far (streaming: in the checkpoint)
   std::vector<int64_t> fragment_marks_;  // examples_trained() at each fragment's last exchange

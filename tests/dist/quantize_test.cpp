@@ -127,7 +127,7 @@ TEST(QuantErrorFeedback, RoundingIsDelayedNeverLost) {
   EXPECT_GT(without, 0.5);  // 0.01 a step, rounded away 60 times
 }
 
-TEST(QuantErrorFeedback, IsRefusedWhereNoQuantizedGradientIsSent) {
+TEST(QuantErrorFeedback, IsRefusedWhereNoQuantizedMessageIsSent) {
   RunConfig c;
   c.dist.error_feedback = true;
   c.dist.strategy = "ddp";
@@ -141,10 +141,12 @@ TEST(QuantErrorFeedback, IsRefusedWhereNoQuantizedGradientIsSent) {
     }
   }
   c.dist.compress = "int8";
-  c.dist.strategy = "diloco";
+  c.dist.strategy = "gossip";  // whole models, never quantized
   EXPECT_THROW(validate_run_config(c), SettingError);
-  c.dist.strategy = "ddp";
-  EXPECT_NO_THROW(validate_run_config(c));
+  for (const char* strategy : {"ddp", "local-sgd", "diloco"}) {
+    c.dist.strategy = strategy;
+    EXPECT_NO_THROW(validate_run_config(c)) << strategy;
+  }
 }
 
 }  // namespace

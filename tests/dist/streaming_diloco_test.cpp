@@ -33,6 +33,7 @@ struct Scenario {
   int64_t epochs = 3;
   std::string compress = "none";
   double outer_lr = 0.7, outer_momentum = 0.9;
+  bool error_feedback = false;  // with compress: each rank's rounding of a fragment carried to its next message
 };
 
 DistSettings settings_of(const Scenario& sc) {
@@ -43,6 +44,7 @@ DistSettings settings_of(const Scenario& sc) {
   s.overlap_steps = sc.overlap;
   s.fragment_mix = sc.mix;
   s.compress = sc.compress;
+  s.error_feedback = sc.error_feedback;
   s.outer_lr = sc.outer_lr;
   s.outer_momentum = sc.outer_momentum;
   return s;
@@ -99,6 +101,8 @@ Reference reference(const Scenario& sc) {
   };
   Reference ref;
   const double ranks = static_cast<double>(n);
+  std::vector<at::Tensor> residual;  // error feedback, per rank
+  for (size_t r = 0; r < n; ++r) residual.push_back(at::zeros({kToyParams}, at::kFloat));
   for (int64_t epoch = 1; epoch <= sc.epochs; ++epoch) {
     std::vector<int64_t> done(n, 0);
     while (testing::toy_steps_until_round(inner, sc.steps_per_epoch, epoch, sc.sync_every / sc.fragments, done,
@@ -116,7 +120,16 @@ Reference reference(const Scenario& sc) {
         if (sc.compress == "none") {
           change += mine;
         } else {
-          add_dequantized(wire_precision(sc.compress), quantize_message(wire_precision(sc.compress), mine), change);
+          const WirePrecision p = wire_precision(sc.compress);
+          at::Tensor e = residual[r].narrow(0, bounds[f].first, bounds[f].second - bounds[f].first);
+          const at::Tensor carried = sc.error_feedback ? e + mine : mine;
+          const at::Tensor message = quantize_message(p, carried);
+          add_dequantized(p, message, change);
+          if (sc.error_feedback) {
+            at::Tensor decoded = at::zeros_like(carried);
+            add_dequantized(p, message, decoded);
+            e.copy_(carried - decoded);
+          }
         }
         marks[r][f] = trained[r];
         since[r] = 0;
@@ -200,8 +213,12 @@ TEST(StreamingDiLoCo, FragmentsInTurnMatchTheReferenceLoop) {
 
 TEST(StreamingDiLoCo, QuantizedFragmentsMatchTheReferenceLoop) {
   for (const std::string precision : {"fp16", "int4"}) {
-    SCOPED_TRACE(precision);
-    expect_matches_reference({{7, 4, 9}, 6, 3, 1, 0.5, 3, precision});
+    for (const bool feedback : {false, true}) {
+      SCOPED_TRACE(precision + (feedback ? " with error feedback" : ""));
+      Scenario sc{{7, 4, 9}, 6, 3, 1, 0.5, 3, precision};
+      sc.error_feedback = feedback;
+      expect_matches_reference(sc);
+    }
   }
 }
 
