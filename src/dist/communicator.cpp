@@ -182,7 +182,21 @@ const MembershipChange& Communicator::regroup(const std::string& cause, std::chr
       decision = decide_members(store, key, static_cast<int64_t>(membership_.back().members.size()), window);
       store.set(key + "decision", as_bytes(decision));
     } else {
-      decision = as_text(store.get(key + "decision"));
+      // The decider takes at most the window; twice it and a margin, and it was lost itself.
+      const auto deadline = std::chrono::steady_clock::now() + 2 * window + std::chrono::seconds(5);
+      while (!store.check({key + "decision"}) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (!store.check({key + "decision"})) {
+        const std::string first =
+            store.check({key + "ticket-1"}) ? as_text(store.get(key + "ticket-1")) : std::string("?");
+        decision = fmt::format("error: rank {}, the first to check in, which decides the new group, did not decide "
+                               "within {} ms (lost while regrouping)",
+                               first.substr(0, first.find(' ')),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(2 * window).count() + 5000);
+      } else {
+        decision = as_text(store.get(key + "decision"));
+      }
     }
   } catch (const std::exception& e) {
     throw DistributedError(fmt::format("rank {}: regrouping after a lost peer failed: rank 0's store (the rendezvous) "
@@ -334,13 +348,39 @@ std::string Communicator::progress_key(int rank) const {
 
 void Communicator::report_progress(const std::string& done) {
   const auto start = std::chrono::steady_clock::now();
+  // An elastic group's ranks also report the bytes they sent so far, which the survivors
+  // count for a rank that is lost later (lost_rank_reports).
+  const std::string sent = all_or_none_ ? fmt::format("{}", fmt::join(stats_.bytes, " ")) : std::string();
   try {
-    impl_->store->set(progress_key(world_.rank), std::vector<uint8_t>(done.begin(), done.end()));
+    impl_->store->set(progress_key(world_.rank), as_bytes(done));
+    if (!sent.empty()) impl_->store->set(progress_key(world_.rank) + "/bytes", as_bytes(sent));
   } catch (const std::exception& e) {
     throw DistributedError(fmt::format("rank {}: reporting progress ({}) to rank 0's store failed: {}", world_.rank, done,
                                        first_line(e.what())));
   }
-  count(Traffic::control, static_cast<double>(done.size()), 1, start);
+  count(Traffic::control, static_cast<double>(done.size() + sent.size()), 1, start);
+}
+
+std::map<int, LostRankReport> Communicator::lost_rank_reports() {
+  std::map<int, LostRankReport> out;
+  for (const MembershipChange& change : membership_) {
+    for (const int r : change.lost) {
+      try {
+        const std::string key = progress_key(r);
+        if (!impl_->store->check({key + "/bytes"})) continue;
+        LostRankReport report;
+        report.progress = as_text(impl_->store->get(key));
+        std::istringstream words(as_text(impl_->store->get(key + "/bytes")));
+        for (double& b : report.bytes) words >> b;
+        if (words.fail()) continue;  // not a report this build wrote
+        out[r] = report;
+      } catch (const std::exception& e) {
+        throw DistributedError(fmt::format("rank {}: reading lost rank {}'s last report from rank 0's store failed: {}",
+                                           world_.rank, r, first_line(e.what())));
+      }
+    }
+  }
+  return out;
 }
 
 void Communicator::all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what) {

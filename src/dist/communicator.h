@@ -55,6 +55,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,13 @@ struct TrafficStats {
 struct LinkModel {
   double mbps = 0;
   double latency_ms = 0;
+};
+
+// What a rank of an elastic group last reported before it was lost
+// (Communicator::lost_rank_reports): the bytes it had sent by Traffic kind, and its progress.
+struct LostRankReport {
+  std::array<double, kTrafficKinds> bytes{};
+  std::string progress;  // "finished the training steps of unit 0, epoch 12"
 };
 
 // One change of an elastic group's membership (Communicator::regroup).
@@ -166,8 +174,13 @@ class Communicator {
   // Rank 0's `value` on every rank (through the store; control bytes).
   std::string share_from_rank0(const std::string& key, const std::string& value);
   // Records in the store what this rank last finished ("unit 0, epoch 12"); a failure's
-  // census names it for each rank that no longer answers.
+  // census names it for each rank that no longer answers. In an elastic group also the
+  // bytes this rank has sent so far, by kind.
   void report_progress(const std::string& done);
+  // Elastic groups: the last report of each rank lost so far (as started), for those that
+  // reported; what a lost rank sent after its last report is not known. DistributedError
+  // when rank 0's store no longer answers.
+  std::map<int, LostRankReport> lost_rank_reports();
 
   const TrafficStats& stats() const { return stats_; }
   // While true, collectives are set-up (the start of a unit: the initial parameters or a

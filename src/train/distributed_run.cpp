@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <map>
+
 #include "dist/data_parallel.h"
 #include "dist/diloco.h"
 #include "dist/gossip.h"
@@ -126,12 +128,17 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
                                "all-gather of the largest collectives");
     g.comm->all_reduce_sum(totals, dist::Traffic::control, "all-reduce of the traffic counters");
   });
+  // An elastic group's lost ranks count with the bytes of their last report.
+  const std::map<int, dist::LostRankReport> lost =
+      c.dist.elastic ? g.comm->lost_rank_reports() : std::map<int, dist::LostRankReport>{};
   json bytes = {{"total", 0.0}};
   double total = 0;
   for (int k = 0; k < dist::kTrafficKinds; ++k) {
     const auto kind = static_cast<dist::Traffic>(k);
-    bytes[dist::traffic_name(kind)] = totals[k].item<double>();
-    if (kind != dist::Traffic::diagnostics) total += totals[k].item<double>();
+    double sent = totals[k].item<double>();
+    for (const auto& [rank, report] : lost) sent += report.bytes[k];
+    bytes[dist::traffic_name(kind)] = sent;
+    if (kind != dist::Traffic::diagnostics) total += sent;
   }
   bytes["total"] = total;  // what training sends: diagnostics (gossip's reports) aside
   const int n = g.comm->world_size();  // the ranks that counted: an elastic group's survivors
@@ -141,7 +148,8 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
           {"bytes_counted_as", "sent by all ranks together, under the ring algorithms (all-reduce 2(N-1)/N of the "
                                "tensor per rank; a point-to-point exchange the tensor per peer); total leaves out "
                                "diagnostics (what gossip sends only to report its merged model and consensus "
-                               "distance)"},
+                               "distance); a lost rank of an elastic group counts until its last report (the end of "
+                               "its last epoch's training steps)"},
           {"collectives_per_rank", totals[dist::kTrafficKinds].item<double>() / n},
           {"collective_ms_per_rank", totals[dist::kTrafficKinds + 1].item<double>() / n},
           {"synchronizations_per_rank", totals[dist::kTrafficKinds + 2].item<double>() / n},
@@ -163,8 +171,17 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
     out["compress"]["error_feedback"] = c.dist.error_feedback;
   }
   if (c.dist.elastic) {
-    // Every generation of the group; the bytes above are the survivors' (a lost rank's
-    // counters went with it), the per-rank figures per survivor.
+    // Every generation of the group; the bytes above are the survivors' and the lost ranks'
+    // up to their last report, the per-rank figures per survivor.
+    json lost_ranks = json::object();
+    for (const auto& [rank, report] : lost) {
+      double sent = 0;
+      for (int k = 0; k < dist::kTrafficKinds; ++k) {
+        if (static_cast<dist::Traffic>(k) != dist::Traffic::diagnostics) sent += report.bytes[k];
+      }
+      lost_ranks[std::to_string(rank)] = {{"bytes_total", sent}, {"last_report", report.progress}};
+    }
+    out["lost_ranks"] = lost_ranks;
     json history = json::array();
     for (const dist::MembershipChange& m : g.comm->membership()) {
       json entry = {{"generation", m.generation}, {"ranks", m.members}};

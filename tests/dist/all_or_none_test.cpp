@@ -1,9 +1,11 @@
 // Elastic groups' all-or-none collectives (Communicator::set_all_or_none): a collective that
 // finished on some ranks but not on every rank is kept by none, so the survivors of a lost
-// peer stay in the same step and regroup together. One thread per rank on loopback.
+// peer stay in the same step and regroup together; and a regroup whose decider is lost.
+// One thread per rank on loopback.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
 #include <string>
@@ -106,6 +108,54 @@ TEST(AllOrNone, ACollectiveEveryRankFinishedIsKept) {
   for (int r = 0; r < 3; ++r) {
     EXPECT_TRUE(errors[r].empty()) << errors[r];
     EXPECT_TRUE(at::equal(sums[r], expected)) << "rank " << r << ": " << sums[r];
+  }
+}
+
+// The first survivor to check in decides the new group. Here a store client posing as
+// rank 7 takes that ticket and never decides (a decider lost while regrouping): the
+// survivors give up after twice the window and a margin, naming it, instead of waiting on
+// the store until its timeout and blaming rank 0.
+TEST(AllOrNone, ARegroupWhoseDeciderIsLostFailsNamingIt) {
+  const int port = testing::free_port();
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      WorldInfo world;
+      world.rank = r;
+      world.world_size = 2;
+      world.master_port = port;
+      Communicator comm(world, std::chrono::seconds(30));
+      const auto window = std::chrono::milliseconds(200);
+      comm.set_all_or_none(window);
+      const at::Tensor barrier = at::zeros({1}, at::kFloat);
+      comm.all_reduce_sum(barrier, Traffic::control, "a barrier");
+      if (r == 0) {
+        c10d::TCPStoreOptions options;
+        options.port = static_cast<uint16_t>(port);
+        options.isServer = false;
+        options.waitWorkers = false;
+        c10d::TCPStore impostor("127.0.0.1", options);
+        const std::string key = "ripple/0/generation-1/";
+        impostor.add(key + "arrivals", 1);
+        const std::string ticket = "7 5";
+        impostor.set(key + "ticket-1", std::vector<uint8_t>(ticket.begin(), ticket.end()));
+      }
+      comm.all_reduce_sum(barrier, Traffic::control, "a second barrier");
+      try {
+        comm.regroup("a failure under test", window, 5);
+      } catch (const DistributedError& e) {
+        errors[r] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_NE(errors[r].find("regrouping after a lost peer failed: rank 7, the first to check in, which decides the "
+                             "new group, did not decide within 5400 ms (lost while regrouping); the failure: a "
+                             "failure under test"),
+              std::string::npos)
+        << "rank " << r << ": " << errors[r];
   }
 }
 

@@ -446,6 +446,12 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
     EXPECT_EQ(membership[1]["ranks"], json::parse("[0, 2]"));
     EXPECT_EQ(membership[1]["lost"], json::parse("[1]"));
     EXPECT_EQ(json::parse(testing::file_text(dir / "seed-0" / "result.json"))["epochs_run"], 400);
+    // Rank 1's bytes count up to its last report: some epochs' rounds, under the total.
+    const json& lost = s["dist"]["lost_ranks"]["1"];
+    EXPECT_GT(lost["bytes_total"].get<double>(), 0) << s["dist"].dump(1);
+    EXPECT_LT(lost["bytes_total"].get<double>(), s["dist"]["bytes"]["total"].get<double>() / 3);
+    EXPECT_NE(lost["last_report"].get<std::string>().find("finished the training steps of unit 0, epoch "),
+              std::string::npos) << lost;
   }
   const fs::path tmp = testing::fresh_temp_dir("elastic-rank0");
   const fs::path log = tmp / "launch.txt";
