@@ -35,7 +35,8 @@ std::vector<at::Tensor> reference(const Scenario& sc) {
   const WirePrecision precision = wire_precision(sc.compress);
   std::vector<train::FlatAdam> models = testing::toy_inner_optimizers(1);
   train::FlatAdam& model = models[0];
-  std::vector<at::Tensor> residual(n, at::zeros({kToyParams}, at::kFloat));
+  std::vector<at::Tensor> residual;
+  for (size_t r = 0; r < n; ++r) residual.push_back(at::zeros({kToyParams}, at::kFloat));
   std::vector<at::Tensor> after_epoch;
   const int64_t longest = *std::max_element(sc.steps_per_epoch.begin(), sc.steps_per_epoch.end());
   for (int64_t epoch = 1; epoch <= sc.epochs; ++epoch) {
@@ -52,14 +53,7 @@ std::vector<at::Tensor> reference(const Scenario& sc) {
                                  : at::zeros({kToyParams}, at::kFloat);
         g.mul_(static_cast<double>(has_batch ? testing::toy_examples_of(static_cast<int>(r)) : 0) /
                static_cast<double>(examples));
-        const at::Tensor carried = sc.error_feedback ? residual[r] + g : g;
-        const at::Tensor message = quantize_message(precision, carried);
-        add_dequantized(precision, message, sum);
-        if (sc.error_feedback) {
-          at::Tensor decoded = at::zeros({kToyParams}, at::kFloat);
-          add_dequantized(precision, message, decoded);
-          residual[r] = carried - decoded;
-        }
+        testing::add_reference_message(precision, g, sc.error_feedback ? &residual[r] : nullptr, sum);
       }
       model.zero_grad();
       model.flat_grads().copy_(sum);

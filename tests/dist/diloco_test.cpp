@@ -74,7 +74,8 @@ Reference reference(const Scenario& sc) {
   std::vector<train::FlatAdam> inner = testing::toy_inner_optimizers(n);
   std::vector<int64_t> since(n, 0), examples_since(n, 0);
   std::vector<bool> alive(n, true);
-  std::vector<at::Tensor> residual(n, at::zeros({kToyParams}, at::kFloat));  // error feedback, per rank
+  std::vector<at::Tensor> residual;  // error feedback, per rank
+  for (size_t r = 0; r < n; ++r) residual.push_back(at::zeros({kToyParams}, at::kFloat));
   Reference ref;
   for (int64_t epoch = 1; epoch <= sc.epochs; ++epoch) {
     std::vector<int64_t> steps = sc.steps_per_epoch;
@@ -108,15 +109,8 @@ Reference reference(const Scenario& sc) {
         if (sc.compress == "none") {
           change += mine;
         } else {  // what rank r's message decodes to, added in rank order
-          const WirePrecision p = wire_precision(sc.compress);
-          const at::Tensor carried = sc.error_feedback ? residual[r] + mine : mine;
-          const at::Tensor message = quantize_message(p, carried);
-          add_dequantized(p, message, change);
-          if (sc.error_feedback) {
-            at::Tensor decoded = at::zeros({kToyParams}, at::kFloat);
-            add_dequantized(p, message, decoded);
-            residual[r] = carried - decoded;
-          }
+          testing::add_reference_message(wire_precision(sc.compress), mine,
+                                         sc.error_feedback ? &residual[r] : nullptr, change);
         }
       }
       outer.zero_grad();

@@ -120,16 +120,8 @@ Reference reference(const Scenario& sc) {
         if (sc.compress == "none") {
           change += mine;
         } else {
-          const WirePrecision p = wire_precision(sc.compress);
           at::Tensor e = residual[r].narrow(0, bounds[f].first, bounds[f].second - bounds[f].first);
-          const at::Tensor carried = sc.error_feedback ? e + mine : mine;
-          const at::Tensor message = quantize_message(p, carried);
-          add_dequantized(p, message, change);
-          if (sc.error_feedback) {
-            at::Tensor decoded = at::zeros_like(carried);
-            add_dequantized(p, message, decoded);
-            e.copy_(carried - decoded);
-          }
+          testing::add_reference_message(wire_precision(sc.compress), mine, sc.error_feedback ? &e : nullptr, change);
         }
         marks[r][f] = trained[r];
         since[r] = 0;

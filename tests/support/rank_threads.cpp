@@ -120,6 +120,17 @@ void expect_rank_evaluated_the_global_model(const std::vector<RankOutcome>& rank
   EXPECT_TRUE(at::equal(o.final_parameters, o.evaluated_after_epoch.back()));
 }
 
+void add_reference_message(dist::WirePrecision precision, const at::Tensor& values, at::Tensor* residual,
+                           const at::Tensor& sum) {
+  const at::Tensor carried = residual ? *residual + values : values;
+  const at::Tensor message = dist::quantize_message(precision, carried);
+  dist::add_dequantized(precision, message, sum);
+  if (!residual) return;
+  at::Tensor decoded = at::zeros_like(carried);
+  dist::add_dequantized(precision, message, decoded);
+  residual->copy_(carried - decoded);  // in place: a residual may be a slice of a longer one
+}
+
 std::vector<train::FlatAdam> toy_inner_optimizers(size_t ranks) {
   std::vector<train::FlatAdam> inner;
   inner.reserve(ranks);

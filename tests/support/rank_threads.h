@@ -14,6 +14,7 @@
 
 #include "dist/communicator.h"
 #include "dist/group_strategy.h"
+#include "dist/quantize.h"
 #include "ripple/settings.h"
 #include "train/flat_adam.h"
 
@@ -73,6 +74,12 @@ bool toy_steps_until_round(std::vector<train::FlatAdam>& inner, const std::vecto
 // all-reduce's reassociation), and ended with its last evaluated model, equal to rank 0's.
 void expect_rank_evaluated_the_global_model(const std::vector<RankOutcome>& ranks, size_t r,
                                            const std::vector<at::Tensor>& global_after_epoch);
+
+// For reference loops of quantized exchanges: adds what rank's message for `values` decodes
+// to into `sum`. With `residual` (error feedback) the message carries residual + values and
+// the residual becomes what it rounded off, as QuantErrorFeedback does.
+void add_reference_message(dist::WirePrecision precision, const at::Tensor& values, at::Tensor* residual,
+                           const at::Tensor& sum);
 
 // One inner Adam per rank, each starting from the toy's initial parameters.
 std::vector<train::FlatAdam> toy_inner_optimizers(size_t ranks);
