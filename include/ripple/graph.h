@@ -79,6 +79,11 @@ class Graph {
   // Whether csr() has been built (diagnostics and tests; not synchronized with a build
   // running concurrently in another thread).
   bool has_csr_view() const;
+  // The first destination row whose sources are not strictly ascending (unsorted, or a
+  // repeated source), -1 when every row is. One parallel pass over the indices on the first
+  // call, cached with the views (copies share it), so operators that need sorted rows check
+  // a graph once, not per call. The flags are not consulted: they are claims.
+  int64_t first_row_not_strictly_ascending() const;
   // For graphs built from an edge list: for each CSC position, the row of the input list it
   // came from (the first occurrence when duplicates were merged, -1 for an added self loop).
   // A graph given in CSC form is its own input order: the identity, made on request (not

@@ -43,7 +43,10 @@ at::Tensor edge_softmax(const Graph& graph, const at::Tensor& scores);
 // when one is more than 16 times longer. Works on int32 and int64 graphs (the result keeps
 // the index type). Not differentiable (an index computation). c10::Error when the graph's
 // rows are not strictly ascending (Graph::from_edges builds them so) or a pair names a
-// node outside the graph. Registered as ripple::common_neighbors(indptr, indices, pairs).
+// node outside the graph (the rows' order is checked once per graph and cached, only the
+// pairs on every call). Registered as ripple::common_neighbors_graph(Graph, pairs), and for
+// raw arrays as ripple::common_neighbors(indptr, indices, pairs), which checks everything on
+// every call.
 Graph common_neighbors(const Graph& graph, const at::Tensor& pairs);
 
 }  // namespace ripple::ops

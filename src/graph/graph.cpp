@@ -2,9 +2,12 @@
 #include "ripple/graph.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <limits>
 #include <mutex>
 #include <numeric>
 #include <vector>
@@ -16,8 +19,10 @@ namespace ripple {
 struct Graph::Views {
   std::once_flag csr_once;
   std::once_flag coo_once;
+  std::once_flag ascending_once;
   CsrView csr;
   CooView coo;
+  int64_t first_unascending_row = -1;
 };
 
 namespace {
@@ -188,6 +193,32 @@ int64_t Graph::num_edges() const { return indices_.defined() ? indices_.numel() 
 
 at::ScalarType Graph::index_type() const {
   return indptr_.defined() ? indptr_.scalar_type() : at::kLong;
+}
+
+int64_t Graph::first_row_not_strictly_ascending() const {
+  if (!views_) return -1;  // an empty graph
+  std::call_once(views_->ascending_once, [&] {
+    std::atomic<int64_t> first{std::numeric_limits<int64_t>::max()};
+    AT_DISPATCH_INDEX_TYPES(indices_.scalar_type(), "first_row_not_strictly_ascending", [&] {
+      const index_t* ptr = indptr_.data_ptr<index_t>();
+      const index_t* idx = indices_.data_ptr<index_t>();
+      at::parallel_for(0, num_dst_, 1024, [&](int64_t begin, int64_t end) {
+        for (int64_t v = begin; v < end && v < first.load(std::memory_order_relaxed); ++v) {
+          for (index_t p = ptr[v] + 1; p < ptr[v + 1]; ++p) {
+            if (idx[p] <= idx[p - 1]) {
+              int64_t seen = first.load();
+              while (v < seen && !first.compare_exchange_weak(seen, v)) {
+              }
+              break;
+            }
+          }
+        }
+      });
+    });
+    const int64_t row = first.load();
+    views_->first_unascending_row = row == std::numeric_limits<int64_t>::max() ? -1 : row;
+  });
+  return views_->first_unascending_row;
 }
 
 bool Graph::has_csr_view() const { return views_ && views_->csr.indptr.defined(); }

@@ -101,4 +101,10 @@ std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, co
   return h.call(indptr, indices, pairs);
 }
 
+std::tuple<at::Tensor, at::Tensor> common_neighbors_graph(const GraphRef& graph, const at::Tensor& pairs) {
+  static auto h = handle<std::tuple<at::Tensor, at::Tensor>(GraphRef, const at::Tensor&)>(
+      "ripple::common_neighbors_graph");
+  return h.call(graph, pairs);
+}
+
 }  // namespace ripple::ops::dispatch

@@ -32,6 +32,7 @@ at::Tensor edge_softmax_backward(const at::Tensor& indptr, const OptTensor& eids
 
 std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
                                                     const at::Tensor& pairs);
+std::tuple<at::Tensor, at::Tensor> common_neighbors_graph(const GraphRef& graph, const at::Tensor& pairs);
 
 // Differentiable ops. The graph is given both ways: CSC (indptr, indices, eids) and its
 // reverse (rev_*), which backward passes use to aggregate towards sources.

@@ -23,9 +23,7 @@ at::Tensor edge_softmax(const Graph& graph, const at::Tensor& scores) {
 }
 
 Graph common_neighbors(const Graph& graph, const at::Tensor& pairs) {
-  TORCH_CHECK(!graph.is_bipartite(), "common_neighbors: the graph must be square (one node set), got ",
-              graph.num_src(), " sources and ", graph.num_dst(), " destinations");
-  auto [indptr, indices] = dispatch::common_neighbors(graph.csc_indptr(), graph.csc_indices(), pairs);
+  auto [indptr, indices] = dispatch::common_neighbors_graph(c10::make_intrusive<GraphHandle>(graph), pairs);
   GraphFlags flags;
   flags.sorted = true;
   flags.deduplicated = true;

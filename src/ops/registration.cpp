@@ -3,9 +3,10 @@
 // The *_forward / *_backward ops are the raw kernels (CPU here; CUDA registers the same
 // names). gspmm, gsddmm and edge_softmax are the user-facing, differentiable ops: their
 // Autograd kernel records the backward, their CPU kernel serves inference mode. The graph
-// crosses them as six tensors (for Python callers with raw arrays); gspmm_graph and
-// gsddmm_graph take the ripple.Graph custom class instead (ops/graph_handle.h), which the
-// C++ API uses.
+// crosses them as six tensors (for Python callers with raw arrays); gspmm_graph,
+// gsddmm_graph and common_neighbors_graph take the ripple.Graph custom class instead
+// (ops/graph_handle.h), which the C++ API uses: its arrays were checked once, when it was
+// made, not on every call.
 #include <torch/library.h>
 
 #include "ops/autograd.h"
@@ -60,6 +61,10 @@ at::Tensor gsddmm_graph_cpu(GraphRef graph, c10::string_view op, const at::Tenso
                              std::string(lt), std::string(rt), g.num_src());
 }
 
+std::tuple<at::Tensor, at::Tensor> common_neighbors_graph_cpu(GraphRef graph, const at::Tensor& pairs) {
+  return cpu::common_neighbors_graph(graph->graph(), pairs);
+}
+
 }  // namespace
 
 TORCH_LIBRARY(ripple, m) {
@@ -86,6 +91,7 @@ TORCH_LIBRARY(ripple, m) {
         "-> Tensor");
   m.def("gsddmm_graph(__torch__.torch.classes.ripple.Graph graph, str op, Tensor lhs, Tensor rhs, str lhs_target, "
         "str rhs_target) -> Tensor");
+  m.def("common_neighbors_graph(__torch__.torch.classes.ripple.Graph graph, Tensor pairs) -> (Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(ripple, CPU, m) {
@@ -100,6 +106,7 @@ TORCH_LIBRARY_IMPL(ripple, CPU, m) {
   m.impl("common_neighbors", cpu::common_neighbors);
   m.impl("gspmm_graph", gspmm_graph_cpu);
   m.impl("gsddmm_graph", gsddmm_graph_cpu);
+  m.impl("common_neighbors_graph", common_neighbors_graph_cpu);
 }
 
 TORCH_LIBRARY_IMPL(ripple, Autograd, m) {

@@ -391,7 +391,8 @@ std::string Config::to_toml() const {
   for (const ConfigKey& k : config_schema()) {
     const std::string s = k.name.substr(0, k.name.find('.'));
     if (s != section) {
-      out += (section.empty() ? "" : "\n") + fmt::format("[{}]\n", s);
+      if (!section.empty()) out += '\n';
+      out += fmt::format("[{}]\n", s);
       section = s;
     }
     out += fmt::format("{} = {}\n", k.name.substr(k.name.find('.') + 1), format_value(k.get(settings_)));

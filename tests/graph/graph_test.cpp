@@ -112,5 +112,21 @@ TEST(Graph, FromCscValidates) {
   EXPECT_THROW(Graph::from_csc(3, ids({0, 1, 2}), ids({5, 0}), {}), InputError);
 }
 
+// The rows' order, as operators that intersect rows need it: the first row that is not
+// strictly ascending, found in one pass whatever the flags claim, and cached with the views
+// (a copy answers from the same cache without looking again).
+TEST(Graph, FirstRowNotStrictlyAscendingIsFoundOnceAndShared) {
+  EXPECT_EQ(Graph::from_edges(5, ids({0, 3, 1, 4, 2}), ids({1, 1, 2, 2, 4})).first_row_not_strictly_ascending(), -1);
+  for (const bool int32 : {false, true}) {
+    // Row 1 repeats source 0, row 2 is descending: row 1 comes first.
+    const Graph g = Graph::from_csc(3, ids({0, 1, 3, 5}), ids({2, 0, 0, 2, 1}), {}).with_index_type(int32);
+    EXPECT_EQ(g.first_row_not_strictly_ascending(), 1) << int32;
+    const Graph copy = g;
+    copy.csc_indices().copy_(at::tensor({0, 0, 1, 1, 2}, g.index_type()));  // now rows 1 and 2 look fine...
+    EXPECT_EQ(copy.first_row_not_strictly_ascending(), 1) << "answered from the shared cache";
+  }
+  EXPECT_EQ(Graph().first_row_not_strictly_ascending(), -1);
+}
+
 }  // namespace
 }  // namespace ripple

@@ -138,6 +138,18 @@ want = [sorted(rows[u] & rows[v]) for u, v in pairs.t().tolist()]
 check("common_neighbors", got == want and any(want))
 raises("common_neighbors pair outside the graph",
        lambda: torch.ops.ripple.common_neighbors(indptr, src, torch.tensor([[0], [N]])), ["pair 0"])
+# The same on a graph handle (arrays checked once, when it was made), and its refusals.
+g_ptr, g_idx = torch.ops.ripple.common_neighbors_graph(torch.classes.ripple.Graph(indptr, src, N), pairs)
+check("common_neighbors_graph", torch.equal(g_ptr, cn_ptr) and torch.equal(g_idx, cn_idx))
+raises("common_neighbors_graph pair outside the graph",
+       lambda: torch.ops.ripple.common_neighbors_graph(torch.classes.ripple.Graph(indptr, src, N),
+                                                       torch.tensor([[0], [N]])), ["pair 0"])
+unsorted = src.clone()
+row = next(v for v in range(N) if indptr[v + 1] - indptr[v] >= 2)
+unsorted[indptr[row]], unsorted[indptr[row] + 1] = src[indptr[row] + 1], src[indptr[row]]
+raises("common_neighbors_graph unsorted row",
+       lambda: torch.ops.ripple.common_neighbors_graph(torch.classes.ripple.Graph(indptr, unsorted, N), pairs),
+       [f"row {row} of the graph is not strictly ascending"])
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -11,6 +11,7 @@
 
 #include "ops/cpu/graph_check.h"
 #include "ops/cpu/kernels.h"
+#include "ripple/graph.h"
 
 namespace ripple::ops::cpu {
 namespace {
@@ -46,15 +47,19 @@ void intersect(const Index* a, const Index* a_end, const Index* b, const Index* 
   }
 }
 
+// Rows must be strictly ascending (sorted, no repeated neighbour) for the intersection.
+void check_rows_ascending(int64_t first_bad_row) {
+  TORCH_CHECK(first_bad_row < 0, "common_neighbors: row ", first_bad_row,
+              " of the graph is not strictly ascending; the intersection needs sorted rows without repeated "
+              "neighbours (Graph::from_edges builds them)");
+}
+
 template <typename Index>
-std::tuple<at::Tensor, at::Tensor> common_neighbors_impl(const at::Tensor& indptr_t, const at::Tensor& indices_t,
-                                                         const at::Tensor& pairs) {
-  const int64_t num_nodes = indptr_t.numel() - 1;
+int64_t first_row_not_ascending(const at::Tensor& indptr_t, const at::Tensor& indices_t) {
   const Index* indptr = indptr_t.data_ptr<Index>();
   const Index* indices = indices_t.data_ptr<Index>();
-  // Rows must be strictly ascending (sorted, no repeated neighbour) for the intersection.
   std::atomic<int64_t> unsorted_row{-1};
-  at::parallel_for(0, num_nodes, 1024, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, indptr_t.numel() - 1, 1024, [&](int64_t begin, int64_t end) {
     for (int64_t v = begin; v < end; ++v) {
       for (Index p = indptr[v] + 1; p < indptr[v + 1]; ++p) {
         if (indices[p] <= indices[p - 1]) {
@@ -64,9 +69,21 @@ std::tuple<at::Tensor, at::Tensor> common_neighbors_impl(const at::Tensor& indpt
       }
     }
   });
-  TORCH_CHECK(unsorted_row.load() < 0, "common_neighbors: row ", unsorted_row.load(),
-              " of the graph is not strictly ascending; the intersection needs sorted rows without repeated "
-              "neighbours (Graph::from_edges builds them)");
+  return unsorted_row.load();
+}
+
+void check_pairs(const at::Tensor& pairs) {
+  TORCH_CHECK(pairs.dim() == 2 && pairs.size(0) == 2 && pairs.scalar_type() == at::kLong,
+              "common_neighbors: pairs must be an int64 [2, B] tensor, got ", pairs.scalar_type(), " ", pairs.sizes());
+}
+
+// The intersection itself, on a graph whose arrays and rows have been checked.
+template <typename Index>
+std::tuple<at::Tensor, at::Tensor> common_neighbors_impl(const at::Tensor& indptr_t, const at::Tensor& indices_t,
+                                                         const at::Tensor& pairs) {
+  const int64_t num_nodes = indptr_t.numel() - 1;
+  const Index* indptr = indptr_t.data_ptr<Index>();
+  const Index* indices = indices_t.data_ptr<Index>();
 
   const int64_t batch = pairs.size(1);
   const at::Tensor p = pairs.contiguous();
@@ -111,10 +128,25 @@ std::tuple<at::Tensor, at::Tensor> common_neighbors_impl(const at::Tensor& indpt
 std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
                                                     const at::Tensor& pairs) {
   check_graph("common_neighbors", indptr, indices, at::Tensor(), indptr.numel() - 1);
-  TORCH_CHECK(pairs.dim() == 2 && pairs.size(0) == 2 && pairs.scalar_type() == at::kLong,
-              "common_neighbors: pairs must be an int64 [2, B] tensor, got ", pairs.scalar_type(), " ", pairs.sizes());
-  if (indices.scalar_type() == at::kInt) return common_neighbors_impl<int32_t>(indptr, indices, pairs);
+  check_pairs(pairs);
+  if (indices.scalar_type() == at::kInt) {
+    check_rows_ascending(first_row_not_ascending<int32_t>(indptr, indices));
+    return common_neighbors_impl<int32_t>(indptr, indices, pairs);
+  }
+  check_rows_ascending(first_row_not_ascending<int64_t>(indptr, indices));
   return common_neighbors_impl<int64_t>(indptr, indices, pairs);
+}
+
+std::tuple<at::Tensor, at::Tensor> common_neighbors_graph(const Graph& graph, const at::Tensor& pairs) {
+  // The graph's arrays were checked when it was made; its rows' order once, then cached.
+  TORCH_CHECK(!graph.is_bipartite(), "common_neighbors: the graph must be square (one node set), got ",
+              graph.num_src(), " sources and ", graph.num_dst(), " destinations");
+  check_pairs(pairs);
+  check_rows_ascending(graph.first_row_not_strictly_ascending());
+  if (graph.index_type() == at::kInt) {
+    return common_neighbors_impl<int32_t>(graph.csc_indptr(), graph.csc_indices(), pairs);
+  }
+  return common_neighbors_impl<int64_t>(graph.csc_indptr(), graph.csc_indices(), pairs);
 }
 
 }  // namespace ripple::ops::cpu

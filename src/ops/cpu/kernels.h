@@ -9,6 +9,10 @@
 #include <string>
 #include <tuple>
 
+namespace ripple {
+class Graph;
+}
+
 namespace ripple::ops::cpu {
 
 // Returns (out, arg_src, arg_edge); the arg tensors are defined only for max/min and hold,
@@ -41,5 +45,8 @@ at::Tensor edge_softmax_backward(const at::Tensor& indptr, const c10::optional<a
 // strictly ascending, checked): (indptr [B + 1], indices), with the graph's index dtype.
 std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
                                                     const at::Tensor& pairs);
+// The same on a Graph (square), whose arrays were checked when it was made: only `pairs` is
+// checked per call, and the rows' order once per graph (Graph::first_row_not_strictly_ascending).
+std::tuple<at::Tensor, at::Tensor> common_neighbors_graph(const Graph& graph, const at::Tensor& pairs);
 
 }  // namespace ripple::ops::cpu
