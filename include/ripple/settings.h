@@ -121,7 +121,8 @@ struct DistSettings {
   // ddp: gradients all-reduced every step; local-sgd: parameters averaged every sync_every
   // steps; diloco: the averaged change of the parameters drives an outer Nesterov step;
   // streaming-diloco: the same per fragment, in turn, overlapped with the next steps;
-  // gossip: every sync_every steps each rank averages with its peers only.
+  // gossip: every sync_every steps each rank averages with its peers only; units: each rank
+  // trains whole units (seeds, folds) of its own, no exchange until their results.
   std::string strategy = "ddp";
   int64_t sync_every = 50;      // local-sgd, (streaming-)diloco, gossip: steps between synchronizations (H)
   double outer_lr = 0.7;        // diloco: outer learning rate (DiLoCo's published value)

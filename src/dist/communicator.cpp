@@ -361,6 +361,47 @@ void Communicator::report_progress(const std::string& done) {
   count(Traffic::control, static_cast<double>(done.size() + sent.size()), 1, start);
 }
 
+void Communicator::wait_for_ranks(const std::string& key, std::chrono::milliseconds silence) {
+  using Clock = std::chrono::steady_clock;
+  const std::string prefix = fmt::format("ripple/{}/{}/", world_.restart_count, key);
+  const auto start = Clock::now();
+  struct Watch {
+    std::string report;
+    Clock::time_point changed;
+  };
+  std::map<int, Watch> away;  // ranks not yet arrived: their last report and when it changed
+  try {
+    impl_->store->set(prefix + std::to_string(world_.rank), as_bytes("arrived"));
+    for (const int r : membership_.back().members) away[r] = Watch{"", start};
+    while (!away.empty()) {
+      const auto now = Clock::now();
+      for (auto it = away.begin(); it != away.end();) {
+        if (impl_->store->check({prefix + std::to_string(it->first)})) {
+          it = away.erase(it);
+          continue;
+        }
+        const std::string report =
+            impl_->store->check({progress_key(it->first)}) ? as_text(impl_->store->get(progress_key(it->first))) : "";
+        if (report != it->second.report) it->second = Watch{report, now};
+        if (now - it->second.changed > silence) {
+          throw DistributedError(fmt::format(
+              "rank {}: waiting for rank {} ({}): it has reported no progress for {} s (last report: {}); stopped, "
+              "hung or cut off", world_.rank, it->first, key,
+              std::chrono::duration_cast<std::chrono::seconds>(silence).count(),
+              it->second.report.empty() ? "none" : it->second.report));
+        }
+        ++it;
+      }
+      if (!away.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  } catch (const DistributedError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: waiting for the other ranks ({}) through rank 0's store failed: {}",
+                                       world_.rank, key, first_line(e.what())));
+  }
+}
+
 std::map<int, LostRankReport> Communicator::lost_rank_reports() {
   std::map<int, LostRankReport> out;
   for (const MembershipChange& change : membership_) {

@@ -134,6 +134,7 @@ class Communicator {
   int world_size() const { return static_cast<int>(membership_.back().members.size()); }
   // The group as started: world().rank is this process's rank under the launcher.
   const WorldInfo& world() const { return world_; }
+  std::chrono::milliseconds timeout() const { return timeout_; }  // dist.timeout_s
   // Every generation of the group, the first as started.
   const std::vector<MembershipChange>& membership() const { return membership_; }
   // Elastic groups: rebuilds the process group from the ranks that check in within `window`
@@ -177,6 +178,11 @@ class Communicator {
   // census names it for each rank that no longer answers. In an elastic group also the
   // bytes this rank has sent so far, by kind.
   void report_progress(const std::string& done);
+  // Waits until every rank has called wait_for_ranks with this `key` (through the store, no
+  // collective: ranks may arrive hours apart). A rank still away must keep reporting
+  // progress: DistributedError naming it and its last report when its report has not
+  // changed for `silence` (a stopped or hung rank), or when rank 0's store stops answering.
+  void wait_for_ranks(const std::string& key, std::chrono::milliseconds silence);
   // Elastic groups: the last report of each rank lost so far (as started), for those that
   // reported; what a lost rank sent after its last report is not known. DistributedError
   // when rank 0's store no longer answers.

@@ -21,6 +21,7 @@
 #include "tasks/shuffle.h"
 #include "train/loop.h"
 #include "train/task.h"
+#include "train/units.h"
 
 namespace ripple {
 namespace {
@@ -229,34 +230,26 @@ RunSummary tasks::cross_validate_in_group(const GraphDataset& data, const RunCon
   RunSummary summary;
   summary.task = "graph_classification";
   summary.protocol = c.task.protocol;
-  int64_t epochs_this_process = 0;
-  for (int64_t f = 0; f < run; ++f) {
-    const std::filesystem::path dir =
-        run_dir.empty() || !group.writes_files() ? std::filesystem::path() : run_dir / fmt::format("fold-{}", f);
-    UnitResult r;
-    if (train::unit_finished(group, dir, fmt::format("fold-{}-done", f))) {
-      if (!dir.empty()) r = train::read_unit_result(dir, f);  // the other ranks write no summary
-    } else {
-      Split s;
-      s.test = to_vector(folds[f]);
-      for (int64_t o = 0; o < c.task.folds; ++o) {
-        if (o != f) {
-          const std::vector<int64_t> part = to_vector(folds[o]);
-          s.train.insert(s.train.end(), part.begin(), part.end());
+  summary.units = train::run_units(
+      group, run_dir, run, "fold", callbacks,
+      [&](int64_t f, const std::filesystem::path& dir, const TrainCallbacks& unit_callbacks, int64_t& epochs) {
+        Split s;
+        s.test = to_vector(folds[f]);
+        for (int64_t o = 0; o < c.task.folds; ++o) {
+          if (o != f) {
+            const std::vector<int64_t> part = to_vector(folds[o]);
+            s.train.insert(s.train.end(), part.begin(), part.end());
+          }
         }
-      }
-      std::sort(s.train.begin(), s.train.end());
-      if (errica) {
-        hold_out_validation(s, data.labels, data.num_classes, c.task.valid_fraction,
-                            mix64(static_cast<uint64_t>(c.train.seed) + 0x5A11D + static_cast<uint64_t>(f)));
-      }
-      GraphFoldTask task(data, c, std::move(s), shard);
-      r = train::train_unit(task, c.train, f, static_cast<uint64_t>(c.train.seed + f), dir, callbacks,
-                            epochs_this_process, group.synchronizer());
-    }
-    if (callbacks.on_unit_done) callbacks.on_unit_done(r);
-    summary.units.push_back(std::move(r));
-  }
+        std::sort(s.train.begin(), s.train.end());
+        if (errica) {
+          hold_out_validation(s, data.labels, data.num_classes, c.task.valid_fraction,
+                              mix64(static_cast<uint64_t>(c.train.seed) + 0x5A11D + static_cast<uint64_t>(f)));
+        }
+        GraphFoldTask task(data, c, std::move(s), shard);
+        return train::train_unit(task, c.train, f, static_cast<uint64_t>(c.train.seed + f), dir, unit_callbacks, epochs,
+                                 group.synchronizer());
+      });
   // The gin rule needs every fold's history: a rank other than 0 lacks those of folds
   // finished before a restart, and its summary is not written.
   const bool histories = std::all_of(summary.units.begin(), summary.units.end(),

@@ -220,7 +220,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("recommend.neg_weight_degree", &RunConfig::recommend, &RecommendSettings::neg_weight_degree, "ultragcn: see recommend.neg_weight_base (its w4).", {}, 0.0),
       key("recommend.item_neighbors", &RunConfig::recommend, &RecommendSettings::item_neighbors, "ultragcn: K of the item-item graph, each item's K most similar items by co-occurrence (omega); 0 drops the item-item loss.", {}, 0, 1000),
       key("recommend.item_weight", &RunConfig::recommend, &RecommendSettings::item_weight, "ultragcn: weight of the item-item loss (its lambda).", {}, 0.0),
-      key("dist.strategy", &RunConfig::dist, &DistSettings::strategy, "Distributed training (a run launched by ripple launch or torchrun; see docs/distributed.md): ddp (data parallel: each rank trains on its share of the training examples and the gradients are all-reduced every step, which equals one process training on all of them); local-sgd (each rank takes dist.sync_every steps of its own, then the parameters are averaged); diloco (DiLoCo: after dist.sync_every inner steps the averaged change of the parameters is the gradient of an outer Nesterov step, dist.outer_lr and dist.outer_momentum; local-sgd is diloco with outer lr 1 and no momentum); streaming-diloco (Streaming DiLoCo: the parameters cut into dist.fragments slices, one synchronized as in diloco every dist.sync_every / dist.fragments steps in turn, its exchange overlapped with the next dist.overlap_steps steps, then mixed in by dist.fragment_mix); gossip (every dist.sync_every steps each rank averages its parameters with its peers in dist.gossip_topology, with no all-reduce of the parameters; dist.final_merge averages all ranks once at the end).", {"ddp", "local-sgd", "diloco", "streaming-diloco", "gossip"}),
+      key("dist.strategy", &RunConfig::dist, &DistSettings::strategy, "Distributed training (a run launched by ripple launch or torchrun; see docs/distributed.md): ddp (data parallel: each rank trains on its share of the training examples and the gradients are all-reduced every step, which equals one process training on all of them); local-sgd (each rank takes dist.sync_every steps of its own, then the parameters are averaged); diloco (DiLoCo: after dist.sync_every inner steps the averaged change of the parameters is the gradient of an outer Nesterov step, dist.outer_lr and dist.outer_momentum; local-sgd is diloco with outer lr 1 and no momentum); streaming-diloco (Streaming DiLoCo: the parameters cut into dist.fragments slices, one synchronized as in diloco every dist.sync_every / dist.fragments steps in turn, its exchange overlapped with the next dist.overlap_steps steps, then mixed in by dist.fragment_mix); gossip (every dist.sync_every steps each rank averages its parameters with its peers in dist.gossip_topology, with no all-reduce of the parameters; dist.final_merge averages all ranks once at the end); units (no exchange during training: each rank trains whole units of the run by itself, seeds or cross-validation folds, unit u on rank u mod N, and rank 0 gathers their files and results for summary.json; for runs of many seeds or folds).", {"ddp", "local-sgd", "diloco", "streaming-diloco", "gossip", "units"}),
       key("dist.sync_every", &RunConfig::dist, &DistSettings::sync_every, "Distributed, local-sgd, diloco, streaming-diloco and gossip: training steps each rank takes between two synchronizations (DiLoCo's H; streaming-diloco: of each fragment); the count runs on across epochs.", {}, 1, 100000000),
       key("dist.outer_lr", &RunConfig::dist, &DistSettings::outer_lr, "Distributed, diloco and streaming-diloco: learning rate of the outer Nesterov step (0.7 as published).", {}, 1e-6, 10.0),
       key("dist.outer_momentum", &RunConfig::dist, &DistSettings::outer_momentum, "Distributed, diloco and streaming-diloco: momentum of the outer Nesterov step (0.9 as published; 0 is plain outer SGD).", {}, 0.0, 1.0, true),
@@ -488,6 +488,20 @@ void validate_run_config(const RunConfig& c) {
       throw SettingError("dist.overlap_steps", fmt::format("{} exceeds the {} steps between two fragments' rounds "
                                                            "(dist.sync_every / dist.fragments)", c.dist.overlap_steps,
                                                            c.dist.sync_every / c.dist.fragments));
+    }
+  }
+  if (c.dist.strategy == "units") {
+    if (c.dist.data == "partitioned") {
+      throw SettingError("dist.data", "units trains every unit on the whole dataset; partitioned data needs a strategy "
+                                      "that trains one model across the parts (ddp, local-sgd, diloco, gossip)");
+    }
+    if (c.dist.compress != "none") {
+      throw SettingError("dist.compress", "units exchanges nothing during training; there is nothing to compress: use none");
+    }
+    if (c.dist.elastic) {
+      throw SettingError("dist.elastic", "units has no group step to drop a lost rank from; use ripple launch "
+                                         "--max-restarts: the restarted ranks skip their finished units and resume "
+                                         "the others from their checkpoints");
     }
   }
   if (c.dist.elastic && c.dist.strategy != "local-sgd" && c.dist.strategy != "diloco" && c.dist.strategy != "gossip") {

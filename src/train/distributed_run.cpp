@@ -68,14 +68,16 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
     resume = verdict == "resume";
   }
   const bool partitioned = c.dist.data == "partitioned";
-  if (c.dist.strategy == "ddp") {
+  if (c.dist.strategy == "units") {
+    g.splits_units = true;
+  } else if (c.dist.strategy == "ddp") {
     g.strategy = std::make_unique<dist::DataParallel>(*g.comm, c.dist, partitioned, cb.on_message);
   } else if (c.dist.strategy == "gossip") {
     g.strategy = std::make_unique<dist::Gossip>(*g.comm, c.dist, partitioned, cb.on_message);
   } else {
     g.strategy = std::make_unique<dist::DiLoCo>(*g.comm, c.dist, partitioned, cb.on_message);
   }
-  if (c.dist.elastic) {
+  if (c.dist.elastic && g.strategy) {
     g.strategy->set_elastic(std::chrono::milliseconds(static_cast<int64_t>(c.dist.regroup_window_s * 1000)));
   }
   if (cb.on_joined_group) cb.on_joined_group(world->rank, world->world_size, run_dir);
@@ -84,7 +86,7 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
 
 bool unit_finished(const RunGroup& group, const fs::path& dir, const std::string& key) {
   const bool done = !dir.empty() && fs::exists(dir / "result.json");
-  if (!group.comm) return done;
+  if (!group.comm || group.splits_units) return done;
   return group.comm->share_from_rank0(key, done ? "yes" : "no") == "yes";
 }
 
@@ -119,15 +121,20 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
   for (int k = 0; k < dist::kTrafficKinds; ++k) totals[k] = mine.bytes[k];
   totals[dist::kTrafficKinds] = static_cast<double>(mine.collectives);
   totals[dist::kTrafficKinds + 1] = mine.ms;
-  totals[dist::kTrafficKinds + 2] = static_cast<double>(g.strategy->synchronizations());
+  totals[dist::kTrafficKinds + 2] = g.strategy ? static_cast<double>(g.strategy->synchronizations()) : 0.0;
   at::Tensor peaks;
   const at::Tensor own = totals.clone();
-  g.strategy->survive("the summary", [&] {
+  const auto gather = [&] {
     totals.copy_(own);
     peaks = g.comm->all_gather(at::tensor({mine.peak_bytes}, at::kDouble), dist::Traffic::control,
                                "all-gather of the largest collectives");
     g.comm->all_reduce_sum(totals, dist::Traffic::control, "all-reduce of the traffic counters");
-  });
+  };
+  if (g.strategy) {
+    g.strategy->survive("the summary", gather);
+  } else {
+    gather();
+  }
   // An elastic group's lost ranks count with the bytes of their last report.
   const std::map<int, dist::LostRankReport> lost =
       c.dist.elastic ? g.comm->lost_rank_reports() : std::map<int, dist::LostRankReport>{};
@@ -153,9 +160,13 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
           {"collectives_per_rank", totals[dist::kTrafficKinds].item<double>() / n},
           {"collective_ms_per_rank", totals[dist::kTrafficKinds + 1].item<double>() / n},
           {"synchronizations_per_rank", totals[dist::kTrafficKinds + 2].item<double>() / n},
-          {"peak_collective_bytes", peaks.max().item<double>()},
-          {"parameter_hash", g.strategy->parameter_hashes()}};
-  if (c.dist.strategy != "ddp") out["sync_every"] = c.dist.sync_every;
+          {"peak_collective_bytes", peaks.max().item<double>()}};
+  if (g.strategy) {
+    out["parameter_hash"] = g.strategy->parameter_hashes();
+  } else {
+    out["units_on"] = "unit u on rank u mod world_size; bytes are the units' folders sent to the other ranks at the end";
+  }
+  if (c.dist.strategy != "ddp" && c.dist.strategy != "units") out["sync_every"] = c.dist.sync_every;
   if (c.dist.strategy == "streaming-diloco") {
     out["streaming"] = {{"fragments", c.dist.fragments}, {"overlap_steps", c.dist.overlap_steps},
                         {"fragment_mix", c.dist.fragment_mix}};

@@ -26,13 +26,17 @@ namespace ripple::train {
 // This process's place in a distributed run: empty for a single process.
 struct RunGroup {
   std::unique_ptr<dist::Communicator> comm;
-  std::unique_ptr<dist::GroupStrategy> strategy;
+  std::unique_ptr<dist::GroupStrategy> strategy;  // none for units
+  // dist.strategy = "units": each rank trains whole units of its own (train/units.h).
+  bool splits_units = false;
   bool writes_files() const { return !comm || comm->rank() == 0; }
+  bool trains_unit(int64_t unit) const { return !splits_units || unit % comm->world_size() == comm->rank(); }
   Synchronizer* synchronizer() const { return strategy.get(); }
 };
 
 // Whether the unit whose files go to `dir` (empty on ranks that write none) is finished,
-// as rank 0 sees it: every rank of a group gets rank 0's answer under `key`.
+// as rank 0 sees it: every rank of a group gets rank 0's answer under `key` (under units,
+// the rank that trains it: its own answer).
 bool unit_finished(const RunGroup& group, const std::filesystem::path& dir, const std::string& key);
 
 RunGroup join_run_group(const RunConfig& config, bool& resume, std::filesystem::path& run_dir,

@@ -59,13 +59,12 @@ EpochRecord epoch_from_json(const json& j, int64_t unit) {
   return r;
 }
 
-// The records of epochs <= `last_epoch` in `path`; the file is rewritten to hold only those
-// (epochs after the checkpoint are redone). A torn last line from a kill ends the read.
-std::vector<EpochRecord> keep_history(const fs::path& path, int64_t last_epoch, int64_t unit) {
+// The records of epochs <= `last_epoch` in the text of a metrics.jsonl, their lines in
+// `kept`. A torn last line from a kill ends the read.
+std::vector<EpochRecord> parse_history(const std::string& text, int64_t last_epoch, int64_t unit, std::string& kept) {
   std::vector<EpochRecord> out;
-  if (!fs::exists(path)) return out;
-  std::istringstream in(read_file(path));
-  std::string line, kept;
+  std::istringstream in(text);
+  std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     try {
@@ -77,8 +76,37 @@ std::vector<EpochRecord> keep_history(const fs::path& path, int64_t last_epoch, 
       break;
     }
   }
+  return out;
+}
+
+// The records of epochs <= `last_epoch` in `path`; the file is rewritten to hold only those
+// (epochs after the checkpoint are redone).
+std::vector<EpochRecord> keep_history(const fs::path& path, int64_t last_epoch, int64_t unit) {
+  if (!fs::exists(path)) return {};
+  std::string kept;
+  std::vector<EpochRecord> out = parse_history(read_file(path), last_epoch, unit, kept);
   write_file_atomic(path, kept);
   return out;
+}
+
+// result.json's fields; the history is left to the caller.
+UnitResult unit_result_fields(const std::string& text, int64_t unit, const std::string& origin) {
+  UnitResult r;
+  r.unit = unit;
+  try {
+    const json j = json::parse(text);
+    for (const auto& [name, v] : j.items()) {
+      if (name == "seed") r.seed = v.get<int64_t>();
+      else if (name == "best_epoch") r.best_epoch = v.get<int64_t>();
+      else if (name == "epochs_run") r.epochs_run = v.get<int64_t>();
+      else if (name == "epoch_ms_median") r.epoch_ms_median = v.get<double>();
+      else if (name == "eval_ms_median") r.eval_ms_median = v.get<double>();
+      else r.metrics[name] = v.get<double>();
+    }
+  } catch (const json::exception& e) {
+    throw InputError(fmt::format("{}: malformed result file ({}); delete it to train this unit again", origin, e.what()));
+  }
+  return r;
 }
 
 double median_eval_ms(const std::vector<EpochRecord>& history) {
@@ -232,23 +260,16 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
 
 UnitResult read_unit_result(const fs::path& dir, int64_t unit) {
   const fs::path path = dir / "result.json";
-  UnitResult r;
-  r.unit = unit;
-  try {
-    const json j = json::parse(read_file(path));
-    for (const auto& [name, v] : j.items()) {
-      if (name == "seed") r.seed = v.get<int64_t>();
-      else if (name == "best_epoch") r.best_epoch = v.get<int64_t>();
-      else if (name == "epochs_run") r.epochs_run = v.get<int64_t>();
-      else if (name == "epoch_ms_median") r.epoch_ms_median = v.get<double>();
-      else if (name == "eval_ms_median") r.eval_ms_median = v.get<double>();
-      else r.metrics[name] = v.get<double>();
-    }
-  } catch (const json::exception& e) {
-    throw InputError(fmt::format("{}: malformed result file ({}); delete it to train this unit again", path.string(),
-                                 e.what()));
-  }
+  UnitResult r = unit_result_fields(read_file(path), unit, path.string());
   r.history = keep_history(dir / "metrics.jsonl", r.epochs_run, unit);
+  return r;
+}
+
+UnitResult unit_result_from_text(const std::string& result_json, const std::string& metrics_jsonl, int64_t unit,
+                                 const std::string& origin) {
+  UnitResult r = unit_result_fields(result_json, unit, origin);
+  std::string kept;
+  r.history = parse_history(metrics_jsonl, r.epochs_run, unit, kept);
   return r;
 }
 

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "ripple/settings.h"
@@ -59,5 +60,8 @@ nlohmann::json unit_result_json(const UnitResult& result);
 // A finished unit's result.json and metrics.jsonl read back (history included). Throws
 // InputError naming the file when either is malformed.
 UnitResult read_unit_result(const std::filesystem::path& dir, int64_t unit);
+// The same from the two files' texts (sent by another rank); `origin` names them in errors.
+UnitResult unit_result_from_text(const std::string& result_json, const std::string& metrics_jsonl, int64_t unit,
+                                 const std::string& origin);
 
 }  // namespace ripple::train

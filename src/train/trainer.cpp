@@ -23,6 +23,7 @@
 #include "train/files.h"
 #include "train/loop.h"
 #include "train/node_data.h"
+#include "train/units.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -85,20 +86,12 @@ RunSummary run_seeds(const RunConfig& c, const char* task_name, const fs::path& 
                      const train::RunGroup& group, const MakeTask& make_task) {
   RunSummary summary;
   summary.task = task_name;
-  int64_t epochs_this_process = 0;
-  for (int64_t i = 0; i < c.train.seeds; ++i) {
-    const fs::path dir = group.writes_files() ? run_dir / fmt::format("seed-{}", i) : fs::path();
-    UnitResult r;
-    if (train::unit_finished(group, dir, fmt::format("seed-{}-done", i))) {
-      if (!dir.empty()) r = train::read_unit_result(dir, i);  // the other ranks write no summary
-    } else {
-      auto task = make_task(i);
-      r = train::train_unit(task, c.train, i, static_cast<uint64_t>(c.train.seed + i), dir, cb, epochs_this_process,
-                            group.synchronizer());
-    }
-    if (cb.on_unit_done) cb.on_unit_done(r);
-    summary.units.push_back(std::move(r));
-  }
+  summary.units = train::run_units(group, run_dir, c.train.seeds, "seed", cb,
+                                   [&](int64_t i, const fs::path& dir, const TrainCallbacks& unit_cb, int64_t& epochs) {
+                                     auto task = make_task(i);
+                                     return train::train_unit(task, c.train, i, static_cast<uint64_t>(c.train.seed + i),
+                                                              dir, unit_cb, epochs, group.synchronizer());
+                                   });
   return summary;
 }
 
@@ -170,7 +163,8 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
   // Replicated data: each rank trains on its share; partitioned: on its own part, whole.
   const bool partitioned = c.dist.data == "partitioned";
   const train::Shard shard =
-      group.comm && !partitioned ? train::Shard{group.comm->rank(), group.comm->world_size()} : train::Shard{};
+      group.comm && !partitioned && !group.splits_units ? train::Shard{group.comm->rank(), group.comm->world_size()}
+                                                        : train::Shard{};
   RunSummary summary;
   if (graph) {
     summary = tasks::cross_validate_in_group(graph_data, c, cb, run_dir, group, shard);

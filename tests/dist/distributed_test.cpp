@@ -13,13 +13,11 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <algorithm>
 #include <fstream>
-#include <regex>
 #include <thread>
 
 #include "ripple/config.h"
@@ -30,6 +28,7 @@
 #include "support/gcn_runs.h"
 #include "support/interaction_files.h"
 #include "support/ports.h"
+#include "support/processes.h"
 #include "train/checkpoint.h"
 #include "train/loop.h"
 
@@ -198,26 +197,10 @@ TEST(DataParallel, PartitionedFullBatchGcnWithDeepHaloEqualsOneProcess) {
             std::string::npos) << r.output;
 }
 
-// Starts `ripple <args>` with `env` added, output to `log`; returns its pid.
-pid_t spawn_ripple(const std::string& args, const std::vector<std::string>& env, const fs::path& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-    const std::string cmd = fmt::format("exec {} {} > {} 2>&1", RIPPLE_BINARY, args, log.string());
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit_code(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-bool alive(pid_t pid) { return kill(pid, 0) == 0; }
-
+using testing::alive;
+using testing::rank_pids;
+using testing::spawn_ripple;
+using testing::wait_exit_code;
 using testing::free_port;
 
 TEST(DataParallel, RanksWithDifferentConfigurationsAllExitTwoNamingTheRank) {
@@ -287,20 +270,6 @@ TEST(DataParallel, PortInUseExitsTwoNamingRankZero) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(fmt::format("rank 0: cannot serve the rendezvous at 127.0.0.1:{}", port)), std::string::npos)
       << r.output;
-}
-
-// The launcher's "rank R of N pid P" lines in `log`, by rank.
-std::map<int, pid_t> rank_pids(const fs::path& log, int ranks) {
-  std::map<int, pid_t> pids;
-  for (int i = 0; i < 500 && static_cast<int>(pids.size()) < ranks; ++i) {
-    const std::string text = testing::file_text(log);
-    const std::regex line(R"(rank (\d+) of \d+ pid (\d+))");
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), line); it != std::sregex_iterator(); ++it) {
-      pids[std::stoi((*it)[1])] = static_cast<pid_t>(std::stol((*it)[2]));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pids;
 }
 
 // A 3-rank launch of a long run; waits until rank 0 has finished `epochs` epochs.
