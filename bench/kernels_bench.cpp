@@ -45,6 +45,31 @@ void BM_GSpmmCopyLhs(benchmark::State& state) {
   set_traffic(state, g, f);
 }
 
+// The same sum through the six-tensor form, which checks the arrays' values on every call
+// (the graph-handle form above checked them once, when the graph was built). Args: graph
+// kind, F, and 0: handle form, 1: six-tensor form; side by side at F = 1 and 64.
+void BM_GSpmmGraphArrayChecks(benchmark::State& state) {
+  const Graph& g = graph_for(state.range(0));
+  state.SetLabel(std::string(graph_name(state.range(0))) + (state.range(2) ? " six-tensor" : " handle"));
+  const int64_t f = state.range(1);
+  const at::Tensor x = at::randn({g.num_nodes(), f});
+  const CsrView& r = g.csr();
+  using Opt = c10::optional<at::Tensor>;
+  static const auto six_tensor =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("ripple::gspmm", "")
+          .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const Opt&, const at::Tensor&, const at::Tensor&,
+                            const Opt&, c10::string_view, c10::string_view, const Opt&, const Opt&)>();
+  at::NoGradGuard no_grad;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(state.range(2) ? six_tensor.call(g.csc_indptr(), g.csc_indices(), c10::nullopt, r.indptr,
+                                                              r.indices, Opt(r.eids), "copy_lhs", "sum", Opt(x),
+                                                              c10::nullopt)
+                                            : ops::gspmm(g, "copy_lhs", "sum", x, at::Tensor()));
+  }
+  set_traffic(state, g, f);
+}
+
 void BM_GSpmmMulEdgeWeight(benchmark::State& state) {
   const Graph& g = graph_for(state.range(0));
   state.SetLabel(graph_name(state.range(0)));
@@ -160,6 +185,8 @@ BENCHMARK(BM_GSpmmCopyLhs<0>)->Name("BM_GSpmmCopyLhsSum")->Apply(feature_grid);
 // Index width and node order at F = 128: int32 indices, RCM and degree reordering.
 BENCHMARK(BM_GSpmmCopyLhs<0>)->Name("BM_GSpmmCopyLhsSumOrder")->Args({2, 128})->Args({3, 128})->Args({4, 128})
     ->Args({5, 128})->ArgNames({"graph", "F"})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GSpmmGraphArrayChecks)->ArgsProduct({{0, 1}, {1, 64}, {0, 1}})->ArgNames({"graph", "F", "six_tensor"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GSpmmCopyLhs<1>)->Name("BM_GSpmmCopyLhsMean")->Apply(feature_grid);
 BENCHMARK(BM_GSpmmCopyLhs<2>)->Name("BM_GSpmmCopyLhsMax")->Apply(feature_grid);
 BENCHMARK(BM_GSpmmMulEdgeWeight)->Apply(feature_grid);

@@ -8,7 +8,10 @@
 // is thread-safe. Graphs may be bipartite (num_src != num_dst), which is how blocks and
 // sparse feature matrices are represented. Index tensors are int64 or int32.
 //
-// Construction validates ids and throws InputError on out-of-range or negative ids.
+// Construction validates ids and throws InputError on out-of-range or negative ids. A
+// Graph's arrays are not copied (a mapped 200M-edge graph stays mapped): changing them after
+// construction is not allowed, because the operators' graph-handle forms trust a built
+// graph's arrays and check them no more (src/ops/cpu/graph_check.h).
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -11,6 +11,7 @@
 #include <ATen/ExpandUtils.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "ops/cpu/graph_check.h"
 #include "ops/dispatch.h"
 #include "ops/op_names.h"
 
@@ -339,6 +340,7 @@ class GSpmmGraphFunction : public torch::autograd::Function<GSpmmGraphFunction> 
     ctx->saved_data["lhs_slot"] = int64_t{0};  // the graph is not a tensor input
     ctx->saved_data["rhs_slot"] = int64_t{lhs.defined() ? 1 : 0};
     const Graph& g = graph->graph();
+    const cpu::TrustedGraphArrays trusted;  // checked when the graph was built
     auto [out, arg_src, arg_edge] =
         dispatch::gspmm_forward(g.csc_indptr(), g.csc_indices(), c10::nullopt, op, reduce, lhs_opt, rhs_opt,
                                 g.num_src());
@@ -350,6 +352,7 @@ class GSpmmGraphFunction : public torch::autograd::Function<GSpmmGraphFunction> 
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const GraphArgs g = graph_args(ctx->saved_data["graph"].toCustomClass<GraphHandle>());
+    const cpu::TrustedGraphArrays trusted;  // the graph's arrays and its own reverse view
     const auto [grad_lhs, grad_rhs] = GSpmmFunction::operand_grads(ctx, g, grads);
     return {at::Tensor(), at::Tensor(), at::Tensor(), grad_lhs, grad_rhs};
   }
@@ -362,6 +365,7 @@ class GSddmmGraphFunction : public torch::autograd::Function<GSddmmGraphFunction
     at::AutoDispatchBelowADInplaceOrView guard;
     ctx->saved_data["lhs_slot"] = int64_t{0};
     const Graph& g = graph->graph();
+    const cpu::TrustedGraphArrays trusted;
     at::Tensor out = dispatch::gsddmm_forward(g.csc_indptr(), g.csc_indices(), c10::nullopt, op, lhs, rhs,
                                               lhs_target, rhs_target, g.num_src());
     ctx->saved_data["graph"] = graph;
@@ -373,6 +377,7 @@ class GSddmmGraphFunction : public torch::autograd::Function<GSddmmGraphFunction
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const GraphArgs g = graph_args(ctx->saved_data["graph"].toCustomClass<GraphHandle>());
+    const cpu::TrustedGraphArrays trusted;
     const auto [grad_lhs, grad_rhs] = GSddmmFunction::operand_grads(ctx, g, grads);
     return {at::Tensor(), at::Tensor(), grad_lhs, grad_rhs, at::Tensor(), at::Tensor()};
   }

@@ -5,8 +5,10 @@
 // graph once instead of six loose tensors, and their autograd kernel asks the graph for its
 // reverse (CSR) view only in backward. Graph caches that view, so it is built at most once
 // per graph and never when no gradient flows: inference, layer-wise evaluation, frozen
-// inputs. Construction from Python validates the arrays (Graph::from_csc) and throws
-// InputError, which Python sees as RuntimeError naming what was wrong.
+// inputs. Construction from Python copies and validates the arrays (Graph::from_csc) and
+// throws InputError, which Python sees as RuntimeError naming what was wrong. The ops then
+// check the graph's values no more (cpu::TrustedGraphArrays): the copies cannot be changed
+// from Python afterwards.
 #pragma once
 
 #include <torch/custom_class.h>
@@ -20,7 +22,7 @@ class GraphHandle : public torch::CustomClassHolder {
   explicit GraphHandle(Graph graph) : graph_(std::move(graph)) {}
   // From raw CSC arrays (Python): sources need not be sorted within a row.
   GraphHandle(const at::Tensor& indptr, const at::Tensor& indices, int64_t num_src)
-      : graph_(Graph::from_csc(num_src, indptr, indices, GraphFlags{false, false, false, false})) {}
+      : graph_(Graph::from_csc(num_src, indptr.clone(), indices.clone(), GraphFlags{false, false, false, false})) {}
   const Graph& graph() const { return graph_; }
 
  private:

@@ -6,6 +6,9 @@
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
 
+#include <functional>
+#include <string>
+
 #include "ops/dispatch.h"
 #include "ripple/graph.h"
 #include "ripple/ops.h"
@@ -64,6 +67,40 @@ TEST(GraphHandle, HandleFormsEqualTheSixTensorForms) {
   b.sum().backward();
   EXPECT_TRUE(at::allclose(s1.grad(), s2.grad()));
   EXPECT_TRUE(at::allclose(d1.grad(), d2.grad()));
+}
+
+// A built graph's arrays are checked once, at construction: the handle forms check only
+// their operands (a short one is still an error), and the trust ends with the call, so the
+// six-tensor forms still check the values of arrays they are given.
+TEST(GraphHandle, HandleFormsCheckOperandsAndTheTrustEndsWithTheCall) {
+  const Graph g = random_graph(30, 120, 3);
+  const CsrView& r = g.csr();
+  const auto handle = c10::make_intrusive<ops::GraphHandle>(g);
+  const auto error_of = [](const std::function<void()>& fn) -> std::string {
+    try {
+      fn();
+    } catch (const c10::Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  std::string m = error_of([&] { ops::dispatch::gspmm_graph(handle, "copy_lhs", "sum", at::randn({29, 4}), {}); });
+  EXPECT_NE(m.find("lhs is a source operand and must have 30 rows"), std::string::npos) << m;
+  const at::Tensor x = at::randn({30, 4}).requires_grad_(true);
+  ops::dispatch::gspmm_graph(handle, "copy_lhs", "sum", x, {}).sum().backward();
+  at::Tensor bad = g.csc_indices().clone();
+  bad[5] = 30;
+  m = error_of([&] {
+    ops::dispatch::gspmm(g.csc_indptr(), bad, {}, r.indptr, r.indices, r.eids, "copy_lhs", "sum", x, {});
+  });
+  EXPECT_NE(m.find("indices[5] = 30 is not a source node id in [0, 30)"), std::string::npos) << m;
+  // Arrays handed in from Python are copied: changing the caller's tensor changes nothing.
+  at::Tensor indptr = g.csc_indptr().clone(), indices = g.csc_indices().clone();
+  const auto own = c10::make_intrusive<ops::GraphHandle>(indptr, indices, int64_t{30});
+  indices.fill_(1000000);
+  const at::Tensor y = at::randn({30, 4});
+  EXPECT_TRUE(at::equal(ops::dispatch::gspmm_graph(own, "copy_lhs", "sum", y, {}),
+                        ops::dispatch::gspmm_graph(handle, "copy_lhs", "sum", y, {})));
 }
 
 }  // namespace

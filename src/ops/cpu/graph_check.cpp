@@ -56,8 +56,16 @@ int64_t GraphExtent::rows(Target t) const {
   return t == Target::kSrc ? num_src : (t == Target::kDst ? num_dst : num_edges);
 }
 
+namespace {
+thread_local bool trusted_graph_arrays = false;
+}  // namespace
+
+TrustedGraphArrays::TrustedGraphArrays() : previous_(trusted_graph_arrays) { trusted_graph_arrays = true; }
+TrustedGraphArrays::~TrustedGraphArrays() { trusted_graph_arrays = previous_; }
+
 GraphExtent check_graph(const char* op, const at::Tensor& indptr_in, const at::Tensor& indices_in,
                         const at::Tensor& eids_in, int64_t num_src) {
+  const bool values = !trusted_graph_arrays;  // a built Graph's values were checked once
   TORCH_CHECK(indptr_in.defined() && indptr_in.dim() == 1 && indptr_in.numel() >= 1, op,
               ": indptr must be a non-empty 1-D tensor, got ",
               indptr_in.defined() ? indptr_in.sizes() : at::IntArrayRef{});
@@ -69,7 +77,7 @@ GraphExtent check_graph(const char* op, const at::Tensor& indptr_in, const at::T
   AT_DISPATCH_INDEX_TYPES(type, "check_graph_indptr", [&] {
     const index_t* ip = indptr.data_ptr<index_t>();
     TORCH_CHECK(ip[0] == 0, op, ": indptr[0] must be 0, got ", static_cast<int64_t>(ip[0]));
-    const int64_t v = first_decreasing_row(ip, g.num_dst);
+    const int64_t v = values ? first_decreasing_row(ip, g.num_dst) : g.num_dst;
     TORCH_CHECK(v == g.num_dst, op, ": indptr must be non-decreasing, but indptr[", v + 1, "] = ",
                 static_cast<int64_t>(ip[v + 1]), " < indptr[", v, "] = ", static_cast<int64_t>(ip[v]));
     g.num_edges = static_cast<int64_t>(ip[g.num_dst]);
@@ -85,7 +93,7 @@ GraphExtent check_graph(const char* op, const at::Tensor& indptr_in, const at::T
     const at::Tensor indices = indices_in.contiguous();
     AT_DISPATCH_INDEX_TYPES(type, "check_graph_indices", [&] {
       const index_t* ix = indices.data_ptr<index_t>();
-      const int64_t p = first_out_of_range(ix, g.num_edges, num_src);
+      const int64_t p = values ? first_out_of_range(ix, g.num_edges, num_src) : g.num_edges;
       TORCH_CHECK(p == g.num_edges, op, ": indices[", p, "] = ", static_cast<int64_t>(ix[p]),
                   " is not a source node id in [0, ", num_src, ")");
     });
@@ -97,7 +105,7 @@ GraphExtent check_graph(const char* op, const at::Tensor& indptr_in, const at::T
     const at::Tensor eids = eids_in.contiguous();
     AT_DISPATCH_INDEX_TYPES(type, "check_graph_eids", [&] {
       const index_t* ep = eids.data_ptr<index_t>();
-      const int64_t p = first_out_of_range(ep, g.num_edges, g.num_edges);
+      const int64_t p = values ? first_out_of_range(ep, g.num_edges, g.num_edges) : g.num_edges;
       TORCH_CHECK(p == g.num_edges, op, ": eids[", p, "] = ", static_cast<int64_t>(ep[p]),
                   " is not an edge row in [0, ", g.num_edges, ")");
     });

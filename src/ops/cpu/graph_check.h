@@ -24,6 +24,21 @@ struct GraphExtent {
   int64_t rows(detail::Target t) const;
 };
 
+// While one is alive on this thread, check_graph takes the graph arrays' values as valid
+// and checks only their shapes, dtypes and lengths: for the arrays of a ripple::Graph, whose
+// values were checked when it was built and are not changed after (the graph-handle forms
+// of the operators, src/ops/autograd.cpp). Operands are still checked. Nests.
+class TrustedGraphArrays {
+ public:
+  TrustedGraphArrays();
+  ~TrustedGraphArrays();
+  TrustedGraphArrays(const TrustedGraphArrays&) = delete;
+  TrustedGraphArrays& operator=(const TrustedGraphArrays&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Checks indptr, indices (undefined for ops that read no sources, like edge_softmax) and
 // eids (may be undefined) for the op named `op`; returns the extent they describe.
 // `num_src` < 0 means "not known" (no indices).
