@@ -38,6 +38,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using testing::final_fold_parameters;
 using testing::final_parameters;
 using testing::gcn_args;
 
@@ -109,17 +110,6 @@ TEST(DataParallel, LinkPredictionAndRecommendationTrainOnTwoRanks) {
   const double steps = r["dist"]["bytes"]["gradients"].get<double>() / per_step;
   EXPECT_GT(steps, 0);
   EXPECT_DOUBLE_EQ(steps, std::round(steps));
-}
-
-// The parameters of a MUTAG graph-classification fold after its last epoch, flattened.
-at::Tensor final_fold_parameters(const fs::path& run_dir, int fold) {
-  const RunConfig c = read_run_config(run_dir);
-  GraphModel model(c.model, 7, 2);  // MUTAG: 7 one-hot node labels, 2 classes
-  train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
-  train::TrainState state;
-  train::load_checkpoint(run_dir / fmt::format("fold-{}", fold) / "checkpoint.pt", *model, optimizer, state);
-  EXPECT_EQ(state.epoch, c.train.epochs);
-  return optimizer.flat_params().clone();
 }
 
 std::vector<json> metric_lines(const fs::path& file) {

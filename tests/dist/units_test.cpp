@@ -12,18 +12,16 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "ripple/graph_model.h"
 #include "ripple/trainer.h"
 #include "support/cli.h"
 #include "support/gcn_runs.h"
 #include "support/processes.h"
-#include "train/checkpoint.h"
-#include "train/loop.h"
 
 namespace ripple {
 namespace {
@@ -52,16 +50,6 @@ json result_without_time(const fs::path& file) {
   return j;
 }
 
-// A MUTAG fold's parameters after its last epoch (its checkpoint.pt), flattened.
-at::Tensor fold_parameters(const fs::path& run_dir, int fold) {
-  const RunConfig c = read_run_config(run_dir);
-  GraphModel model(c.model, 7, 2);  // MUTAG: 7 one-hot node labels, 2 classes
-  train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
-  train::TrainState state;
-  train::load_checkpoint(run_dir / fmt::format("fold-{}", fold) / "checkpoint.pt", *model, optimizer, state);
-  return optimizer.flat_params().clone();
-}
-
 std::string mutag_args(int folds, int epochs, const std::string& extra) {
   return fmt::format("train --config {} --set dataset.path={} --set task.run_folds={} --set train.epochs={} "
                      "--set train.threads=1 {}",
@@ -85,7 +73,7 @@ TEST(Units, FoldsOnTwoRanksEqualOneProcess) {
     ASSERT_EQ(expected.size(), 5u);
     EXPECT_EQ(epochs_without_time(b / "metrics.jsonl"), expected);
     EXPECT_EQ(result_without_time(b / "result.json"), result_without_time(a / "result.json"));
-    EXPECT_TRUE(at::equal(fold_parameters(tmp / "two", fold), fold_parameters(tmp / "one", fold)));
+    EXPECT_TRUE(at::equal(testing::final_fold_parameters(tmp / "two", fold), testing::final_fold_parameters(tmp / "one", fold)));
     EXPECT_TRUE(fs::is_regular_file(b / "best.pt"));
   }
   const json s1 = json::parse(testing::file_text(tmp / "one" / "summary.json"));

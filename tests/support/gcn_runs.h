@@ -1,5 +1,5 @@
-// Full-batch GCN runs on Cora through the binary, as the distributed tests start them
-// (tests/dist/*_test.cpp), and what they leave behind.
+// Full-batch GCN runs on Cora (and MUTAG graph-classification folds) through the binary, as
+// the distributed tests start them (tests/dist/*_test.cpp), and what they leave behind.
 #pragma once
 
 #include <fmt/format.h>
@@ -10,6 +10,7 @@
 #include <iterator>
 #include <string>
 
+#include "ripple/graph_model.h"
 #include "ripple/model.h"
 #include "ripple/trainer.h"
 #include "support/cli.h"
@@ -37,6 +38,18 @@ inline at::Tensor final_parameters(const std::filesystem::path& run_dir) {
   train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
   train::TrainState state;
   train::load_checkpoint(run_dir / "seed-0" / "checkpoint.pt", *model, optimizer, state);
+  EXPECT_EQ(state.epoch, c.train.epochs);
+  return optimizer.flat_params().clone();
+}
+
+// The parameters of a MUTAG graph-classification fold after its last epoch (its
+// checkpoint.pt), flattened.
+inline at::Tensor final_fold_parameters(const std::filesystem::path& run_dir, int fold) {
+  const RunConfig c = read_run_config(run_dir);
+  GraphModel model(c.model, 7, 2);  // MUTAG: 7 one-hot node labels, 2 classes
+  train::FlatAdam optimizer = train::make_optimizer(c.train, *model);
+  train::TrainState state;
+  train::load_checkpoint(run_dir / fmt::format("fold-{}", fold) / "checkpoint.pt", *model, optimizer, state);
   EXPECT_EQ(state.epoch, c.train.epochs);
   return optimizer.flat_params().clone();
 }
