@@ -45,4 +45,16 @@ std::map<std::string, double> evaluate_full_ranking(const at::Tensor& user_embed
                                                     const at::Tensor& item_embeddings, const UserItems& exclude,
                                                     const UserItems& relevant, const RankingOptions& options);
 
+// One share of that evaluation (a rank's, in a distributed run): the users with relevant
+// items are numbered in id order and those numbered shard, shard + shards, ... are scored.
+// Gives the sums of recall@K and ndcg@K over them and their count, so that the shares' sums
+// and counts add up to the whole evaluation's. InputError for a share that does not exist.
+struct RankingSums {
+  std::map<std::string, double> sums;
+  int64_t users = 0;
+};
+RankingSums sum_full_ranking(const at::Tensor& user_embeddings, const at::Tensor& item_embeddings,
+                             const UserItems& exclude, const UserItems& relevant, const RankingOptions& options,
+                             int64_t shard, int64_t shards);
+
 }  // namespace ripple

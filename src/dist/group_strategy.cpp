@@ -30,7 +30,7 @@ uint64_t bytes_hash(const void* data, size_t size) {
 }
 
 GroupStrategy::GroupStrategy(Communicator& comm, bool reduce_metrics, std::function<void(const std::string&)> log)
-    : comm_(comm), reduce_metrics_(reduce_metrics), log_(std::move(log)) {}
+    : comm_(comm), partitioned_(reduce_metrics), reduce_metrics_(reduce_metrics), log_(std::move(log)) {}
 
 void GroupStrategy::set_elastic(std::chrono::milliseconds window) {
   regroup_window_ = window;
@@ -65,7 +65,7 @@ std::optional<train::Shard> GroupStrategy::new_shard() {
   // Partitioned data: each part stays with its rank. A unit's task starts with the shares
   // of the group as started, so a changed group hands out its own at each unit's start too.
   const int64_t generation = comm_.membership().back().generation;
-  if (reduce_metrics_ || generation == 0) return std::nullopt;
+  if (partitioned_ || generation == 0) return std::nullopt;
   if (shard_generation_ == generation && shard_unit_ == unit_) return std::nullopt;
   shard_generation_ = generation;
   shard_unit_ = unit_;

@@ -5,9 +5,9 @@
 // begin_unit: rank 0's initial parameters are broadcast (or, resuming after a restart, its
 // whole checkpoint: parameters, optimizer moments, loop state, the strategy's state), so
 // every rank starts alike. After each epoch rank 0 evaluates and broadcasts its metrics, or,
-// on partitioned data, every rank evaluates its own nodes and the weighted sums
-// (train::kMetricWeightSuffix) are all-reduced; either way model selection and early
-// stopping decide alike on every rank. end_unit lets the strategy settle the final model,
+// on partitioned data (or with share_evaluation), every rank evaluates its own share and the
+// weighted sums (train::kMetricWeightSuffix) are all-reduced; either way model selection and
+// early stopping decide alike on every rank. end_unit lets the strategy settle the final model,
 // then compares a hash of the parameters across ranks (DistributedError when they differ;
 // skipped for a strategy whose ranks keep models of their own, ranks_agree_at_end).
 // Communication failures throw DistributedError naming the rank, unit, epoch and step.
@@ -47,6 +47,11 @@ class GroupStrategy : public train::Synchronizer {
   bool evaluates_here() const final { return reduce_metrics_ || comm_.rank() == 0; }
   void agree_on_metrics(Metrics& metrics, int64_t epoch) final;
   void end_unit(train::FlatAdam& optimizer, int64_t unit) final;
+  // Replicated data whose task evaluates a share per rank (recommendation: its share of the
+  // test users) as weighted sums: every rank evaluates and the sums are all-reduced, as on
+  // partitioned data. Call before the first unit.
+  void share_evaluation() { reduce_metrics_ = true; }
+  bool evaluation_shared() const { return reduce_metrics_; }
   // Replicated data after a regroup: this rank's share among the survivors.
   std::optional<train::Shard> new_shard() final;
 
@@ -85,7 +90,8 @@ class GroupStrategy : public train::Synchronizer {
   void load_broadcast_checkpoint(const at::Tensor& buffer, torch::nn::Module& model, train::FlatAdam& optimizer,
                                  train::TrainState& state);
 
-  bool reduce_metrics_;
+  bool partitioned_;     // each part stays with its rank
+  bool reduce_metrics_;  // every rank evaluates its share; the weighted sums are all-reduced
   std::optional<std::chrono::milliseconds> regroup_window_;  // set: elastic
   int64_t steps_ = 0;                                        // survive() calls: the position regroup compares
   int64_t shard_unit_ = -1, shard_generation_ = 0;           // the unit and group of the last new_shard()

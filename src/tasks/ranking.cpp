@@ -99,6 +99,15 @@ void exclude_user_items(at::Tensor& scores, const at::Tensor& users, const UserI
 std::map<std::string, double> evaluate_full_ranking(const at::Tensor& user_embeddings,
                                                     const at::Tensor& item_embeddings, const UserItems& exclude,
                                                     const UserItems& relevant, const RankingOptions& options) {
+  RankingSums s = sum_full_ranking(user_embeddings, item_embeddings, exclude, relevant, options, 0, 1);
+  const auto n = static_cast<double>(std::max<int64_t>(s.users, 1));
+  for (auto& [name, v] : s.sums) v /= n;
+  return s.sums;
+}
+
+RankingSums sum_full_ranking(const at::Tensor& user_embeddings, const at::Tensor& item_embeddings,
+                             const UserItems& exclude, const UserItems& relevant, const RankingOptions& options,
+                             int64_t shard, int64_t shards) {
   if (user_embeddings.dim() != 2 || item_embeddings.dim() != 2 || user_embeddings.size(1) != item_embeddings.size(1)) {
     throw InputError("evaluate_full_ranking: user and item embeddings must be [users, d] and [items, d]");
   }
@@ -108,10 +117,13 @@ std::map<std::string, double> evaluate_full_ranking(const at::Tensor& user_embed
                                  exclude.indptr.numel() - 1, relevant.indptr.numel() - 1, num_users));
   }
   if (options.k.empty() || options.chunk < 1) throw InputError("evaluate_full_ranking: needs a K and a chunk >= 1");
+  if (shards < 1 || shard < 0 || shard >= shards) {
+    throw InputError(fmt::format("evaluate_full_ranking: share {} of {} does not exist", shard, shards));
+  }
   const int64_t k_max = *std::max_element(options.k.begin(), options.k.end());
   std::vector<int64_t> users;
-  for (int64_t u = 0; u < num_users; ++u) {
-    if (relevant.count(u) > 0) users.push_back(u);
+  for (int64_t u = 0, numbered = 0; u < num_users; ++u) {
+    if (relevant.count(u) > 0 && numbered++ % shards == shard) users.push_back(u);
   }
   const auto num_eval = static_cast<int64_t>(users.size());
   const size_t num_k = options.k.size();
@@ -154,16 +166,16 @@ std::map<std::string, double> evaluate_full_ranking(const at::Tensor& user_embed
       }
     });
   }
-  std::map<std::string, double> out;
+  RankingSums out;
+  out.users = num_eval;
   for (size_t q = 0; q < num_k; ++q) {
     double r = 0, d = 0;
     for (size_t i = 0; i < users.size(); ++i) {
       r += recall[i * num_k + q];
       d += ndcg[i * num_k + q];
     }
-    const auto n = static_cast<double>(std::max<int64_t>(num_eval, 1));
-    out[fmt::format("recall@{}", options.k[q])] = r / n;
-    out[fmt::format("ndcg@{}", options.k[q])] = d / n;
+    out.sums[fmt::format("recall@{}", options.k[q])] = r;
+    out.sums[fmt::format("ndcg@{}", options.k[q])] = d;
   }
   return out;
 }

@@ -83,7 +83,9 @@ TORCH_MODULE(LightGCN);
 class RecommendationTask : public train::Task {
  public:
   // `shard`: data parallel training; this rank trains on its share of the training
-  // interactions (tasks/shuffle.h: shard_of), evaluation covers all of them.
+  // interactions (tasks/shuffle.h: shard_of) and ranks its share of the test users
+  // (sum_full_ranking), reported as sums with their weights (train::kMetricWeightSuffix)
+  // for the group to add up.
   RecommendationTask(const RunConfig& config, std::shared_ptr<RecommendData> data, train::Shard shard = {});
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;

@@ -132,7 +132,16 @@ train::Metrics RecommendationTask::evaluate() {
   options.k = config_.recommend.k;
   options.chunk = config_.recommend.eval_chunk;
   const InteractionDataset& d = data_->dataset;
-  return evaluate_full_ranking(users, items, d.train, d.test, options);
+  if (shard_.count == 1) return evaluate_full_ranking(users, items, d.train, d.test, options);
+  // In a group every rank ranks its share of the users; the strategy adds up the shares
+  // (GroupStrategy::share_evaluation).
+  const RankingSums share = sum_full_ranking(users, items, d.train, d.test, options, shard_.index, shard_.count);
+  train::Metrics m;
+  for (const auto& [name, sum] : share.sums) {
+    m[name] = sum;
+    m[name + train::kMetricWeightSuffix] = static_cast<double>(share.users);
+  }
+  return m;
 }
 
 train::Selection RecommendationTask::selection() const {

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -112,6 +113,7 @@ TEST(AllOrNone, ACollectiveEveryRankFinishedIsKept) {
 // the store until its timeout and blaming rank 0.
 TEST(AllOrNone, ARegroupWhoseDeciderIsLostFailsNamingIt) {
   std::vector<std::string> errors(2);
+  std::atomic<int> finished{0};
   on_rank_threads(2, [&](Communicator& comm, int r) {
     const auto window = std::chrono::milliseconds(200);
     comm.set_all_or_none(window);
@@ -134,6 +136,10 @@ TEST(AllOrNone, ARegroupWhoseDeciderIsLostFailsNamingIt) {
     } catch (const DistributedError& e) {
       errors[r] = e.what();
     }
+    // Rank 0's Communicator holds the store: it must outlive rank 1's regroup, which may
+    // still be polling it (CI once saw rank 1 fail with "rank 0's store no longer answers").
+    ++finished;
+    while (finished.load() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   });
   for (int r = 0; r < 2; ++r) {
     EXPECT_NE(errors[r].find("regrouping after a lost peer failed: rank 7, the first to check in, which decides the "

@@ -63,6 +63,7 @@ TEST(DataParallel, FullBatchGcnOnTwoAndFourRanksEqualsOneProcess) {
     const json& d = s["dist"];
     EXPECT_EQ(d["world_size"], ranks);
     EXPECT_EQ(d["strategy"], "ddp");
+    EXPECT_EQ(d["evaluation"], "rank 0, its metrics broadcast");
     const double n = ranks, ring = 2 * (n - 1) / n;
     const double gradient_bytes = 4.0 * static_cast<double>(params.numel());
     EXPECT_DOUBLE_EQ(d["bytes"]["gradients"].get<double>(), 50 * n * ring * gradient_bytes);
@@ -110,6 +111,30 @@ TEST(DataParallel, LinkPredictionAndRecommendationTrainOnTwoRanks) {
   const double steps = r["dist"]["bytes"]["gradients"].get<double>() / per_step;
   EXPECT_GT(steps, 0);
   EXPECT_DOUBLE_EQ(steps, std::round(steps));
+}
+
+// Recommendation's evaluation is shared: each rank ranks every second test user and the
+// sums are added up. With a learning rate too small to move the model, 2 ranks report what
+// one process reports (to the order of the additions).
+TEST(DataParallel, RecommendationRanksShareTheEvaluationAndAddUpToOneProcess) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-rec-eval");
+  const fs::path data = testing::gowalla_subset(tmp / "gowalla", 300, 800);
+  const std::string args = fmt::format(
+      "train --config {} --set dataset.path={} --set train.epochs=2 --set train.threads=1 --set train.lr=1e-12 "
+      "--set recommend.batch_size=512 ", testing::source_path("examples/gowalla_lightgcn.toml"), data.string());
+  const auto one = testing::run_ripple(args + "--run-dir " + (tmp / "one").string());
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto two = testing::run_ripple("launch --nproc 2 -- " + args + "--run-dir " + (tmp / "two").string());
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const json a = json::parse(testing::file_text(tmp / "one" / "summary.json"))["metrics"];
+  const json b = json::parse(testing::file_text(tmp / "two" / "summary.json"))["metrics"];
+  const json d = json::parse(testing::file_text(tmp / "two" / "summary.json"))["dist"];
+  EXPECT_EQ(d["evaluation"], "shared: every rank evaluates its share, the sums are added up");
+  for (const char* name : {"recall@20", "ndcg@20"}) {
+    SCOPED_TRACE(name);
+    EXPECT_GT(a[name]["mean"].get<double>(), 0.0);
+    EXPECT_NEAR(b[name]["mean"].get<double>(), a[name]["mean"].get<double>(), 1e-9);
+  }
 }
 
 std::vector<json> metric_lines(const fs::path& file) {

@@ -181,6 +181,20 @@ TEST(Ranking, RecallAndNdcgEqualTheirReferenceLoops) {
     EXPECT_NEAR(got.at("ndcg@" + std::to_string(k)), ndcg / evaluated, 1e-12);
   }
   EXPECT_GT(got.at("recall@20"), got.at("recall@5"));
+  // Three ranks' shares of the users (each every third evaluated user) add up to the whole.
+  int64_t counted = 0;
+  std::map<std::string, double> sums;
+  for (int64_t shard = 0; shard < 3; ++shard) {
+    const RankingSums share = sum_full_ranking(users, items, d.train, d.test, o, shard, 3);
+    EXPECT_GE(share.users, 9);  // 29 evaluated users: 10, 10 and 9
+    counted += share.users;
+    for (const auto& [name, v] : share.sums) sums[name] += v;
+  }
+  EXPECT_EQ(counted, 29);
+  for (const auto& [name, v] : got) {
+    EXPECT_NEAR(sums.at(name) / static_cast<double>(counted), v, 1e-12) << name;
+  }
+  EXPECT_THROW(sum_full_ranking(users, items, d.train, d.test, o, 3, 3), InputError);
 }
 
 TEST(BprNegatives, AreNeverTheUsersItemsUniformAndThreadCountIndependent) {
