@@ -22,6 +22,10 @@
 // about 2 GiB of buffers. The environment variable RIPPLE_CACHED_MEMORY_MB overrides it
 // (0 turns caching off).
 //
+// Under glibc it also keeps the smaller buffers on the heap (mallopt: no mapping of its own
+// below 2 MiB, up to 64 MiB of free heap kept): the default gives the heap's top back to the
+// kernel and faults it in again on nearly every step of small batches.
+//
 // Call install once at start-up, before any tensor exists (the `ripple` binary does);
 // calling it again does nothing. Allocation failure throws c10::Error, as LibTorch's
 // allocator does.

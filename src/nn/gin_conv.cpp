@@ -19,8 +19,13 @@ at::Tensor GINConvImpl::forward(GraphCache& g, const Features& x, ForwardContext
   // lin1 is linear, so lin1((1+eps) x + sum x_u) = (1+eps) lin1(x) + sum lin1(x)_u (bias once):
   // aggregate the hidden-width rows rather than the (possibly wide, sparse) inputs.
   const at::Tensor h = x.linear(lin1->weight, {});
-  const Graph& graph = g.without_self_loops();
-  const at::Tensor combined = (1 + eps) * h.narrow(0, 0, graph.num_dst()) + propagate(graph, "sum", h) + lin1->bias;
+  at::Tensor combined;
+  if (eps.requires_grad()) {
+    const Graph& graph = g.without_self_loops();
+    combined = (1 + eps) * h.narrow(0, 0, graph.num_dst()) + propagate(graph, "sum", h) + lin1->bias;
+  } else {  // eps stays 0 (GIN-0): x_v + sum_u x_u is one sum over the graph with one self loop each
+    combined = propagate(g.with_self_loops(), "sum", h) + lin1->bias;
+  }
   return lin2->forward(at::relu(norm->forward(combined)));
 }
 

@@ -11,6 +11,8 @@
 #include <ATen/ExpandUtils.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <optional>
+
 #include "ops/cpu/graph_check.h"
 #include "ops/dispatch.h"
 #include "ops/op_names.h"
@@ -392,6 +394,7 @@ class EdgeSoftmaxFunction : public torch::autograd::Function<EdgeSoftmaxFunction
     at::Tensor y = dispatch::edge_softmax_forward(indptr, opt(eids), x);
     ctx->saved_data["indptr"] = indptr;
     ctx->saved_data["eids"] = eids;
+    ctx->saved_data["trusted"] = cpu::graph_arrays_trusted();  // a Graph's arrays (ripple::ops::edge_softmax)
     ctx->save_for_backward({y});
     return y;
   }
@@ -400,6 +403,8 @@ class EdgeSoftmaxFunction : public torch::autograd::Function<EdgeSoftmaxFunction
     const c10::IValue& e = ctx->saved_data["eids"];
     const at::Tensor eids = e.isTensor() ? e.toTensor() : at::Tensor();
     const at::Tensor y = ctx->get_saved_variables()[0];
+    std::optional<cpu::TrustedGraphArrays> trusted;
+    if (ctx->saved_data["trusted"].toBool()) trusted.emplace();
     return {at::Tensor(), at::Tensor(),
             dispatch::edge_softmax_backward(indptr, opt(eids), y, grads[0].contiguous())};
   }

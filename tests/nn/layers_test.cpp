@@ -134,6 +134,21 @@ TEST(Layers, GINConvAndAPPNP) {
   const at::Tensor pre = (x + a.matmul(x)).matmul(gin->lin1->weight.t()) + gin->lin1->bias;
   const at::Tensor expected = at::relu(pre / std::sqrt(1 + 1e-5)).matmul(gin->lin2->weight.t()) + gin->lin2->bias;
   EXPECT_TRUE(at::allclose(gin->forward(g, x, ctx), expected, 1e-8, 1e-10));
+  // A learnable eps weighs the node's own row (1 + eps) and gets a gradient.
+  nn::GINConv gin_eps(3, 2, 4, true);
+  gin_eps->to(at::kDouble);
+  gin_eps->eval();
+  {
+    at::NoGradGuard no_grad;
+    gin_eps->eps.fill_(0.3);
+  }
+  const at::Tensor pre_eps = (1.3 * x + a.matmul(x)).matmul(gin_eps->lin1->weight.t()) + gin_eps->lin1->bias;
+  const at::Tensor out_eps = gin_eps->forward(g, x, ctx);
+  EXPECT_TRUE(at::allclose(out_eps, at::relu(pre_eps / std::sqrt(1 + 1e-5)).matmul(gin_eps->lin2->weight.t()) +
+                                        gin_eps->lin2->bias,
+                           1e-8, 1e-10));
+  out_eps.sum().backward();
+  EXPECT_TRUE(gin_eps->eps.grad().defined());
 
   nn::APPNPPropagation appnp(3, 0.1);
   const at::Tensor al = dense_adjacency(g.with_self_loops());

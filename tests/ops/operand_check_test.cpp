@@ -9,6 +9,8 @@
 
 #include "ops/dispatch.h"
 #include "ops/reference.h"
+#include "ripple/graph.h"
+#include "ripple/ops.h"
 
 namespace ripple {
 namespace {
@@ -91,6 +93,25 @@ TEST(OperandCheck, IndptrThatDisagreesWithIndicesIsAnError) {
     ops::dispatch::gspmm_forward(r.indptr, r.indices.slice(0, 1), {}, "copy_lhs", "sum", x, {}, g.num_src());
   });
   EXPECT_NE(m.find("indptr ends at"), std::string::npos) << m;
+}
+
+// The Graph form of edge_softmax checks the graph's indptr when the graph is built, not on each
+// call: with its (shared) indptr made non-monotone afterwards, the raw form refuses the array
+// while the Graph form, forward and backward, reads it as it is (every read stays in bounds).
+TEST(OperandCheck, EdgeSoftmaxOnAGraphChecksItsIndptrOnceNotPerCall) {
+  const Graph g = Graph::from_csc(3, at::tensor({0, 2, 3, 5}, at::kLong), at::tensor({0, 1, 2, 0, 1}, at::kLong), GraphFlags{});
+  at::Tensor ptr = g.csc_indptr();  // the graph's own storage
+  ptr[1] = 3;
+  ptr[2] = 2;
+  const at::Tensor w = at::randn({5, 2}).requires_grad_();
+  const std::string m = error_of([&] { ops::dispatch::edge_softmax(ptr, {}, w); });
+  EXPECT_NE(m.find("non-decreasing"), std::string::npos) << m;
+  const at::Tensor y = ops::edge_softmax(g, w);
+  y.sum().backward();
+  EXPECT_TRUE(w.grad().defined());
+  // Outside the Graph form the mark is gone again.
+  EXPECT_NE(error_of([&] { ops::dispatch::edge_softmax(ptr, {}, w.detach()); }).find("non-decreasing"),
+            std::string::npos);
 }
 
 }  // namespace

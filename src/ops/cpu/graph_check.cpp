@@ -63,6 +63,8 @@ thread_local bool trusted_graph_arrays = false;
 TrustedGraphArrays::TrustedGraphArrays() : previous_(trusted_graph_arrays) { trusted_graph_arrays = true; }
 TrustedGraphArrays::~TrustedGraphArrays() { trusted_graph_arrays = previous_; }
 
+bool graph_arrays_trusted() { return trusted_graph_arrays; }
+
 GraphExtent check_graph(const char* op, const at::Tensor& indptr_in, const at::Tensor& indices_in,
                         const at::Tensor& eids_in, int64_t num_src) {
   const bool values = !trusted_graph_arrays;  // a built Graph's values were checked once

@@ -39,6 +39,10 @@ class TrustedGraphArrays {
   bool previous_;
 };
 
+// Whether a TrustedGraphArrays is alive on this thread (autograd functions carry it from
+// forward to backward).
+bool graph_arrays_trusted();
+
 // Checks indptr, indices (undefined for ops that read no sources, like edge_softmax) and
 // eids (may be undefined) for the op named `op`; returns the extent they describe.
 // `num_src` < 0 means "not known" (no indices).
