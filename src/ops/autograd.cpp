@@ -1,4 +1,4 @@
-// Autograd for ripple::gspmm, ripple::gsddmm and ripple::edge_softmax, and for the
+// Autograd for ripple::gspmm and ripple::gsddmm, and for the
 // graph-handle forms ripple::gspmm_graph and ripple::gsddmm_graph.
 //
 // Backward passes are written in the same algebra: the gradient towards sources is a gspmm
@@ -11,7 +11,6 @@
 #include <ATen/ExpandUtils.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <optional>
 
 #include "ops/cpu/graph_check.h"
 #include "ops/dispatch.h"
@@ -385,31 +384,6 @@ class GSddmmGraphFunction : public torch::autograd::Function<GSddmmGraphFunction
   }
 };
 
-class EdgeSoftmaxFunction : public torch::autograd::Function<EdgeSoftmaxFunction> {
- public:
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& indptr,
-                            const c10::optional<at::Tensor>& eids_opt, const at::Tensor& x) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    const at::Tensor eids = value_or_undefined(eids_opt);
-    at::Tensor y = dispatch::edge_softmax_forward(indptr, opt(eids), x);
-    ctx->saved_data["indptr"] = indptr;
-    ctx->saved_data["eids"] = eids;
-    ctx->saved_data["trusted"] = cpu::graph_arrays_trusted();  // a Graph's arrays (ripple::ops::edge_softmax)
-    ctx->save_for_backward({y});
-    return y;
-  }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const at::Tensor indptr = ctx->saved_data["indptr"].toTensor();
-    const c10::IValue& e = ctx->saved_data["eids"];
-    const at::Tensor eids = e.isTensor() ? e.toTensor() : at::Tensor();
-    const at::Tensor y = ctx->get_saved_variables()[0];
-    std::optional<cpu::TrustedGraphArrays> trusted;
-    if (ctx->saved_data["trusted"].toBool()) trusted.emplace();
-    return {at::Tensor(), at::Tensor(),
-            dispatch::edge_softmax_backward(indptr, opt(eids), y, grads[0].contiguous())};
-  }
-};
-
 }  // namespace
 
 at::Tensor gspmm_autograd(const at::Tensor& indptr, const at::Tensor& indices,
@@ -428,11 +402,6 @@ at::Tensor gsddmm_autograd(const at::Tensor& indptr, const at::Tensor& indices,
                            c10::string_view lhs_target, c10::string_view rhs_target) {
   return GSddmmFunction::apply(indptr, indices, eids, rev_indptr, rev_indices, rev_eids, std::string(op),
                                lhs, rhs, std::string(lhs_target), std::string(rhs_target));
-}
-
-at::Tensor edge_softmax_autograd(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids,
-                                 const at::Tensor& x) {
-  return EdgeSoftmaxFunction::apply(indptr, eids, x);
 }
 
 at::Tensor gspmm_graph_autograd(GraphRef graph, c10::string_view op, c10::string_view reduce,

@@ -20,9 +20,6 @@ at::Tensor gsddmm_autograd(const at::Tensor& indptr, const at::Tensor& indices,
                            c10::string_view op, const at::Tensor& lhs, const at::Tensor& rhs,
                            c10::string_view lhs_target, c10::string_view rhs_target);
 
-at::Tensor edge_softmax_autograd(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids,
-                                 const at::Tensor& x);
-
 at::Tensor gspmm_graph_autograd(GraphRef graph, c10::string_view op, c10::string_view reduce,
                                 const c10::optional<at::Tensor>& lhs, const c10::optional<at::Tensor>& rhs);
 at::Tensor gsddmm_graph_autograd(GraphRef graph, c10::string_view op, const at::Tensor& lhs, const at::Tensor& rhs,

@@ -38,19 +38,6 @@ at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, c
   return h.call(indptr, indices, eids, op, lhs, rhs, lhs_target, rhs_target, num_src);
 }
 
-at::Tensor edge_softmax_forward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x) {
-  static auto h = handle<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&)>(
-      "ripple::edge_softmax_forward");
-  return h.call(indptr, eids, x);
-}
-
-at::Tensor edge_softmax_backward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& y,
-                                 const at::Tensor& grad) {
-  static auto h = handle<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&,
-                                    const at::Tensor&)>("ripple::edge_softmax_backward");
-  return h.call(indptr, eids, y, grad);
-}
-
 at::Tensor gspmm(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
                  const at::Tensor& rev_indptr, const at::Tensor& rev_indices, const OptTensor& rev_eids,
                  const std::string& op, const std::string& reduce, const OptTensor& lhs,
@@ -72,12 +59,6 @@ at::Tensor gsddmm(const at::Tensor& indptr, const at::Tensor& indices, const Opt
                                     c10::string_view, c10::string_view)>("ripple::gsddmm");
   return h.call(indptr, indices, eids, rev_indptr, rev_indices, rev_eids, op, lhs, rhs, lhs_target,
                 rhs_target);
-}
-
-at::Tensor edge_softmax(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x) {
-  static auto h = handle<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&)>(
-      "ripple::edge_softmax");
-  return h.call(indptr, eids, x);
 }
 
 at::Tensor gspmm_graph(const GraphRef& graph, const std::string& op, const std::string& reduce, const OptTensor& lhs,

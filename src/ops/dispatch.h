@@ -26,10 +26,6 @@ at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, c
                           const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
                           const std::string& lhs_target, const std::string& rhs_target, int64_t num_src);
 
-at::Tensor edge_softmax_forward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x);
-at::Tensor edge_softmax_backward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& y,
-                                 const at::Tensor& grad);
-
 std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
                                                     const at::Tensor& pairs);
 std::tuple<at::Tensor, at::Tensor> common_neighbors_graph(const GraphRef& graph, const at::Tensor& pairs);
@@ -46,7 +42,6 @@ at::Tensor gsddmm(const at::Tensor& indptr, const at::Tensor& indices, const Opt
                   const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
                   const std::string& lhs_target, const std::string& rhs_target);
 
-at::Tensor edge_softmax(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x);
 
 // The graph-handle forms: the graph crosses as one object (ops/graph_handle.h).
 at::Tensor gspmm_graph(const GraphRef& graph, const std::string& op, const std::string& reduce, const OptTensor& lhs,

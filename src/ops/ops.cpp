@@ -1,7 +1,6 @@
 // Graph-level entry points of the kernel algebra. See include/ripple/ops.h.
 #include "ripple/ops.h"
 
-#include "ops/cpu/graph_check.h"
 #include "ops/dispatch.h"
 
 namespace ripple::ops {
@@ -17,13 +16,6 @@ at::Tensor gspmm(const Graph& graph, const std::string& op, const std::string& r
 at::Tensor gsddmm(const Graph& graph, const std::string& op, const at::Tensor& lhs,
                   const at::Tensor& rhs, const std::string& lhs_target, const std::string& rhs_target) {
   return dispatch::gsddmm_graph(c10::make_intrusive<GraphHandle>(graph), op, lhs, rhs, lhs_target, rhs_target);
-}
-
-// A Graph's indptr was checked when the graph was built: the kernels (and the backward, which
-// carries the mark) check only its shape, not its values, on each call.
-at::Tensor edge_softmax(const Graph& graph, const at::Tensor& scores) {
-  const cpu::TrustedGraphArrays trusted;
-  return dispatch::edge_softmax(graph.csc_indptr(), c10::nullopt, scores);
 }
 
 Graph common_neighbors(const Graph& graph, const at::Tensor& pairs) {

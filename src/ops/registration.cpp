@@ -1,8 +1,9 @@
 // Schemas and kernel registrations of the ripple:: operator library.
 //
 // The *_forward / *_backward ops are the raw kernels (CPU here; CUDA registers the same
-// names). gspmm, gsddmm and edge_softmax are the user-facing, differentiable ops: their
-// Autograd kernel records the backward, their CPU kernel serves inference mode. The graph
+// names). gspmm and gsddmm are the user-facing, differentiable ops: their Autograd kernel
+// records the backward, their CPU kernel serves inference mode. (edge_softmax registers
+// itself, with the same pattern, from edge_softmax.cpp.) The graph
 // crosses them as six tensors (for Python callers with raw arrays); gspmm_graph,
 // gsddmm_graph and common_neighbors_graph take the ripple.Graph custom class instead
 // (ops/graph_handle.h), which the C++ API uses: its arrays were checked once, when it was
@@ -79,13 +80,10 @@ TORCH_LIBRARY(ripple, m) {
         "str lhs_target, str rhs_target, int num_src) -> Tensor");
   m.def("gspmm_mul_sum_backward(Tensor rev_indptr, Tensor rev_indices, Tensor? rev_eids, Tensor grad, "
         "Tensor lhs, Tensor rhs) -> (Tensor, Tensor)");
-  m.def("edge_softmax_forward(Tensor indptr, Tensor? eids, Tensor scores) -> Tensor");
-  m.def("edge_softmax_backward(Tensor indptr, Tensor? eids, Tensor out, Tensor grad) -> Tensor");
   m.def("gspmm(Tensor indptr, Tensor indices, Tensor? eids, Tensor rev_indptr, Tensor rev_indices, "
         "Tensor? rev_eids, str op, str reduce, Tensor? lhs, Tensor? rhs) -> Tensor");
   m.def("gsddmm(Tensor indptr, Tensor indices, Tensor? eids, Tensor rev_indptr, Tensor rev_indices, "
         "Tensor? rev_eids, str op, Tensor lhs, Tensor rhs, str lhs_target, str rhs_target) -> Tensor");
-  m.def("edge_softmax(Tensor indptr, Tensor? eids, Tensor scores) -> Tensor");
   m.def("common_neighbors(Tensor indptr, Tensor indices, Tensor pairs) -> (Tensor, Tensor)");
   m.def("gspmm_graph(__torch__.torch.classes.ripple.Graph graph, str op, str reduce, Tensor? lhs, Tensor? rhs) "
         "-> Tensor");
@@ -98,11 +96,8 @@ TORCH_LIBRARY_IMPL(ripple, CPU, m) {
   m.impl("gspmm_forward", gspmm_forward_cpu);
   m.impl("gsddmm_forward", gsddmm_forward_cpu);
   m.impl("gspmm_mul_sum_backward", cpu::gspmm_mul_sum_backward);
-  m.impl("edge_softmax_forward", cpu::edge_softmax_forward);
-  m.impl("edge_softmax_backward", cpu::edge_softmax_backward);
   m.impl("gspmm", gspmm_cpu);
   m.impl("gsddmm", gsddmm_cpu);
-  m.impl("edge_softmax", cpu::edge_softmax_forward);
   m.impl("common_neighbors", cpu::common_neighbors);
   m.impl("gspmm_graph", gspmm_graph_cpu);
   m.impl("gsddmm_graph", gsddmm_graph_cpu);
@@ -112,7 +107,6 @@ TORCH_LIBRARY_IMPL(ripple, CPU, m) {
 TORCH_LIBRARY_IMPL(ripple, Autograd, m) {
   m.impl("gspmm", gspmm_autograd);
   m.impl("gsddmm", gsddmm_autograd);
-  m.impl("edge_softmax", edge_softmax_autograd);
   m.impl("gspmm_graph", gspmm_graph_autograd);
   m.impl("gsddmm_graph", gsddmm_graph_autograd);
 }

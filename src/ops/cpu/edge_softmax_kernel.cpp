@@ -1,7 +1,10 @@
-// edge_softmax on the CPU: softmax over the incoming edges of each destination, per column.
+// edge_softmax on the CPU: softmax over the incoming edges of each destination, per column,
+// and its backward; registered here as the CPU kernels of the ops src/ops/edge_softmax.cpp
+// declares.
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <torch/library.h>
 
 #include <cmath>
 #include <limits>
@@ -9,7 +12,6 @@
 
 #include "ops/cpu/functors.h"
 #include "ops/cpu/graph_check.h"
-#include "ops/cpu/kernels.h"
 
 namespace ripple::ops::cpu {
 namespace {
@@ -24,8 +26,6 @@ at::Tensor checked_eids(const char* op, const at::Tensor& indptr, const c10::opt
   TORCH_CHECK(at::isFloatingType(x.scalar_type()), op, ": ", name, " must be floating point, got ", x.scalar_type());
   return eids;
 }
-
-}  // namespace
 
 at::Tensor edge_softmax_forward(const at::Tensor& indptr_in, const c10::optional<at::Tensor>& eids_opt,
                                 const at::Tensor& scores_in) {
@@ -108,6 +108,15 @@ at::Tensor edge_softmax_backward(const at::Tensor& indptr_in, const c10::optiona
     });
   });
   return grad_x;
+}
+
+}  // namespace
+
+// Inference (no autograd) runs the forward kernel for ripple::edge_softmax itself.
+TORCH_LIBRARY_IMPL(ripple, CPU, m) {
+  m.impl("edge_softmax_forward", edge_softmax_forward);
+  m.impl("edge_softmax_backward", edge_softmax_backward);
+  m.impl("edge_softmax", edge_softmax_forward);
 }
 
 }  // namespace ripple::ops::cpu

@@ -35,12 +35,6 @@ at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices,
                           const at::Tensor& lhs, const at::Tensor& rhs,
                           const std::string& lhs_target, const std::string& rhs_target, int64_t num_src);
 
-at::Tensor edge_softmax_forward(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids,
-                                const at::Tensor& scores);
-
-at::Tensor edge_softmax_backward(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids,
-                                 const at::Tensor& out, const at::Tensor& grad_out);
-
 // For each column (u, v) of `pairs` (int64 [2, B]) the ids in both CSC rows u and v (rows
 // strictly ascending, checked): (indptr [B + 1], indices), with the graph's index dtype.
 std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
