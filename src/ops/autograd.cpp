@@ -11,7 +11,6 @@
 #include <ATen/ExpandUtils.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-
 #include "ops/cpu/graph_check.h"
 #include "ops/dispatch.h"
 #include "ops/op_names.h"

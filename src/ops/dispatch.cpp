@@ -1,15 +1,6 @@
 #include "ops/dispatch.h"
 
-#include <ATen/core/dispatch/Dispatcher.h>
-
 namespace ripple::ops::dispatch {
-
-namespace {
-template <typename Fn>
-c10::TypedOperatorHandle<Fn> handle(const char* name) {
-  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Fn>();
-}
-}  // namespace
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
     const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids, const std::string& op,

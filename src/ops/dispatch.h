@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 
 #include <string>
 #include <tuple>
@@ -12,6 +13,13 @@
 namespace ripple::ops::dispatch {
 
 using OptTensor = c10::optional<at::Tensor>;
+
+// The typed handle of the registered op `name` ("ripple::edge_softmax"); an operator's own
+// file keeps it in a function-local static.
+template <typename Fn>
+c10::TypedOperatorHandle<Fn> handle(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Fn>();
+}
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
     const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids, const std::string& op,
@@ -41,7 +49,6 @@ at::Tensor gsddmm(const at::Tensor& indptr, const at::Tensor& indices, const Opt
                   const at::Tensor& rev_indptr, const at::Tensor& rev_indices, const OptTensor& rev_eids,
                   const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
                   const std::string& lhs_target, const std::string& rhs_target);
-
 
 // The graph-handle forms: the graph crosses as one object (ops/graph_handle.h).
 at::Tensor gspmm_graph(const GraphRef& graph, const std::string& op, const std::string& reduce, const OptTensor& lhs,

@@ -8,13 +8,13 @@
 //   edge_softmax_backward(indptr, eids?, out, grad)     its gradient: out * (grad - sum(out * grad))
 //   edge_softmax(indptr, eids?, scores)                 differentiable (Autograd below; CPU: forward)
 #include <ATen/ATen.h>
-#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
 #include <optional>
 
 #include "ops/cpu/graph_check.h"
+#include "ops/dispatch.h"
 #include "ripple/ops.h"
 
 namespace ripple::ops {
@@ -22,30 +22,26 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-using OptTensor = c10::optional<at::Tensor>;
+using dispatch::OptTensor;
 
 OptTensor optional_of(const at::Tensor& t) { return t.defined() ? OptTensor(t) : c10::nullopt; }
 
+using Softmax = at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&);
+using SoftmaxBackward = at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&, const at::Tensor&);
+
 at::Tensor call_forward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("ripple::edge_softmax_forward", "")
-                       .typed<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&)>();
+  static auto op = dispatch::handle<Softmax>("ripple::edge_softmax_forward");
   return op.call(indptr, eids, x);
 }
 
 at::Tensor call_backward(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& y,
                          const at::Tensor& grad) {
-  static auto op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("ripple::edge_softmax_backward", "")
-          .typed<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&, const at::Tensor&)>();
+  static auto op = dispatch::handle<SoftmaxBackward>("ripple::edge_softmax_backward");
   return op.call(indptr, eids, y, grad);
 }
 
 at::Tensor call_differentiable(const at::Tensor& indptr, const OptTensor& eids, const at::Tensor& x) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("ripple::edge_softmax", "")
-                       .typed<at::Tensor(const at::Tensor&, const OptTensor&, const at::Tensor&)>();
+  static auto op = dispatch::handle<Softmax>("ripple::edge_softmax");
   return op.call(indptr, eids, x);
 }
 
@@ -54,10 +50,9 @@ class EdgeSoftmaxFunction : public torch::autograd::Function<EdgeSoftmaxFunction
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& indptr, const OptTensor& eids_opt,
                             const at::Tensor& x) {
     at::AutoDispatchBelowADInplaceOrView guard;
-    const at::Tensor eids = eids_opt.has_value() ? *eids_opt : at::Tensor();
-    at::Tensor y = call_forward(indptr, optional_of(eids), x);
+    at::Tensor y = call_forward(indptr, eids_opt, x);
     ctx->saved_data["indptr"] = indptr;
-    ctx->saved_data["eids"] = eids;
+    ctx->saved_data["eids"] = eids_opt.has_value() ? *eids_opt : at::Tensor();
     // Under a Graph's trust mark (edge_softmax(Graph) below) the backward keeps it.
     ctx->saved_data["trusted"] = cpu::graph_arrays_trusted();
     ctx->save_for_backward({y});

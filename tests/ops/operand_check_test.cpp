@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
-#include <ATen/core/dispatch/Dispatcher.h>
 
 #include <functional>
 #include <string>
@@ -27,9 +26,8 @@ std::string error_of(const std::function<void()>& fn) {
 
 // ripple::edge_softmax through the dispatcher, as Python calls it (src/ops/edge_softmax.cpp).
 at::Tensor raw_edge_softmax(const at::Tensor& indptr, const c10::optional<at::Tensor>& eids, const at::Tensor& x) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("ripple::edge_softmax", "")
-                       .typed<at::Tensor(const at::Tensor&, const c10::optional<at::Tensor>&, const at::Tensor&)>();
+  static auto op = ops::dispatch::handle<at::Tensor(const at::Tensor&, const c10::optional<at::Tensor>&,
+                                                    const at::Tensor&)>("ripple::edge_softmax");
   return op.call(indptr, eids, x);
 }
 
@@ -108,7 +106,8 @@ TEST(OperandCheck, IndptrThatDisagreesWithIndicesIsAnError) {
 // call: with its (shared) indptr made non-monotone afterwards, the raw form refuses the array
 // while the Graph form, forward and backward, reads it as it is (every read stays in bounds).
 TEST(OperandCheck, EdgeSoftmaxOnAGraphChecksItsIndptrOnceNotPerCall) {
-  const Graph g = Graph::from_csc(3, at::tensor({0, 2, 3, 5}, at::kLong), at::tensor({0, 1, 2, 0, 1}, at::kLong), GraphFlags{});
+  const Graph g =
+      Graph::from_csc(3, at::tensor({0, 2, 3, 5}, at::kLong), at::tensor({0, 1, 2, 0, 1}, at::kLong), GraphFlags{});
   at::Tensor ptr = g.csc_indptr();  // the graph's own storage
   ptr[1] = 3;
   ptr[2] = 2;
