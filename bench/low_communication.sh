@@ -3,7 +3,9 @@
 # (fanouts 10,5, batch 256) on a learnable 200k-node / 4M-edge csbm graph, partitioned in 4
 # (METHOD: metis or random) with a 1-hop halo, 4 ranks with dist.data = "partitioned".
 # Runs each of STRATEGIES (default: ddp diloco gossip; also local-sgd, diloco-int4 and
-# streaming-diloco-int4: 4 fragments, 1 step of overlap, int4 changes; the periodic ones
+# streaming-diloco-int4: 4 fragments, 1 step of overlap, int4 changes; ddp-fetch: ddp
+# fetching what lies beyond the halo from its owners; replicated: ddp with every rank on the
+# whole graph, sharding the training nodes; the periodic ones
 # with H = SYNC_EVERY, gossip on a ring with the final merge) for EPOCHS epochs and SEEDS
 # seeds, then each again over a simulated 100 Mbit/s link for LINK_SEEDS seeds (default
 # SEEDS; 0: not), and prints per run: test accuracy, total bytes, the largest collective of
@@ -50,6 +52,8 @@ PY
 for strategy in $STRATEGIES; do
   case $strategy in
     ddp) name=ddp; args=(--set dist.strategy=ddp) ;;
+    ddp-fetch) name=ddp-fetch; args=(--set dist.strategy=ddp --set dist.remote=fetch) ;;
+    replicated) name=replicated; args=(--set dist.strategy=ddp --set dist.data=replicated --set "dataset.path=$DATA") ;;
     *-int4) name="$strategy-h$H"
       args=(--set "dist.strategy=${strategy%-int4}" --set "dist.sync_every=$H" --set dist.compress=int4) ;;
     *) name="$strategy-h$H"; args=(--set "dist.strategy=$strategy" --set "dist.sync_every=$H") ;;

@@ -105,6 +105,12 @@ class NativeNodeStreamWriter {
 NodeDataset load_native_node_dataset(const std::string& dir, const std::string& split = "public",
                                      const NativeLoadOptions& options = {});
 
+// A further array of the native dataset at `dir` (one of NativeWriteOptions::extra_arrays,
+// e.g. "partition/global_id"), mapped read-only: it must exist with `dtype` and `rows` rows
+// (1-D). Throws InputError naming the directory and the array otherwise.
+at::Tensor load_native_array(const std::string& dir, const std::string& name, const std::string& dtype, int64_t rows,
+                             const NativeLoadOptions& options = {});
+
 // Header summary without touching the arrays.
 std::string describe_native_header(const std::string& dir, const NativeHeader& header);
 

@@ -146,7 +146,7 @@ struct DistSettings {
   // replicated: every rank opens the whole dataset; partitioned: dataset.path is a
   // `ripple partition` folder and rank r opens only part-r (node task).
   std::string data = "replicated";
-  std::string remote = "halo-only";  // partitioned: what lies beyond a part's halo is not seen
+  std::string remote = "halo-only";  // partitioned: halo-only (nothing beyond the halo is seen) or fetch (from the owners)
 };
 
 struct RunConfig {

@@ -528,6 +528,43 @@ std::vector<at::Tensor> Communicator::exchange(const at::Tensor& tensor, const s
   return out;
 }
 
+std::vector<at::Tensor> Communicator::all_to_all(const std::vector<at::Tensor>& to_each, Traffic kind,
+                                                const std::string& what) {
+  const int n = world_size();
+  if (static_cast<int>(to_each.size()) != n || to_each[0].dim() == 0) {
+    throw std::invalid_argument(fmt::format("all_to_all: expected {} tensors of rows, got {}", n, to_each.size()));
+  }
+  at::Tensor rows = at::empty({n}, at::kLong);
+  for (int r = 0; r < n; ++r) rows[r] = to_each[r].size(0);
+  const at::Tensor matrix = all_gather(rows, Traffic::control, what + " (its row counts)");  // [from, to]
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::vector<at::Tensor>> send(n), received(n);
+  std::vector<at::Tensor> out(n);
+  std::vector<int64_t> shape = to_each[0].sizes().vec();
+  double bytes = 0;
+  for (int r = 0; r < n; ++r) {
+    shape[0] = matrix[r][rank()].item<int64_t>();
+    out[r] = r == rank() ? to_each[r].contiguous() : at::empty(shape, to_each[0].options());
+    if (r != rank() && to_each[r].numel() > 0) {
+      send[r] = {to_each[r].contiguous()};
+      bytes += static_cast<double>(to_each[r].nbytes());
+    }
+    if (r != rank() && out[r].numel() > 0) received[r] = {out[r]};
+  }
+  run_collective(what, [&] {
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (int r = 0; r < n; ++r) {
+      if (!send[r].empty()) works.push_back(impl_->group->send(send[r], r, 1));
+    }
+    for (int r = 0; r < n; ++r) {
+      if (!received[r].empty()) works.push_back(impl_->group->recv(received[r], r, 1));
+    }
+    return works;
+  }, Outcome::this_rank);
+  count(kind, bytes, bytes > 0 ? 1 : 0, start);
+  return out;
+}
+
 std::string Communicator::share_from_rank0(const std::string& key, const std::string& value) {
   const auto start = std::chrono::steady_clock::now();
   const std::string full = fmt::format("ripple/{}/{}", world_.restart_count, key);

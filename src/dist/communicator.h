@@ -172,6 +172,13 @@ class Communicator {
   // run side by side: one message's latency on the simulated link.
   std::vector<at::Tensor> exchange(const at::Tensor& tensor, const std::vector<int>& peers, Traffic kind,
                                    const std::string& what);
+  // Personalized all-to-all: sends `to_each[r]` to rank r (one entry per rank, this rank's
+  // own included, which is not sent) and returns what each rank sent this one, in rank
+  // order. The entries may differ in their first dimension (and be empty) but share dtype
+  // and trailing shape across every rank. The row counts travel first (an all-gather of
+  // one int64 per pair, control bytes), then the non-empty pieces point to point, side by
+  // side: each piece counted as its bytes, one message's latency on the simulated link.
+  std::vector<at::Tensor> all_to_all(const std::vector<at::Tensor>& to_each, Traffic kind, const std::string& what);
   // Rank 0's `value` on every rank (through the store; control bytes).
   std::string share_from_rank0(const std::string& key, const std::string& value);
   // Records in the store what this rank last finished ("unit 0, epoch 12"); a failure's

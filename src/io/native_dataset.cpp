@@ -312,6 +312,15 @@ NodeDataset load_native_node_dataset(const std::string& dir_in, const std::strin
   return d;
 }
 
+at::Tensor load_native_array(const std::string& dir, const std::string& name, const std::string& dtype, int64_t rows,
+                             const NativeLoadOptions& options) {
+  const NativeHeader h = read_native_header(dir);
+  const std::string header_path = (fs::path(dir) / kHeaderFile).string();
+  const NativeArrayInfo& a = expect_array(h.arrays, header_path, name, {dtype.c_str()}, {rows});
+  check_file_sizes(fs::path(dir), h.arrays, {name});
+  return map_array(fs::path(dir), a, options.verify_checksums);
+}
+
 std::string describe_native_header(const std::string& dir, const NativeHeader& h) {
   std::ostringstream s;
   uint64_t bytes = 0;

@@ -76,6 +76,7 @@ PartitionStats write_part(const NodeDataset& d, const int32_t* owner, const int8
     inner_end.push_back(static_cast<int64_t>(nodes.size()));
   }
   // Every in-edge of the nodes of rings 0..halo-1; the outermost ring's rows stay empty.
+  // Without a halo, the own nodes keep the edges among themselves.
   const int64_t with_edges = inner_end[static_cast<size_t>(halo > 0 ? halo - 1 : 0)];
   const auto local = static_cast<int64_t>(nodes.size());
   at::Tensor out_indptr = at::zeros({local + 1}, at::kLong);
@@ -87,7 +88,9 @@ PartitionStats write_part(const NodeDataset& d, const int32_t* owner, const int8
     const size_t row_begin = out_indices.size();
     if (i < with_edges) {
       for (Index e = indptr[v]; e < indptr[v + 1]; ++e) {
-        out_indices.push_back(local_of[static_cast<size_t>(indices[e])]);
+        const int64_t u = local_of[static_cast<size_t>(indices[e])];
+        if (u < 0) continue;  // halo 0: only the edges among the own nodes
+        out_indices.push_back(u);
         self_loops = self_loops || indices[e] == v;
       }
       std::sort(out_indices.begin() + static_cast<std::ptrdiff_t>(row_begin), out_indices.end());

@@ -6,6 +6,10 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
+#include <algorithm>
+
+#include "dist/remote_rows.h"
+
 namespace ripple::tasks {
 namespace {
 
@@ -22,7 +26,13 @@ NodeClassificationTask::NodeClassificationTask(const RunConfig& config, train::N
   const NodeDataset& ds = data_.dataset;
   train_idx_ = shard_of(ds.train_idx, shard);
   train_labels_ = ds.labels.index_select(0, train_idx_);
-  if (data_.minibatch) {
+  if (data_.part) {
+    blocks_.normalize_features = part_eval_blocks_.normalize_features = config.dataset.normalize_features;
+    if (config.model.name == "gcn") {
+      blocks_.full_degree = data_.part->gcn_degree();
+      part_eval_blocks_.full_degree = data_.part->gcn_degree().index_select(0, data_.part->global_id());
+    }
+  } else if (data_.minibatch) {
     blocks_ = train::make_block_context(config.model.name, config.dataset.normalize_features, ds.graph);
   }
 }
@@ -36,7 +46,7 @@ torch::nn::Module& NodeClassificationTask::build_model(uint64_t seed) {
 }
 
 void NodeClassificationTask::make_loader() {
-  if (!data_.minibatch) return;
+  if (!data_.minibatch || data_.part) return;
   const NodeDataset& ds = data_.dataset;
   loader_ = std::make_unique<NeighborLoader>(ds.graph, ds.features, ds.labels, train_idx_,
                                              train::loader_options(config_.sampler, shard_key(seed_, shard_)));
@@ -55,9 +65,33 @@ void NodeClassificationTask::begin_epoch(int64_t epoch) {
   full_batch_done_ = false;
   model_->train();
   if (loader_) loader_->start_epoch(epoch);
+  if (data_.part) {
+    const uint64_t key = nn::mix64(seed_ ^ (0x9A27000000000000ull + static_cast<uint64_t>(epoch)));
+    part_order_ = train_idx_.index_select(0, shuffled_order(train_idx_.numel(), key));
+    part_next_ = part_batch_ = 0;
+  }
+}
+
+std::optional<train::BatchLoss> NodeClassificationTask::next_part_batch() {
+  const int64_t n = part_order_.numel(), size = config_.sampler.batch_size;
+  if (part_next_ >= n && !data_.remote) return std::nullopt;  // halo only: nobody waits for this rank
+  // With fetching, a rank whose batches ran out still samples nothing, to answer the others.
+  const at::Tensor seeds = part_order_.slice(0, std::min(part_next_, n), std::min(part_next_ + size, n));
+  part_next_ += size;
+  const PartBatch batch = sample_on_part(*data_.part, data_.dataset.features, seeds,
+                                         train::loader_options(config_.sampler, seed_).sampler, epoch_, data_.remote.get());
+  if (seeds.numel() == 0) return std::nullopt;
+  std::vector<nn::GraphCache> blocks;
+  blocks.reserve(batch.sample.blocks.size());
+  for (const Block& b : batch.sample.blocks) blocks.push_back(train::block_cache(b, blocks_));
+  nn::ForwardContext ctx{true, seed_, epoch_, 0, ++part_batch_};
+  const at::Tensor logits = model_->forward_blocks(blocks, nn::Features(train::prepare_rows(batch.features, blocks_)), ctx);
+  const at::Tensor labels = data_.dataset.labels.index_select(0, seeds);
+  return train::BatchLoss{torch::nn::functional::cross_entropy(logits, labels), labels.numel()};
 }
 
 std::optional<train::BatchLoss> NodeClassificationTask::next_batch() {
+  if (data_.part) return next_part_batch();
   if (loader_) {
     std::optional<LoadedBatch> batch = loader_->next();
     if (!batch) return std::nullopt;
@@ -83,9 +117,16 @@ train::Metrics NodeClassificationTask::evaluate() {
   at::Tensor logits;
   if (data_.minibatch) {
     const std::string& dtype = config_.sampler.eval_dtype;
-    logits = train::layerwise_inference(model_, data_.dataset.graph, data_.dataset.features, blocks_,
-                                        config_.sampler.eval_batch_size,
-                                        dtype == "float16" ? at::kHalf : (dtype == "bfloat16" ? at::kBFloat16 : at::kFloat));
+    const at::ScalarType storage = dtype == "float16" ? at::kHalf : (dtype == "bfloat16" ? at::kBFloat16 : at::kFloat);
+    if (data_.part) {
+      // A part's own nodes; with fetching, the halo's rows of each layer come from their owners.
+      train::PartInference fetch{data_.part->owned(), [&](at::Tensor& h) { data_.remote->complete_halo_rows(h); }};
+      logits = train::layerwise_inference(model_, data_.part->graph(), data_.dataset.features, part_eval_blocks_,
+                                          config_.sampler.eval_batch_size, storage, data_.remote ? &fetch : nullptr);
+    } else {
+      logits = train::layerwise_inference(model_, data_.dataset.graph, data_.dataset.features, blocks_,
+                                          config_.sampler.eval_batch_size, storage);
+    }
   } else {
     nn::ForwardContext ctx{false, seed_, 0, 0};
     logits = model_->forward(*data_.graph, data_.features, ctx);

@@ -10,6 +10,12 @@
 // shard.count-th, from shard.index, with its own sampling stream; evaluation covers every
 // node.
 //
+// On a part of a partitioned graph (NodeData::part, sampled runs) the batches come from
+// sample_on_part (src/sample/part_sampler.h) in the task's own thread, and evaluation is
+// layer-wise over the part's own nodes; with dist.remote = "fetch" every batch and every
+// evaluation layer exchanges with the other parts, so every rank must call next_batch
+// equally often (ddp does: a rank whose batches ran out keeps answering the others').
+//
 // NodeData is loaded once per run and shared by every seed's task. Errors (a model without
 // block support, a fanout count unlike the layer count) throw SettingError naming the field.
 #pragma once
@@ -46,7 +52,13 @@ class NodeClassificationTask : public train::Task {
   // The mini-batch loader of train_idx_ with this shard's sampling stream (full batch: none).
   void make_loader();
   bool partial_ = false;
-  train::BlockContext blocks_;  // sampled runs
+  train::BlockContext blocks_;  // sampled runs (on a part: degrees by whole-graph id)
+  // On a part: the context of its layer-wise evaluation (degrees by local id), the epoch's
+  // order of the training nodes, and where the next batch starts in it.
+  train::BlockContext part_eval_blocks_;
+  at::Tensor part_order_;
+  int64_t part_next_ = 0, part_batch_ = 0;
+  std::optional<train::BatchLoss> next_part_batch();
   std::unique_ptr<NeighborLoader> loader_;
   NodeModel model_{nullptr};
   uint64_t seed_ = 0;

@@ -238,7 +238,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("dist.elastic", &RunConfig::dist, &DistSettings::elastic, "Distributed, local-sgd, diloco and gossip: a rank that is lost (killed, crashed, cut off) is dropped and the others go on without it, regrouped into a new process group, instead of the run failing; on replicated data the survivors take over its share of the training examples from the next epoch (a lost part of partitioned data is not trained on again), and summary.json's dist.membership records each change. Rank 0 (which holds the rendezvous and writes the run directory) cannot be lost. Run under ripple launch --elastic, which leaves the survivors running (torchrun restarts the whole group instead)."),
       key("dist.regroup_window_s", &RunConfig::dist, &DistSettings::regroup_window_s, "Distributed, elastic: seconds the survivors of a lost rank wait for each other before they regroup; a survivor that reaches the regrouping later is left out (and fails).", {}, 0.05, 3600.0),
       key("dist.data", &RunConfig::dist, &DistSettings::data, "Distributed: replicated (every rank opens the whole dataset and trains on its share of the training examples) or partitioned (dataset.path is a `ripple partition` folder of as many parts as ranks; rank r opens only part-r, trains on its own training nodes and evaluates its own nodes; node task).", {"replicated", "partitioned"}),
-      key("dist.remote", &RunConfig::dist, &DistSettings::remote, "Distributed, partitioned: halo-only (each part sees its nodes and their stored halo, nothing beyond it: LLCG's learn-locally setting; exact for a full-batch model whose layers the halo covers). Fetching remote neighbours from their owner is not built yet.", {"halo-only"}),
+      key("dist.remote", &RunConfig::dist, &DistSettings::remote, "Distributed, partitioned: halo-only (each part sees its nodes and their stored halo, nothing beyond it: LLCG's learn-locally setting; exact for a full-batch model whose layers the halo covers) or fetch (sampled ddp: a neighbour list or input feature row the part lacks is fetched from the node's owner, one exchange per hop and one for the features in every step, and evaluation fetches the halo's layer outputs; the batches are then the whole graph's; needs parts with a halo of 1 hop or more).", {"halo-only", "fetch"}),
       key("dist.bucket_mb", &RunConfig::dist, &DistSettings::bucket_mb, "Distributed, ddp: megabytes of gradient all-reduced per collective (PyTorch DDP's bucket_cap_mb).", {}, 0.001, 4096.0),
     };
     for (ConfigKey& k : s) {
@@ -472,6 +472,20 @@ void validate_run_config(const RunConfig& c) {
   }
   if (c.dist.data == "partitioned" && c.task.kind != "node") {
     throw SettingError("dist.data", fmt::format("partitioned data is for the node task; task.kind is \"{}\"", c.task.kind));
+  }
+  if (c.dist.remote == "fetch") {
+    if (c.dist.data != "partitioned") {
+      throw SettingError("dist.remote", "fetching from the owners is for partitioned data; set dist.data = \"partitioned\"");
+    }
+    if (c.sampler.fanouts.empty()) {
+      throw SettingError("dist.remote", "fetch serves sampled training; set sampler.fanouts (a full-batch model on parts "
+                                        "uses the halo: partition with --halo of the layers + 1 and keep halo-only)");
+    }
+    if (c.dist.strategy != "ddp") {
+      throw SettingError("dist.remote", fmt::format("fetch needs every rank in every step (ddp); dist.strategy is \"{}\", "
+                                                    "whose ranks step on their own between synchronizations (use halo-only)",
+                                                    c.dist.strategy));
+    }
   }
   if (c.dist.compress == "ef21-topk" && c.dist.strategy != "ddp") {
     throw SettingError("dist.compress", fmt::format("ef21-topk compresses ddp's gradients; dist.strategy is \"{}\" (the "

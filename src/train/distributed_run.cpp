@@ -11,9 +11,12 @@
 #include "dist/diloco.h"
 #include "dist/gossip.h"
 #include "dist/quantize.h"
+#include "dist/remote_rows.h"
 #include "ripple/config.h"
+#include "ripple/native_dataset.h"
 #include "ripple/error.h"
 #include "train/files.h"
+#include "train/minibatch.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -92,15 +95,19 @@ bool unit_finished(const RunGroup& group, const fs::path& dir, const std::string
   return group.comm->share_from_rank0(key, done ? "yes" : "no") == "yes";
 }
 
-NodeData load_partition(const RunConfig& c, int rank, int world_size) {
+NodeData load_partition(const RunConfig& c, dist::Communicator* comm) {
+  const int rank = comm ? comm->rank() : 0, world_size = comm ? comm->world_size() : 1;
   const fs::path root(c.dataset.path), book_path = root / "partition.json";
   if (!fs::is_regular_file(book_path)) {
     throw SettingError("dataset.path", fmt::format("{}: not a `ripple partition` folder (no partition.json), which "
                                                    "dist.data = \"partitioned\" needs", root.string()));
   }
-  int64_t parts = 0;
+  int64_t parts = 0, halo = 0, num_nodes = 0;
   try {
-    parts = json::parse(read_file(book_path)).at("parts").get<int64_t>();
+    const json book = json::parse(read_file(book_path));
+    parts = book.at("parts").get<int64_t>();
+    halo = book.at("halo").get<int64_t>();
+    num_nodes = book.at("num_nodes").get<int64_t>();
   } catch (const json::exception& e) {
     throw InputError(fmt::format("{}: malformed partition book ({})", book_path.string(), e.what()));
   }
@@ -112,9 +119,30 @@ NodeData load_partition(const RunConfig& c, int rank, int world_size) {
   if (!fs::is_directory(dir)) {
     throw InputError(fmt::format("rank {}: {} is missing (the partition book lists {} parts)", rank, dir.string(), parts));
   }
-  RunConfig part = c;
-  part.dataset.path = dir.string();
-  return prepare_node_data(part);
+  if (c.dist.remote == "fetch" && halo < 1) {
+    throw SettingError("dist.remote", fmt::format("rank {}: fetching from the owners needs parts with a halo of at "
+                                                  "least 1 hop (their own nodes' whole rows); {} has halo {}: "
+                                                  "partition with --halo 1 or more", rank, root.string(), halo));
+  }
+  RunConfig part_config = c;
+  part_config.dataset.path = dir.string();
+  NodeData data = prepare_node_data(part_config);
+  if (!data.minibatch) return data;
+  const int64_t local = data.dataset.num_nodes();
+  data.part = std::make_shared<PartGraph>(
+      data.dataset.graph, load_native_array(dir.string(), "partition/global_id", "int64", local),
+      load_native_array(dir.string(), "partition/owner", "int32", local), rank, world_size, num_nodes, dir.string());
+  if (data.part->owned() == 0) {
+    throw InputError(fmt::format("rank {}: {} owns no node; partition into fewer parts", rank, dir.string()));
+  }
+  at::Tensor degrees = data.part->own_degrees();
+  if (comm) comm->all_reduce_sum(degrees, dist::Traffic::halo, "all-reduce of the whole graph's degrees");
+  data.part->set_whole_degrees(degrees);
+  if (c.dist.remote == "fetch" && comm) {
+    data.remote = std::make_shared<dist::GroupRemoteRows>(*comm, *data.part, data.dataset.features,
+                                                          loader_options(c.sampler, 0).sampler);
+  }
+  return data;
 }
 
 json dist_summary_json(const RunConfig& c, const RunGroup& g) {

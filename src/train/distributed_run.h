@@ -43,9 +43,12 @@ RunGroup join_run_group(const RunConfig& config, bool& resume, std::filesystem::
                         const TrainCallbacks& callbacks);
 
 // dist.data = "partitioned": this rank's part of the `ripple partition` folder at
-// dataset.path. InputError when the part count differs from the group's size, a part is
-// missing or the folder has no partition book.
-NodeData load_partition(const RunConfig& config, int rank, int world_size);
+// dataset.path (`comm`: the group; null for one process, which opens part 0 of a one-part
+// folder). Sampled runs also get the part's sampling view, with the whole graph's degrees
+// (an all-reduce), and with dist.remote = "fetch" the exchange with the other parts.
+// InputError when the part count differs from the group's size, a part is missing, the
+// folder has no partition book, or fetching is asked of parts without a halo.
+NodeData load_partition(const RunConfig& config, dist::Communicator* comm);
 
 // summary.json's `dist` section: the traffic of every rank together (a collective: every
 // rank calls it).

@@ -40,28 +40,33 @@ LoaderOptions loader_options(const SamplerSettings& sampler, uint64_t seed) {
 }
 
 at::Tensor layerwise_inference(NodeModel& model, const Graph& graph, const at::Tensor& features,
-                               const BlockContext& context, int64_t batch_size, at::ScalarType storage) {
+                               const BlockContext& context, int64_t batch_size, at::ScalarType storage,
+                               const PartInference* part) {
   at::NoGradGuard no_grad;
   model->eval();
   nn::ForwardContext ctx{false, 0, 0, 0, 0};
   SamplerOptions every_neighbour;
   every_neighbour.fanouts = {-1};
-  const int64_t n = graph.num_nodes();
+  const int64_t n = graph.num_nodes(), rows = part != nullptr ? part->own_rows : n;
   at::Tensor h;  // the previous layer's output for every node, as `storage` (logits: float32)
   for (int64_t layer = 0; layer < model->layers(); ++layer) {
     const bool last = layer + 1 == model->layers();
     at::Tensor out;
-    for (int64_t begin = 0; begin < n; begin += batch_size) {
-      const int64_t end = std::min(n, begin + batch_size);
+    for (int64_t begin = 0; begin < rows; begin += batch_size) {
+      const int64_t end = std::min(rows, begin + batch_size);
       const SampledBatch s = sample_neighbors(graph, at::arange(begin, end, at::kLong), every_neighbour, 0);
       const Block& block = s.blocks.front();
       const at::Tensor x = layer == 0 ? prepare_rows(gather_rows(features, block.src_nodes), context)
                                       : h.index_select(0, block.src_nodes).to(at::kFloat);
       nn::GraphCache cache = block_cache(block, context);
       const at::Tensor y = model->forward_layer(static_cast<size_t>(layer), cache, nn::Features(x), ctx);
-      if (!out.defined()) out = at::empty({n, y.size(1)}, y.options().dtype(last ? y.scalar_type() : storage));
+      if (!out.defined()) {
+        const auto options = y.options().dtype(last ? y.scalar_type() : storage);
+        out = rows < n ? at::zeros({n, y.size(1)}, options) : at::empty({n, y.size(1)}, options);
+      }
       out.narrow(0, begin, end - begin).copy_(y);
     }
+    if (part != nullptr && !last) part->complete_rows(out);
     h = out;
   }
   return h;

@@ -9,6 +9,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
+
 #include "ripple/settings.h"
 #include "ripple/loader.h"
 #include "ripple/model.h"
@@ -32,11 +34,19 @@ at::Tensor prepare_rows(at::Tensor x, const BlockContext& context);
 // The graph cache of a sampled block: GCN weights from the full graph's degrees.
 nn::GraphCache block_cache(const Block& block, const BlockContext& context);
 
+// A part's layer-wise evaluation (dist.remote = "fetch"): outputs are computed for the own
+// nodes [0, own_rows) only, and after each hidden layer `complete_rows` fills the other rows
+// (the halo's, from their owners); the logits of those rows stay zero.
+struct PartInference {
+  int64_t own_rows = 0;
+  std::function<void(at::Tensor&)> complete_rows;
+};
+
 // Logits [N, classes] of every node, in eval mode. Hidden layers' outputs are held for
 // every node as `storage` (float32, or float16/bfloat16 to halve that memory) and read
 // back as float32; the logits are float32.
 at::Tensor layerwise_inference(NodeModel& model, const Graph& graph, const at::Tensor& features,
                                const BlockContext& context, int64_t batch_size,
-                               at::ScalarType storage = at::kFloat);
+                               at::ScalarType storage = at::kFloat, const PartInference* part = nullptr);
 
 }  // namespace ripple::train

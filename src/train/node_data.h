@@ -8,6 +8,16 @@
 #include "ripple/dataset.h"
 #include "ripple/nn/features.h"
 #include "ripple/nn/graph_cache.h"
+#include "sample/part_sampler.h"
+
+namespace ripple::dist {
+class GroupRemoteRows;
+}  // namespace ripple::dist
+#include "sample/part_sampler.h"
+
+namespace ripple::dist {
+class GroupRemoteRows;
+}
 
 namespace ripple::train {
 
@@ -16,6 +26,10 @@ struct NodeData {
   std::unique_ptr<nn::GraphCache> graph;
   nn::Features features;  // full-batch runs: float32, normalized, maybe sparse
   bool minibatch = false;  // sampler.fanouts given: features stay in dataset.features as stored
+  // dist.data = "partitioned", sampled: the part as its sampler sees it, and (dist.remote =
+  // "fetch") how the other parts' rows are reached; null otherwise.
+  std::shared_ptr<PartGraph> part;
+  std::shared_ptr<dist::GroupRemoteRows> remote;
 };
 
 // Loads config.dataset.path (already resolved) and applies dataset.symmetrize /

@@ -143,7 +143,7 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
     graph_data = load_graph_dataset(c.dataset.path, options);
     GraphModel probe(c.model, graph_data.num_features(), graph_data.num_classes);
   } else if (c.dist.data == "partitioned") {
-    node_data = group.comm ? train::load_partition(c, group.comm->rank(), group.comm->world_size()) : train::load_partition(c, 0, 1);
+    node_data = train::load_partition(c, group.comm.get());
   } else {
     if (fs::is_regular_file(fs::path(c.dataset.path) / "partition.json")) {
       throw SettingError("dist.data", fmt::format("{} is a `ripple partition` folder; train on it with dist.data = "
