@@ -117,14 +117,18 @@ int64_t PartGraph::local_of(int64_t global) const {
   return it != by_global_.end() && it->first == global ? it->second : -1;
 }
 
-at::Tensor PartGraph::own_degrees() const {
+at::Tensor PartGraph::own_degrees() const { return degrees_of_first(owned_); }
+
+at::Tensor PartGraph::held_degrees() const { return degrees_of_first(num_local()); }
+
+at::Tensor PartGraph::degrees_of_first(int64_t count) const {
   at::Tensor out = at::zeros({2, num_global_}, at::kFloat);
   float* in = out.data_ptr<float>();
   float* gcn = in + num_global_;
   const int64_t* ip = graph_.csc_indptr().data_ptr<int64_t>();
   const int64_t* idx = graph_.csc_indices().data_ptr<int64_t>();
   const int64_t* gid = global_id_.data_ptr<int64_t>();
-  for (int64_t v = 0; v < owned_; ++v) {
+  for (int64_t v = 0; v < count; ++v) {
     const bool self_loop = std::find(idx + ip[v], idx + ip[v + 1], v) != idx + ip[v + 1];
     in[gid[v]] = static_cast<float>(ip[v + 1] - ip[v]);
     gcn[gid[v]] = in[gid[v]] + (self_loop ? 0.0F : 1.0F);

@@ -61,6 +61,9 @@ class PartGraph {
   // at their whole-graph ids, zero elsewhere, so the sum over the parts is the whole
   // graph's, which set_whole_degrees takes (it also marks which local rows are whole).
   at::Tensor own_degrees() const;
+  // The same for every node the part holds, from the rows as held (halo only: the degrees
+  // as the part sees them; the outermost ring's rows are empty).
+  at::Tensor held_degrees() const;
   void set_whole_degrees(const at::Tensor& summed);
   bool full_row(int64_t local) const { return full_row_[static_cast<size_t>(local)] != 0; }
   const at::Tensor& gcn_degree() const { return gcn_degree_; }  // float32 [num_global], after set_whole_degrees
@@ -77,6 +80,7 @@ class PartGraph {
   std::vector<std::pair<int64_t, int64_t>> by_global_;  // (global id, local id), ascending
   std::vector<uint8_t> full_row_;
   std::vector<std::vector<int64_t>> halo_sources_;
+  at::Tensor degrees_of_first(int64_t count) const;  // own_degrees over local nodes [0, count)
 };
 
 // How a part reaches the other parts' rows (see the top of this file). Both calls are one

@@ -73,7 +73,9 @@ void NodeClassificationTask::begin_epoch(int64_t epoch) {
 }
 
 std::optional<train::BatchLoss> NodeClassificationTask::next_part_batch() {
-  const int64_t n = part_order_.numel(), size = config_.sampler.batch_size;
+  // Every part takes the same steps: a part with fewer training nodes has smaller batches.
+  const int64_t n = part_order_.numel(),
+                size = data_.part_steps > 0 ? (n + data_.part_steps - 1) / data_.part_steps : config_.sampler.batch_size;
   if (part_next_ >= n && !data_.remote) return std::nullopt;  // halo only: nobody waits for this rank
   // With fetching, a rank whose batches ran out still samples nothing, to answer the others.
   const at::Tensor seeds = part_order_.slice(0, std::min(part_next_, n), std::min(part_next_ + size, n));

@@ -135,9 +135,25 @@ NodeData load_partition(const RunConfig& c, dist::Communicator* comm) {
   if (data.part->owned() == 0) {
     throw InputError(fmt::format("rank {}: {} owns no node; partition into fewer parts", rank, dir.string()));
   }
-  at::Tensor degrees = data.part->own_degrees();
-  if (comm) comm->all_reduce_sum(degrees, dist::Traffic::halo, "all-reduce of the whole graph's degrees");
-  data.part->set_whole_degrees(degrees);
+  if (c.dist.remote == "fetch") {  // the whole graph's degrees: which rows are whole, and GCN's weights
+    at::Tensor degrees = data.part->own_degrees();
+    if (comm) {  // set-up, like the initial broadcast: out of the peak per synchronization
+      comm->set_in_setup(true);
+      comm->all_reduce_sum(degrees, dist::Traffic::halo, "all-reduce of the whole graph's degrees");
+      comm->set_in_setup(false);
+    }
+    data.part->set_whole_degrees(degrees);
+  } else {  // halo only: the graph as the part holds it
+    data.part->set_whole_degrees(data.part->held_degrees());
+  }
+  int64_t most = data.dataset.train_idx.numel();
+  if (comm) {
+    comm->set_in_setup(true);
+    most = comm->all_gather(at::tensor({most}, at::kLong), dist::Traffic::control,
+                            "all-gather of the parts' training-node counts").max().item<int64_t>();
+    comm->set_in_setup(false);
+  }
+  data.part_steps = (most + c.sampler.batch_size - 1) / c.sampler.batch_size;
   if (c.dist.remote == "fetch" && comm) {
     data.remote = std::make_shared<dist::GroupRemoteRows>(*comm, *data.part, data.dataset.features,
                                                           loader_options(c.sampler, 0).sampler);

@@ -214,13 +214,14 @@ TEST(DataParallel, PartitionedFullBatchGcnWithDeepHaloEqualsOneProcess) {
 
 // Partitioned data, sampled, dist.remote = "fetch": rows and features beyond a one-hop halo
 // come from their owners, so two ranks on parts with a 1-hop halo train and evaluate exactly
-// as two ranks on parts whose 2-hop halo holds every sampled row (whose sampling is keyed by
-// whole-graph ids, like the owners'): the same parameters, bit for bit, and the same metrics,
-// for SAGE and for GCN (whose blocks read the whole graph's degrees). Fetching moves feature
+// as two halo-only ranks on parts whose 3-hop halo holds every row and degree a 2-layer
+// model reads (whose sampling is keyed by whole-graph ids, like the owners'): the same
+// parameters, bit for bit, and the same metrics, for SAGE and for GCN (whose blocks read
+// the whole graph's degrees). Fetching moves feature
 // and halo bytes; the halo-only run sends no features.
 TEST(DataParallel, PartitionedSamplingFetchingFromOwnersEqualsADeepEnoughHalo) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-fetch");
-  for (const int halo : {1, 2}) {
+  for (const int halo : {1, 3}) {
     const auto r = testing::run_ripple(fmt::format("partition --in {} --parts 2 --method metis --halo {} --out {}",
                                                    testing::source_path("data/cora"), halo,
                                                    (tmp / ("halo" + std::to_string(halo))).string()));
@@ -236,7 +237,7 @@ TEST(DataParallel, PartitionedSamplingFetchingFromOwnersEqualsADeepEnoughHalo) {
                                                  (tmp / "halo1").string() + " --run-dir " + fetch.string()));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     r = testing::run_ripple("launch --nproc 2 -- " +
-                            gcn_args(12, args + "--set dataset.path=" + (tmp / "halo2").string() + " --run-dir " + deep.string()));
+                            gcn_args(12, args + "--set dataset.path=" + (tmp / "halo3").string() + " --run-dir " + deep.string()));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_TRUE(at::equal(final_parameters(fetch), final_parameters(deep))) << model;
     const json a = json::parse(testing::file_text(fetch / "summary.json")), b = json::parse(testing::file_text(deep / "summary.json"));
