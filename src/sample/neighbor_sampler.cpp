@@ -22,14 +22,6 @@ using sample_detail::hop_key;
 using sample_detail::node_stream;
 using sample_detail::RowSampler;
 
-// Global id -> local id of the batch being sampled, -1 when absent. One per thread, sized to
-// the largest graph seen, and reset after each batch by walking the ids it touched.
-std::vector<int32_t>& local_id_scratch(int64_t num_nodes) {
-  thread_local std::vector<int32_t> scratch;
-  if (static_cast<int64_t>(scratch.size()) < num_nodes) scratch.assign(num_nodes, -1);
-  return scratch;
-}
-
 void check_arguments(const Graph& graph, const at::Tensor& seeds, const SamplerOptions& o,
                      const at::Tensor& weights) {
   if (o.fanouts.empty()) throw InputError("sampler.fanouts: expected at least one hop, got []");
@@ -79,7 +71,7 @@ SampledBatch sample_with_index(const Graph& graph, const at::Tensor& seeds_in, c
 
   SampledBatch batch;
   batch.seeds = seeds_in.contiguous();
-  std::vector<int32_t>& local = local_id_scratch(graph.num_nodes());
+  std::vector<int32_t>& local = sample_detail::position_scratch(graph.num_nodes());
   std::vector<int64_t> nodes;  // global ids by local id; grows hop by hop
   struct ScratchReset {        // leaves the scratch all -1 however this call ends
     std::vector<int32_t>& local;

@@ -21,14 +21,6 @@ using sample_detail::hop_key;
 using sample_detail::node_stream;
 using sample_detail::RowSampler;
 
-// Whole-graph id -> position in the batch being sampled, -1 when absent; one per thread,
-// reset after each batch by walking the ids it touched.
-std::vector<int32_t>& batch_position_scratch(int64_t num_global) {
-  thread_local std::vector<int32_t> scratch;
-  if (static_cast<int64_t>(scratch.size()) < num_global) scratch.assign(static_cast<size_t>(num_global), -1);
-  return scratch;
-}
-
 uint64_t as_unsigned(int64_t v) {
   uint64_t u = 0;
   std::memcpy(&u, &v, sizeof u);
@@ -216,7 +208,7 @@ PartBatch sample_on_part(const PartGraph& part, const at::Tensor& features, cons
   const int32_t* own = part.owner().data_ptr<int32_t>();
   const auto parts = static_cast<size_t>(part.parts());
 
-  std::vector<int32_t>& position = batch_position_scratch(part.num_global());
+  std::vector<int32_t>& position = sample_detail::position_scratch(part.num_global());
   std::vector<int64_t> nodes, local;  // whole-graph id and local id (-1: beyond the part) by batch position
   std::vector<int32_t> owner;
   struct ScratchReset {  // leaves the scratch all -1 however this call ends

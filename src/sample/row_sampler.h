@@ -144,4 +144,13 @@ class RowSampler {
   const float* weights_;
 };
 
+// Node id -> position in the batch being sampled, -1 when absent. One per thread, shared by
+// both samplers (never nested), sized to the largest graph seen; a sampler resets the
+// entries it set before it returns, however it ends.
+inline std::vector<int32_t>& position_scratch(int64_t num_nodes) {
+  thread_local std::vector<int32_t> scratch;
+  if (static_cast<int64_t>(scratch.size()) < num_nodes) scratch.assign(static_cast<size_t>(num_nodes), -1);
+  return scratch;
+}
+
 }  // namespace ripple::sample_detail
