@@ -41,9 +41,11 @@ void GroupRemoteRows::complete_halo_rows(at::Tensor& table) {
   const at::Tensor own_rows = table.narrow(0, 0, part_.owned()).contiguous();
   const std::vector<at::Tensor> rows =
       round_trip(requests, Traffic::halo, "the halo's layer outputs",
-                 [&](int from, const at::Tensor& request) { return answer_table_rows(part_, own_rows, request, from); });
+                 [&](int from, const at::Tensor& request) {  // in the table's dtype: sampler.eval_dtype
+                   return own_rows.index_select(0, own_local_ids(part_, request, from));
+                 });
   for (size_t r = 0; r < sources.size(); ++r) {
-    if (!sources[r].empty()) table.index_copy_(0, at::tensor(sources[r], at::kLong), rows[r].to(table.scalar_type()));
+    if (!sources[r].empty()) table.index_copy_(0, at::tensor(sources[r], at::kLong), rows[r]);
   }
 }
 

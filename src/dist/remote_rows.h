@@ -24,7 +24,8 @@ class GroupRemoteRows : public RemoteRows {
   std::vector<at::Tensor> feature_rows(const std::vector<at::Tensor>& requests) override;
   // Fills the rows of `table` ([local nodes, width]) of the halo nodes the own nodes read
   // (PartGraph::halo_sources) from their owners' rows of it: one exchange of the group,
-  // after each layer of a layer-wise evaluation.
+  // after each layer of a layer-wise evaluation. Rows travel in the table's dtype
+  // (sampler.eval_dtype = "float16" halves the bytes).
   void complete_halo_rows(at::Tensor& table);
 
  private:

@@ -191,11 +191,16 @@ at::Tensor answer_sampled_rows(const PartGraph& part, const SamplerOptions& opti
   return out;
 }
 
-at::Tensor answer_table_rows(const PartGraph& part, const at::Tensor& table, const at::Tensor& request, int from) {
-  const at::Tensor req = request.contiguous();
+at::Tensor own_local_ids(const PartGraph& part, const at::Tensor& request, int from) {
+  const at::Tensor req = request.to(at::kLong).contiguous();
   at::Tensor local = at::empty({req.numel()}, at::kLong);
-  for (int64_t i = 0; i < req.numel(); ++i) local[i] = own_local(part, req.data_ptr<int64_t>()[i], from);
-  return gather_rows(table, local);
+  int64_t* out = local.data_ptr<int64_t>();
+  for (int64_t i = 0; i < req.numel(); ++i) out[i] = own_local(part, req.data_ptr<int64_t>()[i], from);
+  return local;
+}
+
+at::Tensor answer_table_rows(const PartGraph& part, const at::Tensor& table, const at::Tensor& request, int from) {
+  return gather_rows(table, own_local_ids(part, request, from));
 }
 
 PartBatch sample_on_part(const PartGraph& part, const at::Tensor& features, const at::Tensor& seeds_in,

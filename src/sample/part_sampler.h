@@ -101,6 +101,8 @@ at::Tensor request_sampled_rows(uint64_t seed, int64_t epoch, int64_t hop, const
 // neighbour owners...], each node's row drawn with `options.fanouts[hop]` and
 // `options.replace`. An empty request gets an empty answer.
 at::Tensor answer_sampled_rows(const PartGraph& part, const SamplerOptions& options, const at::Tensor& request, int from);
+// The local ids of the own nodes named (by whole-graph id) in `request` from part `from`.
+at::Tensor own_local_ids(const PartGraph& part, const at::Tensor& request, int from);
 // Rows of `table` (one per local node, or per own node) for a request of own whole-graph ids, as float32.
 at::Tensor answer_table_rows(const PartGraph& part, const at::Tensor& table, const at::Tensor& request, int from);
 

@@ -249,6 +249,18 @@ TEST(DataParallel, PartitionedSamplingFetchingFromOwnersEqualsADeepEnoughHalo) {
     EXPECT_GT(a["dist"]["bytes"]["features"].get<double>(), 0) << model;
     EXPECT_GT(a["dist"]["bytes"]["halo"].get<double>(), b["dist"]["bytes"]["halo"].get<double>()) << model;
     EXPECT_EQ(b["dist"]["bytes"]["features"].get<double>(), 0) << model;
+    if (model != "sage") continue;
+    // Evaluating in float16 sends the halo's hidden rows in float16: the same training,
+    // fewer halo bytes, nearly the same metrics.
+    const fs::path half = tmp / "sage-fetch-half";
+    r = testing::run_ripple("launch --nproc 2 -- " +
+                            gcn_args(12, args + "--set dist.remote=fetch --set sampler.eval_dtype=float16 "
+                                                "--set dataset.path=" + (tmp / "halo1").string() + " --run-dir " +
+                                                half.string()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const json h = json::parse(testing::file_text(half / "summary.json"));
+    EXPECT_LT(h["dist"]["bytes"]["halo"].get<double>(), a["dist"]["bytes"]["halo"].get<double>());
+    EXPECT_NEAR(h["metrics"]["test_acc"]["mean"].get<double>(), a["metrics"]["test_acc"]["mean"].get<double>(), 0.01);
   }
   // Fetching needs ddp, sampling, partitioned data and a halo.
   const std::pair<std::string, std::string> refused[] = {
