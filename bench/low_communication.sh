@@ -4,7 +4,8 @@
 # (METHOD: metis or random) with a 1-hop halo, 4 ranks with dist.data = "partitioned".
 # Runs each of STRATEGIES (default: ddp diloco gossip; also local-sgd, diloco-int4 and
 # streaming-diloco-int4: 4 fragments, 1 step of overlap, int4 changes; ddp-fetch: ddp
-# fetching what lies beyond the halo from its owners; replicated: ddp with every rank on the
+# fetching what lies beyond the halo from its owners (ddp-fetch-half: evaluating in float16,
+# which halves the evaluation's exchanges); replicated: ddp with every rank on the
 # whole graph, sharding the training nodes; the periodic ones
 # with H = SYNC_EVERY, gossip on a ring with the final merge) for EPOCHS epochs and SEEDS
 # seeds, then each again over a simulated 100 Mbit/s link for LINK_SEEDS seeds (default
@@ -53,6 +54,7 @@ for strategy in $STRATEGIES; do
   case $strategy in
     ddp) name=ddp; args=(--set dist.strategy=ddp) ;;
     ddp-fetch) name=ddp-fetch; args=(--set dist.strategy=ddp --set dist.remote=fetch) ;;
+    ddp-fetch-half) name=ddp-fetch-half; args=(--set dist.strategy=ddp --set dist.remote=fetch --set sampler.eval_dtype=float16) ;;
     replicated) name=replicated; args=(--set dist.strategy=ddp --set dist.data=replicated --set "dataset.path=$DATA") ;;
     *-int4) name="$strategy-h$H"
       args=(--set "dist.strategy=${strategy%-int4}" --set "dist.sync_every=$H" --set dist.compress=int4) ;;
