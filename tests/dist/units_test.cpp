@@ -155,8 +155,14 @@ TEST(Units, StoppedRankIsNamedByTheRankWaitingForItsUnits) {
   ASSERT_EQ(ranks.size(), 2u) << testing::file_text(log);
   // Stopped after its first epoch (before it joins, rank 0 would fail at the rendezvous).
   const fs::path metrics = tmp / "run" / "fold-1" / "metrics.jsonl";
-  for (int i = 0; i < 6000 && testing::file_text(metrics).empty(); ++i) {
+  // Up to 2 minutes: under the sanitizers on a loaded machine start-up takes tens of seconds.
+  for (int i = 0; i < 24000 && testing::file_text(metrics).empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (testing::file_text(metrics).empty()) {
+    kill(launcher, SIGTERM);  // forwarded to the ranks; the test fails instead of stopping a rank mid-rendezvous
+    testing::wait_exit_code(launcher);
+    FAIL() << "rank 1 reported no epoch within 2 minutes:\n" << testing::file_text(log);
   }
   kill(ranks[1], SIGSTOP);
   const auto stopped = Clock::now();
