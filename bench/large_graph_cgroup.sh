@@ -18,6 +18,10 @@
 #          BENCH=1 (0: skip the `ripple bench` epoch)
 #          TRAIN=1 (0: skip `ripple train`), TRAIN_HIDDEN=64, EVAL_DTYPE=float16: the train
 #          run's width and the storage of its evaluation's layer outputs (sampler.eval_dtype)
+#          PARTITION=0 (1: also `ripple partition` the native graph into PARTS=4 parts with
+#          PART_METHOD=ldg and PART_HALO=1, --memory-budget MEMORY_LIMIT, inside the cgroup;
+#          then ask METIS for the same under the same budget, which it refuses up front;
+#          the parts go to WORK_DIR/parts and are removed afterwards)
 #
 # TRAIN_FRACTION: the share of labelled training nodes (ogbn-papers100M labels about 1%);
 # one epoch visits each once. Needs a writable cgroup-v1 memory hierarchy
@@ -44,6 +48,10 @@ GENERATE=${GENERATE:-ogb}
 BENCH=${BENCH:-1}
 TRAIN=${TRAIN:-1}
 TRAIN_HIDDEN=${TRAIN_HIDDEN:-64}
+PARTITION=${PARTITION:-0}
+PARTS=${PARTS:-4}
+PART_METHOD=${PART_METHOD:-ldg}
+PART_HALO=${PART_HALO:-1}
 EVAL_DTYPE=${EVAL_DTYPE:-float16}
 
 bytes_of() {  # 6G -> 6442450944
@@ -117,4 +125,19 @@ if [[ $TRAIN != 0 ]]; then
 s = json.load(open(sys.argv[1] + "/summary.json"))
 m = s["metrics"]
 print("train summary:", {k: round(m[k]["mean"], 4) for k in ("train_acc", "valid_acc", "test_acc", "epoch_ms", "eval_ms") if k in m})' "$run_dir"
+fi
+if [[ $PARTITION != 0 ]]; then
+  echo "== ripple partition into $PARTS parts by $PART_METHOD, halo $PART_HALO, --memory-budget $MEMORY_LIMIT, inside" \
+    "$MEMORY_LIMIT" >&2
+  rm -rf "$WORK/parts"
+  drop_page_cache
+  limited "$RIPPLE" partition --in "$WORK/native" --parts "$PARTS" --method "$PART_METHOD" --halo "$PART_HALO" \
+    --memory-budget "$MEMORY_LIMIT" --out "$WORK/parts"
+  du -sh --apparent-size "$WORK/parts" >&2
+  rm -rf "$WORK/parts"
+  echo "== the same by METIS under the same budget (expected: refused, exit 2, before any work)" >&2
+  status=0
+  "$RIPPLE" partition --in "$WORK/native" --parts "$PARTS" --method metis --halo "$PART_HALO" \
+    --memory-budget "$MEMORY_LIMIT" --out "$WORK/parts" || status=$?
+  echo "exit $status" >&2
 fi

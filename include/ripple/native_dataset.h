@@ -93,6 +93,9 @@ class NativeNodeStreamWriter {
   int64_t num_edges() const;
   // Replaces Options::flags (for callers that learn them while streaming, before finish()).
   void set_flags(const GraphFlags& flags);
+  // Stores a further array as it is (as NativeWriteOptions::extra_arrays does), written now;
+  // a name given twice or one of the standard arrays' is an InputError.
+  void add_array(const std::string& name, const at::Tensor& values);
   void finish();
 
  private:

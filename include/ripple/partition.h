@@ -18,7 +18,16 @@
 // The output folder holds part-<p>/ (native datasets), assignment.npy (int32 [nodes]) and
 // partition.json (the book: counts, method, halo, edge cut, balance, per part sizes), and
 // is built beside its name and renamed into place. An existing output folder is an
-// InputError.
+// InputError. Each part is streamed to disk a node at a time: memory is a few arrays of one
+// entry per node (about 45 bytes a node), whatever the edges and features weigh, beside the
+// mapped dataset's pages (which the kernel can evict).
+//
+// partition_memory_need: what assign_parts plus write_partitions hold beyond the mapped
+// dataset, estimated from the counts (METIS: about 100 bytes per symmetrized edge, measured
+// on csbm graphs of 4M and 20M edges; see docs/distributed.md). check_partition_budget
+// throws InputError when that need, plus the memory a dataset that is not memory-mapped (the
+// OGB layout) holds, exceeds PartitionOptions::memory_budget, naming the need and the methods
+// that fit.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -36,6 +45,7 @@ struct PartitionOptions {
   std::string method = "metis";  // metis, ldg or random
   int64_t halo = 1;              // hops of upstream neighbours stored with each part
   uint64_t seed = 0;             // random and METIS
+  int64_t memory_budget = 0;     // bytes the partitioner may hold (0: unchecked)
 };
 
 struct PartitionStats {
@@ -54,6 +64,10 @@ struct PartitionReport {
 
 // The owning part of each node, int32 [num_nodes].
 at::Tensor assign_parts(const Graph& graph, const PartitionOptions& options);
+
+int64_t partition_memory_need(const Graph& graph, const std::string& method);
+// `resident_bytes`: what the loaded dataset itself holds in memory (0 when mapped).
+void check_partition_budget(const Graph& graph, const PartitionOptions& options, int64_t resident_bytes = 0);
 
 // Stored edges whose source and destination parts differ.
 int64_t edge_cut(const Graph& graph, const at::Tensor& assignment);

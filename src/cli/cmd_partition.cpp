@@ -5,20 +5,28 @@
 #include <chrono>
 
 #include "cli/commands.h"
+#include "ripple/convert.h"
 #include "ripple/dataset.h"
+#include "ripple/native_dataset.h"
 #include "ripple/partition.h"
 
 namespace ripple::cli {
 namespace {
 
 struct PartitionCommandOptions {
-  std::string in, out, split;
+  std::string in, out, split, memory_budget;
   PartitionOptions partition;
 };
 
 int run_partition(const PartitionCommandOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   const NodeDataset data = load_node_dataset(o.in, o.split);
+  // A native dataset is mapped (its pages can be evicted); the OGB layout is read into memory.
+  const int64_t resident = is_native_dataset(o.in) ? 0
+                                                   : static_cast<int64_t>(data.features.nbytes() + data.labels.nbytes() +
+                                                                          data.graph.csc_indptr().nbytes() +
+                                                                          data.graph.csc_indices().nbytes());
+  check_partition_budget(data.graph, o.partition, resident);
   const auto loaded = std::chrono::steady_clock::now();
   const at::Tensor assignment = assign_parts(data.graph, o.partition);
   const double assign_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - loaded).count();
@@ -57,7 +65,13 @@ Action add_partition_command(CLI::App& app) {
       ->check(CLI::Range(0, 64));
   cmd->add_option("--seed", o->partition.seed, "Seed of the random and METIS assignments");
   cmd->add_option("--split", o->split, "Split to carry (default: public, else the first)");
-  return [o] { return run_partition(*o); };
+  cmd->add_option("--memory-budget", o->memory_budget,
+                  "Memory the partitioner may hold beyond the mapped dataset, e.g. 6G: a method that needs more is "
+                  "refused before it starts (default: unchecked)");
+  return [o] {
+    if (!o->memory_budget.empty()) o->partition.memory_budget = parse_byte_size(o->memory_budget, "--memory-budget");
+    return run_partition(*o);
+  };
 }
 
 }  // namespace ripple::cli

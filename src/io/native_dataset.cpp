@@ -133,6 +133,7 @@ struct NativeNodeStreamWriter::State {
   std::vector<c10::Half> half_row;
   std::vector<c10::BFloat16> bfloat_row;
   std::vector<int32_t> int_row;
+  json extra_arrays = json::object();
 
   State(const std::string& out_dir, Options o, const std::string& split)
       : options(std::move(o)),
@@ -180,6 +181,16 @@ NativeNodeStreamWriter::~NativeNodeStreamWriter() = default;
 int64_t NativeNodeStreamWriter::num_edges() const { return state_->edges; }
 
 void NativeNodeStreamWriter::set_flags(const GraphFlags& flags) { state_->options.flags = flags; }
+
+void NativeNodeStreamWriter::add_array(const std::string& name, const at::Tensor& values) {
+  State& s = *state_;
+  const bool standard = name == "csc_indptr" || name == "csc_indices" || name == "features" || name == "labels" ||
+                        name == "edge_features" || name.rfind("split/", 0) == 0;
+  if (standard || s.extra_arrays.contains(name)) {
+    throw InputError(fmt::format("native stream writer: array '{}' given twice", name));
+  }
+  s.extra_arrays[name] = write_array(s.staged.path(), name, values, values.scalar_type());
+}
 
 void NativeNodeStreamWriter::add_node(const int64_t* sources, int64_t degree, const float* features, int64_t label,
                                       int split_part) {
@@ -229,6 +240,7 @@ void NativeNodeStreamWriter::finish() {
   for (int k = 0; k < 3; ++k) {
     arrays["split/" + split + "/" + part_names[k]] = s.parts[k].close({s.parts[k].count()});
   }
+  for (const auto& [name, entry] : s.extra_arrays.items()) arrays[name] = entry;
   const int64_t input_edges = o.num_input_edges < 0 ? s.edges : o.num_input_edges;
   const json header =
       header_json(o.num_nodes, s.edges, o.num_features, o.num_classes, input_edges, o.flags, split, arrays);

@@ -35,9 +35,37 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
   if (!out) throw_file_error(path.string(), "cannot write", errno);
 }
 
+// Reads one node's feature row as float32, whatever the stored dtype (float16 and bfloat16
+// widen exactly, so a part stores the same values as its source).
+class FeatureRows {
+ public:
+  explicit FeatureRows(const at::Tensor& features)
+      : features_(features.contiguous()), width_(features.size(1)), row_(static_cast<size_t>(width_)) {}
+  const float* row(int64_t v) {
+    switch (features_.scalar_type()) {
+      case at::kFloat: return features_.data_ptr<float>() + v * width_;
+      case at::kHalf: return widened(features_.data_ptr<at::Half>() + v * width_);
+      case at::kBFloat16: return widened(features_.data_ptr<at::BFloat16>() + v * width_);
+      default: throw InputError(fmt::format("partition: features of dtype {}: expected a floating type",
+                                            c10::toString(features_.scalar_type())));
+    }
+  }
+
+ private:
+  template <typename T>
+  const float* widened(const T* in) {
+    for (int64_t j = 0; j < width_; ++j) row_[static_cast<size_t>(j)] = static_cast<float>(in[j]);
+    return row_.data();
+  }
+  at::Tensor features_;
+  int64_t width_;
+  std::vector<float> row_;
+};
+
 // Part p's nodes (owned, then the halo ring by ring, each ring in ascending global id), its
-// graph over them and its split; written as a native dataset at `dir`. `local_of` is a
-// scratch array of -1 per global node, restored before returning.
+// graph over them and its split; streamed into a native dataset at `dir` one node at a
+// time, so memory stays at the node lists whatever the features and edges weigh.
+// `local_of` is a scratch array of -1 per global node, restored before returning.
 template <typename Index>
 PartitionStats write_part(const NodeDataset& d, const int32_t* owner, const int8_t* split_of, int32_t p, int64_t halo,
                           const fs::path& dir, std::vector<int64_t>& local_of) {
@@ -79,54 +107,51 @@ PartitionStats write_part(const NodeDataset& d, const int32_t* owner, const int8
   // Without a halo, the own nodes keep the edges among themselves.
   const int64_t with_edges = inner_end[static_cast<size_t>(halo > 0 ? halo - 1 : 0)];
   const auto local = static_cast<int64_t>(nodes.size());
-  at::Tensor out_indptr = at::zeros({local + 1}, at::kLong);
-  int64_t* op = out_indptr.data_ptr<int64_t>();
-  std::vector<int64_t> out_indices;
-  bool self_loops = false;
+  int64_t max_edges = 0;
+  for (int64_t i = 0; i < with_edges; ++i) {
+    const int64_t v = nodes[static_cast<size_t>(i)];
+    max_edges += static_cast<int64_t>(indptr[v + 1] - indptr[v]);
+  }
+  NativeNodeStreamWriter::Options w;
+  w.num_nodes = local;
+  w.num_features = d.num_features();
+  w.num_classes = d.num_classes;
+  w.max_edges = max_edges;
+  w.feature_dtype = dtype_name(d.features.scalar_type());
+  w.split_name = d.split_name.empty() ? "public" : d.split_name;
+  w.flags.sorted = true;
+  w.flags.deduplicated = d.graph.flags().deduplicated;
+  w.flags.symmetric = false;
+  NativeNodeStreamWriter writer(dir.string(), w);
+  FeatureRows features(d.features);
+  const at::Tensor labels = d.labels.to(at::kLong).contiguous();
+  const int64_t* label = labels.data_ptr<int64_t>();
+  std::vector<int64_t> row;
+  at::Tensor owners = at::empty({local}, at::kInt);
+  int32_t* owner_of_local = owners.data_ptr<int32_t>();
   for (int64_t i = 0; i < local; ++i) {
     const int64_t v = nodes[static_cast<size_t>(i)];
-    const size_t row_begin = out_indices.size();
+    row.clear();
     if (i < with_edges) {
       for (Index e = indptr[v]; e < indptr[v + 1]; ++e) {
         const int64_t u = local_of[static_cast<size_t>(indices[e])];
         if (u < 0) continue;  // halo 0: only the edges among the own nodes
-        out_indices.push_back(u);
-        self_loops = self_loops || indices[e] == v;
+        row.push_back(u);
+        w.flags.has_self_loops = w.flags.has_self_loops || indices[e] == v;
       }
-      std::sort(out_indices.begin() + static_cast<std::ptrdiff_t>(row_begin), out_indices.end());
+      std::sort(row.begin(), row.end());
     }
-    op[i + 1] = static_cast<int64_t>(out_indices.size());
+    writer.add_node(row.data(), static_cast<int64_t>(row.size()), features.row(v), label[v],
+                    i < owned ? split_of[v] : -1);
+    owner_of_local[i] = owner[v];
   }
-  GraphFlags flags;
-  flags.sorted = true;
-  flags.deduplicated = d.graph.flags().deduplicated;
-  flags.has_self_loops = self_loops;
-  flags.symmetric = false;
-  const at::Tensor global = at::tensor(nodes, at::kLong);
-  NodeDataset part;
-  part.split_name = d.split_name;
-  part.graph = Graph::from_csc(local, out_indptr, at::tensor(out_indices, at::kLong), flags)
-                   .with_index_type(d.graph.index_type() == at::kInt);
-  part.features = d.features.index_select(0, global);
-  part.labels = d.labels.index_select(0, global);
-  part.num_classes = d.num_classes;
-  part.num_input_edges = part.graph.num_edges();
-  std::vector<int64_t> splits[3];
-  for (int64_t i = 0; i < owned; ++i) {
-    const int8_t s = split_of[nodes[static_cast<size_t>(i)]];
-    if (s >= 0) splits[s].push_back(i);
-  }
-  part.train_idx = at::tensor(splits[0], at::kLong);
-  part.valid_idx = at::tensor(splits[1], at::kLong);
-  part.test_idx = at::tensor(splits[2], at::kLong);
-  at::Tensor owners = at::empty({local}, at::kInt);
-  for (int64_t i = 0; i < local; ++i) owners.data_ptr<int32_t>()[i] = owner[nodes[static_cast<size_t>(i)]];
-  NativeWriteOptions options;
-  options.feature_dtype = dtype_name(d.features.scalar_type());
-  options.extra_arrays = {{"partition/global_id", global}, {"partition/owner", owners}};
-  write_native_node_dataset(part, dir.string(), options);
+  writer.set_flags(w.flags);
+  writer.add_array("partition/global_id", at::tensor(nodes, at::kLong));
+  writer.add_array("partition/owner", owners);
+  const int64_t edges = writer.num_edges();
+  writer.finish();
   for (const int64_t v : nodes) local_of[static_cast<size_t>(v)] = -1;
-  return {owned, local - owned, part.graph.num_edges()};
+  return {owned, local - owned, edges};
 }
 
 }  // namespace

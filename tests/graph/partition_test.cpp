@@ -90,6 +90,8 @@ TEST(Partition, PartsHoldTheirNodesHaloCompleteRowsAndTheSplit) {
     const at::Tensor global = read_extra_array(dir, "partition/global_id", at::kLong, local);
     const at::Tensor owner = read_extra_array(dir, "partition/owner", at::kInt, local);
     EXPECT_TRUE(at::equal(owner, a.index_select(0, global)));
+    EXPECT_TRUE(at::equal(part.features, cora().features.index_select(0, global)));
+    EXPECT_TRUE(at::equal(part.labels, cora().labels.index_select(0, global)));
     // Owned first, all of part p's nodes; then halo nodes owned elsewhere.
     for (int64_t i = 0; i < local; ++i) {
       EXPECT_EQ(owner[i].item<int>() == p, i < owned) << "local " << i;
@@ -173,6 +175,43 @@ TEST(Partition, CommandRefusesBadInput) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_FALSE(fs::exists(tmp / "zero"));
   EXPECT_FALSE(fs::exists(tmp / "many"));
+}
+
+// A mapped float16 dataset: each part stores exactly its nodes' float16 rows, and
+// --memory-budget refuses a method whose estimated need exceeds it, naming what fits.
+TEST(Partition, HalfPrecisionPartsAndTheMemoryBudget) {
+  const fs::path tmp = testing::fresh_temp_dir("partition-budget");
+  const std::string native = (tmp / "cora16").string();
+  auto r = testing::run_ripple("convert --in " + testing::source_path("data/cora") + " --out " + native +
+                               " --feature-dtype float16");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Cora: 2708 nodes, 10556 edges. ldg needs 96 MiB + 45 bytes a node (97 MiB rounded up);
+  // METIS 100 bytes per symmetrized edge more (Cora is symmetric: 1.1 MB, 98 MiB).
+  r = testing::run_ripple("partition --in " + native + " --parts 2 --method metis --memory-budget 97M --out " +
+                          (tmp / "metis").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--method metis needs about 98 MiB"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--method ldg or random need about 97 MiB"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(tmp / "metis"));
+  r = testing::run_ripple("partition --in " + native + " --parts 2 --method ldg --halo 1 --memory-budget 97M --out " +
+                          (tmp / "ldg").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const NodeDataset whole = load_node_dataset(native);
+  ASSERT_EQ(whole.features.scalar_type(), at::kHalf);
+  for (int p = 0; p < 2; ++p) {
+    const fs::path dir = tmp / "ldg" / fmt::format("part-{}", p);
+    const NodeDataset part = load_node_dataset(dir.string());
+    const at::Tensor global = read_extra_array(dir, "partition/global_id", at::kLong, part.num_nodes());
+    EXPECT_EQ(part.features.scalar_type(), at::kHalf);
+    EXPECT_TRUE(at::equal(part.features, whole.features.index_select(0, global))) << "part " << p;
+  }
+  // The OGB layout is read into memory, and that counts too.
+  r = testing::run_ripple("partition --in " + testing::source_path("data/cora") +
+                          " --parts 2 --method ldg --memory-budget 97M --out " + (tmp / "ogb").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("of it the dataset loaded into memory"), std::string::npos) << r.output;
+  r = testing::run_ripple("partition --in " + native + " --parts 2 --memory-budget lots --out " + (tmp / "x").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
 }  // namespace

@@ -200,8 +200,12 @@ TEST(NativeStreamWriter, AbandonedWriteLeavesNothingAndCountsAreChecked) {
   EXPECT_THROW(w.add_node(src, 2, x, 2, 0), InputError);  // label 2 of 2 classes
   w.add_node(src, 1, x, 0, 1);
   w.add_node(src, 0, x, 0, 2);
+  w.add_array("extra/ids", at::arange(3, at::kLong) * 7);
+  EXPECT_THROW(w.add_array("extra/ids", at::arange(3, at::kLong)), InputError);  // given twice
+  EXPECT_THROW(w.add_array("features", at::arange(3, at::kLong)), InputError);   // a standard array's name
   w.finish();
   const NodeDataset d = load_node_dataset((tmp / "ok").string());
+  EXPECT_TRUE(at::equal(load_native_array((tmp / "ok").string(), "extra/ids", "int64", 3), at::arange(3, at::kLong) * 7));
   EXPECT_EQ(d.graph.num_edges(), 3);
   EXPECT_EQ(d.train_idx.numel(), 1);
   EXPECT_EQ(d.valid_idx.numel(), 1);
