@@ -458,6 +458,20 @@ at::Tensor Communicator::all_gather(const at::Tensor& tensor, Traffic kind, cons
   return at::stack(output[0]);
 }
 
+at::Tensor Communicator::gather_rows(const at::Tensor& tensor, Traffic kind, const std::string& what) {
+  const at::Tensor counts =
+      all_gather(at::tensor({tensor.size(0)}, at::kLong), Traffic::control, what + " (row counts)").view(-1);
+  const int64_t longest = counts.max().item<int64_t>();
+  std::vector<int64_t> padded_shape = tensor.sizes().vec();
+  padded_shape[0] = longest;
+  at::Tensor padded = at::zeros(padded_shape, tensor.options());
+  padded.narrow(0, 0, tensor.size(0)).copy_(tensor);
+  const at::Tensor all = all_gather(padded, kind, what);
+  std::vector<at::Tensor> rows;
+  for (int r = 0; r < world_size(); ++r) rows.push_back(all[r].narrow(0, 0, counts[r].item<int64_t>()));
+  return at::cat(rows);
+}
+
 PendingCollective Communicator::start_all_reduce_sum(const at::Tensor& tensor, Traffic kind, const std::string& what) {
   PendingCollective pending;
   auto st = std::make_unique<PendingCollective::State>();

@@ -157,6 +157,10 @@ class Communicator {
   void broadcast(const at::Tensor& tensor, int root, Traffic kind, const std::string& what);
   // Every rank's `tensor`, stacked: [world_size, tensor.sizes()...].
   at::Tensor all_gather(const at::Tensor& tensor, Traffic kind, const std::string& what);
+  // Every rank's rows, concatenated in rank order: the ranks' `tensor`s share dtype and
+  // trailing shape but may differ in row count (0 included). The counts travel first (an
+  // all-gather of one int64, control bytes), then the rows padded to the longest.
+  at::Tensor gather_rows(const at::Tensor& tensor, Traffic kind, const std::string& what);
   // all_reduce_sum and all_gather, started now and finished by finish(): the work goes on in
   // Gloo's threads while this one computes. Collectives must still be started in the same
   // order on every rank.

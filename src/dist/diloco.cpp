@@ -157,7 +157,7 @@ void DiLoCo::apply_outer_step(train::FlatAdam& optimizer, int64_t f) {
   }
 }
 
-void DiLoCo::enter_evaluation(train::FlatAdam& optimizer) {
+void DiLoCo::prepare_evaluation(train::FlatAdam& optimizer) {
   at::NoGradGuard no_grad;
   if (in_flight_.active()) complete_exchange(optimizer);
   local_ = optimizer.flat_params().clone();

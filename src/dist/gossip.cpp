@@ -86,7 +86,7 @@ void Gossip::exchange(train::FlatAdam& optimizer, int64_t /*examples_here*/, dou
   ++syncs_;
 }
 
-void Gossip::enter_evaluation(train::FlatAdam& optimizer) {
+void Gossip::prepare_evaluation(train::FlatAdam& optimizer) {
   at::NoGradGuard no_grad;
   const at::Tensor& params = optimizer.flat_params();
   local_ = params.clone();

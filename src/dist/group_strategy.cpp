@@ -83,6 +83,7 @@ std::string GroupStrategy::where(int64_t epoch, int64_t step) const {
 void GroupStrategy::begin_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state,
                               const std::filesystem::path& checkpoint, int64_t unit) {
   unit_ = unit;
+  model_ = &model;
   comm_.set_in_setup(true);
   // Rank 0's checkpoint as bytes (empty: a fresh start), its size first.
   const std::string bytes = comm_.rank() == 0 && !checkpoint.empty() ? train::read_file(checkpoint) : std::string();
@@ -120,6 +121,31 @@ void GroupStrategy::load_broadcast_checkpoint(const at::Tensor& buffer, torch::n
     throw;
   }
   std::filesystem::remove(local);
+}
+
+void GroupStrategy::enter_evaluation(train::FlatAdam& optimizer) {
+  prepare_evaluation(optimizer);
+  if (reduce_metrics_ || gather_evaluation_) share_buffers();
+}
+
+void GroupStrategy::share_buffers() {
+  std::vector<at::Tensor> buffers;
+  for (const at::Tensor& b : model_->buffers()) {
+    if (b.is_floating_point()) buffers.push_back(b);
+  }
+  if (buffers.empty()) return;  // the same model on every rank: all skip alike
+  at::NoGradGuard no_grad;
+  survive(fmt::format("the buffers of unit {}", unit_), [&] {
+    std::vector<at::Tensor> flat;
+    for (const at::Tensor& b : buffers) flat.push_back(b.reshape(-1).to(at::kFloat));
+    const at::Tensor all = at::cat(flat);
+    comm_.broadcast(all, 0, Traffic::parameters, fmt::format("broadcast of rank 0's buffers (unit {})", unit_));
+    int64_t offset = 0;
+    for (const at::Tensor& b : buffers) {
+      b.copy_(all.narrow(0, offset, b.numel()).view(b.sizes()));
+      offset += b.numel();
+    }
+  });
 }
 
 void GroupStrategy::agree_on_metrics(Metrics& metrics, int64_t epoch) {

@@ -44,7 +44,11 @@ class GroupStrategy : public train::Synchronizer {
   GroupStrategy(Communicator& comm, bool reduce_metrics, std::function<void(const std::string&)> log);
   void begin_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state,
                   const std::filesystem::path& checkpoint, int64_t unit) final;
-  bool evaluates_here() const final { return reduce_metrics_ || comm_.rank() == 0; }
+  bool evaluates_here() const final { return every_rank_evaluates(); }
+  // The strategy's prepare_evaluation; then, when every rank evaluates, rank 0's floating
+  // buffers (batch normalization's running statistics, which each rank updates on its own
+  // batches, as DDP without SyncBatchNorm) on every rank, as DDP's broadcast_buffers does.
+  void enter_evaluation(train::FlatAdam& optimizer) final;
   void agree_on_metrics(Metrics& metrics, int64_t epoch) final;
   void end_unit(train::FlatAdam& optimizer, int64_t unit) final;
   // Replicated data whose task evaluates a share per rank (recommendation: its share of the
@@ -52,6 +56,13 @@ class GroupStrategy : public train::Synchronizer {
   // partitioned data. Call before the first unit.
   void share_evaluation() { reduce_metrics_ = true; }
   bool evaluation_shared() const { return reduce_metrics_; }
+  // Replicated data whose task scores its share of the examples on every rank and gathers
+  // the scores (link prediction, through Communicator::gather_rows): every rank evaluates
+  // (the evaluation holds collectives), every rank computes the same metrics from the same
+  // scores, and rank 0's are broadcast. Not for elastic groups: a rank lost inside the
+  // evaluation would end the run. Call before the first unit.
+  void gather_evaluation() { gather_evaluation_ = true; }
+  bool evaluation_gathered() const { return gather_evaluation_; }
   // Replicated data after a regroup: this rank's share among the survivors.
   std::optional<train::Shard> new_shard() final;
 
@@ -75,6 +86,8 @@ class GroupStrategy : public train::Synchronizer {
   virtual void finish_unit(train::FlatAdam& /*optimizer*/) {}
   // Whether every rank ends the unit with the same parameters (checked by their hashes).
   virtual bool ranks_agree_at_end() const { return true; }
+  // Before each evaluation: put the model to be evaluated in the parameters.
+  virtual void prepare_evaluation(train::FlatAdam& /*optimizer*/) {}
   // After the ranks agree on an epoch's metrics: the strategy's own, the same on every rank.
   virtual void add_metrics(Metrics& /*metrics*/) {}
   // "unit U, epoch E, step S", for the messages of failed collectives.
@@ -87,11 +100,15 @@ class GroupStrategy : public train::Synchronizer {
 
  private:
   void agree_on_task_metrics(Metrics& metrics, const std::string& where);
+  bool every_rank_evaluates() const { return reduce_metrics_ || gather_evaluation_ || comm_.rank() == 0; }
+  void share_buffers();
   void load_broadcast_checkpoint(const at::Tensor& buffer, torch::nn::Module& model, train::FlatAdam& optimizer,
                                  train::TrainState& state);
 
   bool partitioned_;     // each part stays with its rank
   bool reduce_metrics_;  // every rank evaluates its share; the weighted sums are all-reduced
+  bool gather_evaluation_ = false;  // every rank evaluates its share; the task gathers the scores
+  torch::nn::Module* model_ = nullptr;  // the unit's, from begin_unit
   std::optional<std::chrono::milliseconds> regroup_window_;  // set: elastic
   int64_t steps_ = 0;                                        // survive() calls: the position regroup compares
   int64_t shard_unit_ = -1, shard_generation_ = 0;           // the unit and group of the last new_shard()

@@ -120,35 +120,61 @@ class GraphFoldTask : public train::Task {
     return s;
   }
 
-  // Without a validation split (the gin protocol) there are no validation metrics.
+  // Without a validation split (the gin protocol) there are no validation metrics. In a group
+  // every rank scores its share of the graphs and reports sums with their weights; the
+  // strategy adds the shares up (GroupStrategy::share_evaluation).
   train::Metrics evaluate() override {
-    const auto n = static_cast<double>(std::max<size_t>(order_.size(), 1));
-    train::Metrics m{{"train_acc", correct_ / n},  // in training mode, during the epoch
-                     {"test_acc", score(split_.test).first}};
-    if (!split_.valid.empty()) std::tie(m["valid_acc"], m["valid_loss"]) = score(split_.valid);
+    const bool shared = shard_.count > 1;
+    train::Metrics m;
+    const auto report = [&](const std::string& name, double sum, double count) {
+      m[name] = shared ? sum : sum / std::max(count, 1.0);
+      if (shared) m[name + train::kMetricWeightSuffix] = count;
+    };
+    report("train_acc", correct_, static_cast<double>(order_.size()));  // in training mode, during the epoch
+    const ScoreSums test = score(share(split_.test));
+    report("test_acc", test.correct, test.count);
+    if (!split_.valid.empty()) {
+      const ScoreSums valid = score(share(split_.valid));
+      report("valid_acc", valid.correct, valid.count);
+      report("valid_loss", valid.loss, valid.count);
+    }
     return m;
   }
 
  private:
-  // Accuracy and mean cross-entropy over `ids`, in evaluation mode.
-  std::pair<double, double> score(const std::vector<int64_t>& ids) {
-    if (ids.empty()) return {0.0, 0.0};
+  struct ScoreSums {
+    double correct = 0, loss = 0, count = 0;
+  };
+
+  // The graphs of `ids` this rank evaluates: the i-th of them when i % count == index.
+  std::vector<int64_t> share(const std::vector<int64_t>& ids) const {
+    if (shard_.count == 1) return ids;
+    std::vector<int64_t> mine;
+    for (size_t i = static_cast<size_t>(shard_.index); i < ids.size(); i += static_cast<size_t>(shard_.count)) {
+      mine.push_back(ids[i]);
+    }
+    return mine;
+  }
+
+  // Correct predictions and summed cross-entropy over `ids`, in evaluation mode.
+  ScoreSums score(const std::vector<int64_t>& ids) {
+    ScoreSums sums;
+    sums.count = static_cast<double>(ids.size());
+    if (ids.empty()) return sums;
     torch::NoGradGuard no_grad;
     model_->eval();
-    double correct = 0, loss = 0;
     for (size_t begin = 0; begin < ids.size(); begin += 512) {
       const size_t end = std::min(ids.size(), begin + 512);
       const GraphBatch b = make_graph_batch(data_, to_tensor({ids.begin() + begin, ids.begin() + end}));
       nn::GraphCache cache(b.graph);
       nn::ForwardContext ctx;
       const at::Tensor logits = model_->forward(cache, b.pool, b.x, ctx);
-      correct += logits.argmax(1).eq(b.labels).sum().item<double>();
-      loss += torch::nn::functional::cross_entropy(
-                  logits, b.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                  .item<double>();
+      sums.correct += logits.argmax(1).eq(b.labels).sum().item<double>();
+      sums.loss += torch::nn::functional::cross_entropy(
+                       logits, b.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
     }
-    const auto n = static_cast<double>(ids.size());
-    return {correct / n, loss / n};
+    return sums;
   }
 
   const GraphDataset& data_;

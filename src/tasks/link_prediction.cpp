@@ -87,8 +87,9 @@ at::Tensor LinkModelImpl::score(const at::Tensor& h, const at::Tensor& pairs, co
   return decoder_->at<nn::LinearImpl>(layers - 1).forward(x).squeeze(1);
 }
 
-LinkPredictionTask::LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard)
-    : config_(config), data_(std::move(data)), shard_(shard) {}
+LinkPredictionTask::LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard,
+                                       train::GatherRows gather)
+    : config_(config), data_(std::move(data)), shard_(shard), gather_(std::move(gather)) {}
 
 void LinkPredictionTask::reshard(train::Shard shard) { shard_ = shard; }  // each epoch's order reads it
 
@@ -137,6 +138,12 @@ at::Tensor LinkPredictionTask::scores(const at::Tensor& h, const at::Tensor& pai
   return at::cat(parts);
 }
 
+at::Tensor LinkPredictionTask::all_scores(const at::Tensor& h, const at::Tensor& pairs) {
+  if (!gather_ || shard_.count == 1) return scores(h, pairs);
+  const int64_t n = pairs.size(1), begin = n * shard_.index / shard_.count, end = n * (shard_.index + 1) / shard_.count;
+  return gather_(scores(h, pairs.narrow(1, begin, end - begin)));
+}
+
 train::Metrics LinkPredictionTask::evaluate() {
   torch::NoGradGuard no_grad;
   model_->eval();
@@ -145,7 +152,7 @@ train::Metrics LinkPredictionTask::evaluate() {
   const LinkDataset& d = data_->dataset;
   train::Metrics m;
   auto report = [&](const std::string& prefix, const at::Tensor& pos_pairs, const at::Tensor& neg_pairs) {
-    const at::Tensor pos = scores(h, pos_pairs), neg = scores(h, neg_pairs);
+    const at::Tensor pos = all_scores(h, pos_pairs), neg = all_scores(h, neg_pairs);
     m[prefix + "auc"] = roc_auc(pos, neg);
     m[prefix + "ap"] = average_precision(pos, neg);
     for (const int64_t k : config_.link.hits_k) m[fmt::format("{}hits@{}", prefix, k)] = hits_at_k(pos, neg, k);

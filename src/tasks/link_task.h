@@ -64,8 +64,12 @@ TORCH_MODULE(LinkModel);
 class LinkPredictionTask : public train::Task {
  public:
   // `shard`: data parallel training; this rank trains on its share of the training
-  // interactions (tasks/shuffle.h: shard_of), evaluation covers all of them.
-  LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard = {});
+  // interactions (tasks/shuffle.h: shard_of). Evaluation covers all the pairs: with `gather`
+  // (GroupStrategy::gather_evaluation) each rank scores its contiguous share of each pair
+  // set and the scores are gathered, so every rank computes the metrics from all of them;
+  // without, this rank scores every pair.
+  LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard = {},
+                     train::GatherRows gather = {});
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;
   void reshard(train::Shard shard) override;
@@ -75,10 +79,13 @@ class LinkPredictionTask : public train::Task {
 
  private:
   at::Tensor scores(const at::Tensor& h, const at::Tensor& pairs);
+  // The scores of every pair of `pairs`, this rank's share scored here when gathering.
+  at::Tensor all_scores(const at::Tensor& h, const at::Tensor& pairs);
   const RunConfig& config_;
   std::shared_ptr<LinkData> data_;
   LinkModel model_{nullptr};
   train::Shard shard_;
+  train::GatherRows gather_;
   uint64_t seed_ = 0;
   int64_t epoch_ = 0, batch_ = 0, next_ = 0;
   at::Tensor order_;  // int64 [E]: this epoch's order of the training edges

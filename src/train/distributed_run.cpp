@@ -80,8 +80,12 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
   } else {
     g.strategy = std::make_unique<dist::DiLoCo>(*g.comm, c.dist, partitioned, cb.on_message);
   }
-  // Recommendation ranks its share of the users on every rank (RecommendationTask).
-  if (g.strategy && c.task.kind == "recommend") g.strategy->share_evaluation();
+  // Recommendation ranks its share of the users on every rank (RecommendationTask), graph
+  // classification scores its share of the graphs (GraphFoldTask).
+  if (g.strategy && (c.task.kind == "recommend" || c.task.kind == "graph")) g.strategy->share_evaluation();
+  // Link prediction scores its share of the pairs and gathers the scores (LinkPredictionTask);
+  // an elastic group's evaluation holds no collective, so rank 0 scores them all there.
+  if (g.strategy && c.task.kind == "link" && !c.dist.elastic) g.strategy->gather_evaluation();
   if (c.dist.elastic && g.strategy) {
     g.strategy->set_elastic(std::chrono::milliseconds(static_cast<int64_t>(c.dist.regroup_window_s * 1000)));
   }
@@ -209,8 +213,10 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
           {"peak_collective_bytes", peaks.max().item<double>()}};
   if (g.strategy) {
     out["parameter_hash"] = g.strategy->parameter_hashes();
-    out["evaluation"] = g.strategy->evaluation_shared() ? "shared: every rank evaluates its share, the sums are added up"
-                                                        : "rank 0, its metrics broadcast";
+    out["evaluation"] = g.strategy->evaluation_shared()     ? "shared: every rank evaluates its share, the sums are added up"
+                        : g.strategy->evaluation_gathered() ? "gathered: every rank scores its share, the scores are "
+                                                              "gathered, rank 0's metrics broadcast"
+                                                            : "rank 0, its metrics broadcast";
   } else {
     out["units_on"] = "unit u on rank u mod world_size; bytes are the units' folders sent to the other ranks at the end";
   }

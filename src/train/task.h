@@ -12,6 +12,7 @@
 #include <torch/nn/module.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,11 @@ inline constexpr const char* kMetricWeightSuffix = "/weight";
 struct Shard {
   int index = 0, count = 1;
 };
+
+// A group's gather for a task's evaluation (dist::Communicator::gather_rows): every rank
+// passes its rows and gets every rank's, concatenated in rank order. A collective: every
+// rank calls it, the same number of times.
+using GatherRows = std::function<at::Tensor(const at::Tensor&)>;
 
 class Task {
  public:

@@ -174,8 +174,15 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
   } else if (link) {
     summary = run_seeds(c, "link_prediction", run_dir, cb, group, [&](int64_t i) {
       const bool own = tasks::split_per_seed(c) && i > 0;
+      train::GatherRows gather;
+      if (group.strategy && group.strategy->evaluation_gathered()) {
+        gather = [&group](const at::Tensor& rows) {
+          return group.comm->gather_rows(rows, dist::Traffic::control, "all-gather of the evaluation's link scores");
+        };
+      }
       return tasks::LinkPredictionTask(
-          c, own ? tasks::prepare_link_data(c, static_cast<uint64_t>(c.train.seed + i)) : link_data, shard);
+          c, own ? tasks::prepare_link_data(c, static_cast<uint64_t>(c.train.seed + i)) : link_data, shard,
+          std::move(gather));
     });
   } else {
     summary = run_seeds(c, "node_classification", run_dir, cb, group,

@@ -105,5 +105,29 @@ TEST(DataParallelQuantized, GradientsMatchTheReferenceLoopWithAndWithoutErrorFee
                             0, 1e-6));
 }
 
+// Buffers (batch normalization's running statistics) move on each rank's own batches. When
+// every rank evaluates, each evaluates with rank 0's; when rank 0 alone does, the others keep
+// their own.
+TEST(DataParallel, EveryRankEvaluatesWithRankZerosBuffers) {
+  for (const bool shared : {true, false}) {
+    SCOPED_TRACE(shared ? "shared evaluation" : "rank 0 evaluates");
+    testing::RankScenario rs;
+    rs.settings.strategy = "ddp";
+    rs.steps_per_epoch = {2, 3};
+    rs.epochs = 2;
+    rs.share_evaluation = shared;
+    const std::vector<testing::RankOutcome> ranks =
+        testing::run_rank_threads(rs, [](Communicator& comm, const DistSettings& settings) {
+          return std::make_unique<DataParallel>(comm, settings, false, nullptr);
+        });
+    ASSERT_TRUE(ranks[0].error.empty()) << ranks[0].error;
+    ASSERT_TRUE(ranks[1].error.empty()) << ranks[1].error;
+    // Rank 0 adds 1 per step (2 a epoch), rank 1 adds 2 (6 an epoch); shared, rank 1 starts
+    // each epoch from rank 0's.
+    EXPECT_TRUE(at::equal(ranks[0].buffer_evaluated_after_epoch[1], at::full({3}, 4.0f)));
+    EXPECT_TRUE(at::equal(ranks[1].buffer_evaluated_after_epoch[1], at::full({3}, shared ? 4.0f : 12.0f)));
+  }
+}
+
 }  // namespace
 }  // namespace ripple::dist

@@ -35,7 +35,9 @@ void run_rank(int rank, int port, const RankScenario& sc, const StrategyFactory&
     if (sc.settings.elastic) {
       sync->set_elastic(std::chrono::milliseconds(static_cast<int64_t>(sc.settings.regroup_window_s * 1000)));
     }
-    torch::nn::Module model;  // read only when a checkpoint is broadcast
+    torch::nn::Module model;  // its buffer; its parameters are the optimizer's
+    at::Tensor buffer = model.register_buffer("running_stat", at::zeros({3}, at::kFloat));
+    if (sc.share_evaluation) sync->share_evaluation();
     train::FlatAdam optimizer({toy_initial_parameters().requires_grad_()}, kToyInnerLr);
     train::TrainState state;
     sync->begin_unit(model, optimizer, state, {}, 0);
@@ -48,6 +50,7 @@ void run_rank(int rank, int port, const RankScenario& sc, const StrategyFactory&
                                                                 has_batch ? 1.0 : 0.0, epoch, step);
         if (totals.examples == 0) break;
         optimizer.step();
+        if (has_batch) buffer.add_(rank + 1);
         if (rank == sc.lost_rank && epoch == sc.lost_in_epoch && step == sc.lost_after_step) {
           out.lost = true;
           return;  // the strategy and the Communicator go with the thread's scope
@@ -56,6 +59,7 @@ void run_rank(int rank, int port, const RankScenario& sc, const StrategyFactory&
       }
       sync->enter_evaluation(optimizer);
       out.evaluated_after_epoch.push_back(optimizer.flat_params().detach().clone());
+      out.buffer_evaluated_after_epoch.push_back(buffer.clone());
       Metrics metrics;
       sync->agree_on_metrics(metrics, epoch);
       out.metrics_after_epoch.push_back(metrics);

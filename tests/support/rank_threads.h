@@ -39,10 +39,15 @@ struct RankScenario {
   // to go on.
   int lost_rank = -1;
   int64_t lost_in_epoch = 0, lost_after_step = 0;
+  // Every rank evaluates (GroupStrategy::share_evaluation) rather than rank 0 alone.
+  bool share_evaluation = false;
 };
 
 struct RankOutcome {
   std::vector<at::Tensor> evaluated_after_epoch;  // what enter_evaluation left in the parameters
+  // ... and in the model's buffer, which each rank moves on its own every step (as batch
+  // normalization's running statistics): float [3], rank r adds r + 1 to it each step.
+  std::vector<at::Tensor> buffer_evaluated_after_epoch;
   std::vector<Metrics> metrics_after_epoch;       // what agree_on_metrics gave (the task's are empty)
   at::Tensor final_parameters;
   int64_t synchronizations = 0;
