@@ -143,6 +143,7 @@ struct DistSettings {
   bool elastic = false;          // local-sgd, diloco, gossip: a lost rank is dropped, the others go on
   double regroup_window_s = 5;   // elastic: how long survivors wait for each other when they regroup
   double bucket_mb = 25;         // gradients are all-reduced in buckets of this size
+  bool overlap_backward = true;  // ddp uncompressed: each bucket's all-reduce starts once backward has filled it
   // replicated: every rank opens the whole dataset; partitioned: dataset.path is a
   // `ripple partition` folder and rank r opens only part-r (node task).
   std::string data = "replicated";

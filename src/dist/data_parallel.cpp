@@ -18,9 +18,24 @@ DataParallel::DataParallel(Communicator& comm, const DistSettings& settings, boo
       compress_ratio_(settings.compress_ratio),
       error_feedback_(settings.error_feedback) {
   if (compress_ != "none" && compress_ != "ef21-topk") wire_ = wire_precision(compress_);
+  overlap_ = settings.overlap_backward && compress_ == "none";
 }
 
+DataParallel::~DataParallel() = default;
+
 void DataParallel::start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& /*state*/) {
+  if (overlap_) {
+    buckets_.reset();  // the previous unit's model's hooks first
+    buckets_ = std::make_unique<BackwardBuckets>(
+        model.parameters(), optimizer.flat_grads(), bucket_elements_,
+        [this, &optimizer](int64_t offset, int64_t length, size_t bucket) {
+          const at::Tensor slice = optimizer.flat_grads().narrow(0, offset, length);
+          slice.mul_(share_);
+          in_flight_.push_back(comm_.start_all_reduce_sum(
+              slice, Traffic::gradients,
+              fmt::format("all-reduce of gradient bucket {}/{} ({})", bucket + 1, buckets_->size(), at_)));
+        });
+  }
   if (wire_ && error_feedback_) feedback_ = std::make_unique<QuantErrorFeedback>(*wire_, optimizer.flat_grads().numel());
   if (compress_ != "ef21-topk") return;
   std::vector<int64_t> sizes;
@@ -28,9 +43,50 @@ void DataParallel::start_unit(torch::nn::Module& model, train::FlatAdam& optimiz
   ef21_ = std::make_unique<Ef21TopK>(sizes, compress_ratio_);
 }
 
+train::StepTotals DataParallel::all_reduce_totals(int64_t examples, double loss_sum) {
+  const at::Tensor totals = at::tensor({static_cast<double>(examples), loss_sum}, at::kDouble);
+  comm_.all_reduce_sum(totals, Traffic::control, fmt::format("all-reduce of the step's example count ({})", at_));
+  return {static_cast<int64_t>(std::llround(totals[0].item<double>())), totals[1].item<double>()};
+}
+
+void DataParallel::before_backward(train::FlatAdam& /*optimizer*/, int64_t examples, double loss_sum, int64_t epoch,
+                                   int64_t step) {
+  if (!overlap_) return;
+  at_ = where(epoch, step);
+  step_totals_ = all_reduce_totals(examples, loss_sum);
+  share_ = static_cast<double>(examples) / static_cast<double>(step_totals_->examples);
+  buckets_->begin_pass();
+}
+
 train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int64_t examples, double loss_sum,
                                                  int64_t epoch, int64_t step) {
-  const std::string at = where(epoch, step);
+  if (overlap_) {
+    if (!step_totals_) {  // no batch here: the totals, then every bucket (of zeros)
+      at_ = where(epoch, step);
+      step_totals_ = all_reduce_totals(examples, loss_sum);
+      if (step_totals_->examples == 0) {
+        step_totals_.reset();
+        return {};
+      }
+      share_ = 0;
+      buckets_->begin_pass();
+    }
+    const train::StepTotals totals = *step_totals_;
+    step_totals_.reset();
+    try {
+      buckets_->finish_pass();
+    } catch (...) {
+      for (PendingCollective& pending : in_flight_) comm_.finish(pending);
+      in_flight_.clear();
+      throw;
+    }
+    for (PendingCollective& pending : in_flight_) comm_.finish(pending);
+    in_flight_.clear();
+    ++syncs_;
+    return totals;
+  }
+  at_ = where(epoch, step);
+  const std::string& at = at_;
   const at::Tensor totals = at::tensor({static_cast<double>(examples), loss_sum}, at::kDouble);
   comm_.all_reduce_sum(totals, Traffic::control, fmt::format("all-reduce of the step's example count ({})", at));
   const double all_examples = totals[0].item<double>();

@@ -148,9 +148,10 @@ EpochStats train_epoch(Task& task, FlatAdam& optimizer, int64_t epoch, Synchroni
     double batch_loss_sum = 0;
     int64_t batch_examples = 0;
     if (batch) {
-      batch->loss.backward();
       batch_loss_sum = batch->loss.item<double>() * static_cast<double>(batch->examples);
       batch_examples = batch->examples;
+      if (sync) sync->before_backward(optimizer, batch_examples, batch_loss_sum, epoch, step);
+      batch->loss.backward();
     }
     const auto t2 = Clock::now();
     if (sync) {

@@ -3,7 +3,9 @@
 //
 // Every rank runs the same loop on its own share of the examples. The loop calls, in order:
 // begin_unit once, after the writing rank has loaded the unit's checkpoint if it had one
-// (every rank then takes that rank's parameters, optimizer and loop state), synchronize_step
+// (every rank then takes that rank's parameters, optimizer and loop state), before_backward
+// after each forward that gave this rank a batch (so that a strategy may synchronize
+// gradients as backward produces them), synchronize_step
 // after each backward (also after a rank's own batches ran out, with zero examples, until
 // it returns zero examples: every rank's are out), after_update after each optimizer step,
 // enter_evaluation before each evaluation (the model then holds what is evaluated, selected
@@ -40,6 +42,10 @@ class Synchronizer {
   virtual ~Synchronizer() = default;
   virtual void begin_unit(torch::nn::Module& model, FlatAdam& optimizer, TrainState& state,
                           const std::filesystem::path& checkpoint, int64_t unit) = 0;
+  // Before backward of a batch of this rank's, with its `examples` and `loss_sum` (what
+  // synchronize_step then receives again).
+  virtual void before_backward(FlatAdam& /*optimizer*/, int64_t /*examples*/, double /*loss_sum*/, int64_t /*epoch*/,
+                               int64_t /*step*/) {}
   // After backward: `examples` and `loss_sum` are this rank's (0 when its batches ran out,
   // its gradient then being zero). Leaves in the optimizer's gradient what the update uses.
   virtual StepTotals synchronize_step(FlatAdam& optimizer, int64_t examples, double loss_sum, int64_t epoch,

@@ -82,6 +82,22 @@ TEST(DataParallel, FullBatchGcnOnTwoAndFourRanksEqualsOneProcess) {
     }
     EXPECT_FALSE(fs::exists(dir / "seed-0" / "rank-1.log"));
   }
+  // One bucket per parameter, each all-reduced while backward computes the layers below it
+  // (dist.overlap_backward), and every bucket after backward: the same end, to reassociation.
+  for (const char* overlap : {"true", "false"}) {
+    SCOPED_TRACE(fmt::format("overlap {}", overlap));
+    const fs::path dir = tmp / fmt::format("small-buckets-{}", overlap);
+    const auto r = testing::run_ripple(fmt::format(
+        "launch --nproc 2 -- {}",
+        gcn_args(50, fmt::format("--set dist.bucket_mb=0.001 --set dist.overlap_backward={} --run-dir {}", overlap,
+                                 dir.string()))));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_LT((final_parameters(dir) - reference).abs().max().item<double>(), 1e-5);
+    const json s = json::parse(testing::file_text(dir / "summary.json"));
+    EXPECT_EQ(s["metrics"]["test_acc"]["mean"], one_summary["metrics"]["test_acc"]["mean"]);
+    EXPECT_DOUBLE_EQ(s["dist"]["bytes"]["gradients"].get<double>(),
+                     50 * 2 * 1.0 * 4.0 * static_cast<double>(reference.numel()));
+  }
 }
 
 // Link prediction and recommendation train on their shards of the training interactions:

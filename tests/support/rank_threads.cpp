@@ -35,17 +35,22 @@ void run_rank(int rank, int port, const RankScenario& sc, const StrategyFactory&
     if (sc.settings.elastic) {
       sync->set_elastic(std::chrono::milliseconds(static_cast<int64_t>(sc.settings.regroup_window_s * 1000)));
     }
-    torch::nn::Module model;  // its buffer; its parameters are the optimizer's
+    torch::nn::Module model;  // the optimizer's parameter, and a buffer
     at::Tensor buffer = model.register_buffer("running_stat", at::zeros({3}, at::kFloat));
     if (sc.share_evaluation) sync->share_evaluation();
-    train::FlatAdam optimizer({toy_initial_parameters().requires_grad_()}, kToyInnerLr);
+    const at::Tensor toy = toy_initial_parameters().requires_grad_();
+    train::FlatAdam optimizer({toy}, kToyInnerLr);
+    model.register_parameter("toy", toy);
     train::TrainState state;
     sync->begin_unit(model, optimizer, state, {}, 0);
     for (int64_t epoch = 1; epoch <= sc.epochs; ++epoch) {
       for (int64_t step = 1;; ++step) {
         optimizer.zero_grad();
         const bool has_batch = step <= sc.steps_per_epoch[rank];
-        if (has_batch) optimizer.flat_grads().copy_(toy_gradient(optimizer.flat_params().detach(), rank, epoch, step));
+        if (has_batch) {
+          sync->before_backward(optimizer, toy_examples_of(rank), 1.0, epoch, step);
+          optimizer.flat_grads().copy_(toy_gradient(optimizer.flat_params().detach(), rank, epoch, step));
+        }
         const train::StepTotals totals = sync->synchronize_step(optimizer, has_batch ? toy_examples_of(rank) : 0,
                                                                 has_batch ? 1.0 : 0.0, epoch, step);
         if (totals.examples == 0) break;
