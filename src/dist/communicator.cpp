@@ -284,10 +284,18 @@ bool Communicator::agree_on_outcome(bool finished_here) {
   const auto members = static_cast<int64_t>(membership_.back().members.size());
   try {
     c10d::TCPStore& store = *impl_->store;
+    // The first decision written stands (compareSet on an absent key), so every rank reads
+    // the same one: the decider's, or, when the decider was lost between taking its ticket
+    // and writing (killed, stopped), "dropped", written by the first rank tired of waiting.
+    const auto write_first = [&](bool kept) {
+      return as_text(store.compareSet(key + "decision", {}, as_bytes(kept ? "kept" : "dropped"))) == "kept";
+    };
     const auto decide = [&](bool kept) {
-      if (store.add(key + "decider", 1) == 1) {
-        store.set(key + "decision", as_bytes(kept ? "kept" : "dropped"));
-        return kept;
+      if (store.add(key + "decider", 1) == 1) return write_first(kept);
+      const auto wait_until = std::chrono::steady_clock::now() + vote_window_ + std::chrono::seconds(2);
+      while (!store.check({key + "decision"})) {
+        if (std::chrono::steady_clock::now() >= wait_until) return write_first(false);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       return as_text(store.get(key + "decision")) == "kept";
     };
