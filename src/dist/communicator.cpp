@@ -153,6 +153,46 @@ Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds tim
   join_process_group(fmt::format("ripple/{}", world.restart_count));
 }
 
+Communicator::Communicator(const Communicator& parent, const std::string& name, SideTag)
+    : world_(parent.world_),
+      timeout_(parent.timeout_),
+      rank_(parent.rank_),
+      membership_(parent.membership_),
+      link_(parent.link_),
+      impl_(std::make_unique<Impl>()) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<uint16_t>(world_.master_port);
+  options.isServer = false;
+  options.numWorkers = world_.world_size;
+  options.waitWorkers = false;
+  options.timeout = timeout_;
+  try {
+    impl_->store = c10::make_intrusive<c10d::TCPStore>(world_.master_addr, options);
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: cannot reach rank 0's rendezvous at {}:{} for the {} group: {}",
+                                       rank_, world_.master_addr, world_.master_port, name, first_line(e.what())));
+  }
+  join_process_group(fmt::format("ripple/{}/side-{}", world_.restart_count, name));
+}
+
+std::shared_ptr<Communicator> Communicator::side_group(const std::string& name) {
+  auto side = std::shared_ptr<Communicator>(new Communicator(*this, name, SideTag{}));
+  sides_.push_back(side);
+  return side;
+}
+
+TrafficStats Communicator::total_stats() const {
+  TrafficStats total = stats_;
+  for (const auto& side : sides_) {
+    const TrafficStats s = side->total_stats();
+    for (size_t k = 0; k < total.bytes.size(); ++k) total.bytes[k] += s.bytes[k];
+    total.collectives += s.collectives;
+    total.ms += s.ms;
+    total.peak_bytes = std::max(total.peak_bytes, s.peak_bytes);
+  }
+  return total;
+}
+
 void Communicator::join_process_group(const std::string& prefix) {
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>(prefix, impl_->store);
   auto gloo = c10d::ProcessGroupGloo::Options::create(timeout_);

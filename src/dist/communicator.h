@@ -125,6 +125,11 @@ class Communicator {
  public:
   Communicator(const WorldInfo& world, std::chrono::milliseconds timeout, LinkModel link = {});
   ~Communicator();
+  // A second process group of the same ranks, with its own connection to the rendezvous,
+  // for collectives that run in another thread beside this group's (dist.remote = "fetch"
+  // fetches the next batch while this one trains). Every rank calls it at the same point
+  // (it connects the ranks); not for elastic groups. total_stats() counts its bytes.
+  std::shared_ptr<Communicator> side_group(const std::string& name);
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
 
@@ -200,6 +205,8 @@ class Communicator {
   std::map<int, LostRankReport> lost_rank_reports();
 
   const TrafficStats& stats() const { return stats_; }
+  // stats() with those of the side groups added (call while they are idle).
+  TrafficStats total_stats() const;
   // While true, collectives are set-up (the start of a unit: the initial parameters or a
   // checkpoint sent to every rank): counted in bytes, left out of peak_bytes, which is
   // meant as the largest message of training itself (Streaming DiLoCo's peak per sync).
@@ -218,6 +225,9 @@ class Communicator {
   std::chrono::milliseconds vote_window_{0};
   int64_t outcomes_ = 0;  // collectives of this generation whose outcome the ranks agreed on
   std::unique_ptr<Impl> impl_;
+  std::vector<std::shared_ptr<Communicator>> sides_;
+  struct SideTag {};
+  Communicator(const Communicator& parent, const std::string& name, SideTag);
   // Counts a finished collective that sent `bytes` in `messages` sequential messages, first
   // waiting out what the simulated link would still take.
   // `started`: when an overlapped collective was started; the link time already passed since

@@ -10,6 +10,14 @@ namespace ripple::dist {
 GroupRemoteRows::GroupRemoteRows(Communicator& comm, const PartGraph& part, at::Tensor features, SamplerOptions options)
     : comm_(comm), part_(part), features_(std::move(features)), options_(std::move(options)) {}
 
+GroupRemoteRows::GroupRemoteRows(std::shared_ptr<Communicator> comm, const PartGraph& part, at::Tensor features,
+                                 SamplerOptions options)
+    : owned_comm_(std::move(comm)),
+      comm_(*owned_comm_),
+      part_(part),
+      features_(std::move(features)),
+      options_(std::move(options)) {}
+
 template <class Answer>
 std::vector<at::Tensor> GroupRemoteRows::round_trip(const std::vector<at::Tensor>& requests, Traffic kind,
                                                     const std::string& what, const Answer& answer) {

@@ -7,6 +7,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ class GroupRemoteRows : public RemoteRows {
   // `features`: the part's input rows (one per local node), kept by reference; `options`:
   // the fanouts and replacement every rank samples with.
   GroupRemoteRows(Communicator& comm, const PartGraph& part, at::Tensor features, SamplerOptions options);
+  // Over a group of its own (Communicator::side_group), which it keeps.
+  GroupRemoteRows(std::shared_ptr<Communicator> comm, const PartGraph& part, at::Tensor features,
+                  SamplerOptions options);
   std::vector<at::Tensor> sampled_rows(const std::vector<at::Tensor>& requests) override;
   std::vector<at::Tensor> feature_rows(const std::vector<at::Tensor>& requests) override;
   // Fills the rows of `table` ([local nodes, width]) of the halo nodes the own nodes read
@@ -33,6 +37,7 @@ class GroupRemoteRows : public RemoteRows {
   template <class Answer>
   std::vector<at::Tensor> round_trip(const std::vector<at::Tensor>& requests, Traffic kind, const std::string& what,
                                      const Answer& answer);
+  std::shared_ptr<Communicator> owned_comm_;
   Communicator& comm_;
   const PartGraph& part_;
   at::Tensor features_;

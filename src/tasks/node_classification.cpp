@@ -66,22 +66,62 @@ void NodeClassificationTask::begin_epoch(int64_t epoch) {
   model_->train();
   if (loader_) loader_->start_epoch(epoch);
   if (data_.part) {
+    finish_prefetch();  // the previous epoch's last look ahead
     const uint64_t key = nn::mix64(seed_ ^ (0x9A27000000000000ull + static_cast<uint64_t>(epoch)));
     part_order_ = train_idx_.index_select(0, shuffled_order(train_idx_.numel(), key));
     part_next_ = part_batch_ = 0;
   }
 }
 
-std::optional<train::BatchLoss> NodeClassificationTask::next_part_batch() {
+NodeClassificationTask::PartSeeds NodeClassificationTask::start_part_batch(bool in_thread) {
   // Every part takes the same steps: a part with fewer training nodes has smaller batches.
   const int64_t n = part_order_.numel(),
                 size = data_.part_steps > 0 ? (n + data_.part_steps - 1) / data_.part_steps : config_.sampler.batch_size;
+  PartSeeds next;
+  next.seeds = part_order_.slice(0, std::min(part_next_, n), std::min(part_next_ + size, n));
+  part_next_ += size;
+  const auto sample = [part = data_.part, features = data_.dataset.features, seeds = next.seeds,
+                       options = train::loader_options(config_.sampler, seed_).sampler, epoch = epoch_,
+                       remote = in_thread ? data_.prefetch_remote : data_.remote] {
+    return sample_on_part(*part, features, seeds, options, epoch, remote.get());
+  };
+  if (in_thread) {
+    next.batch = std::async(std::launch::async, sample);
+  } else {
+    std::promise<PartBatch> now;
+    now.set_value(sample());
+    next.batch = now.get_future();
+  }
+  return next;
+}
+
+void NodeClassificationTask::finish_prefetch() {
+  if (!ahead_) return;
+  PartSeeds pending = std::move(*ahead_);
+  ahead_.reset();
+  pending.batch.get();  // its exchanges ran on every rank; a failure surfaces here
+}
+
+NodeClassificationTask::~NodeClassificationTask() {
+  if (ahead_ && ahead_->batch.valid()) ahead_->batch.wait();  // the thread reads this task's data
+}
+
+std::optional<train::BatchLoss> NodeClassificationTask::next_part_batch() {
+  const int64_t n = part_order_.numel();
   if (part_next_ >= n && !data_.remote) return std::nullopt;  // halo only: nobody waits for this rank
   // With fetching, a rank whose batches ran out still samples nothing, to answer the others.
-  const at::Tensor seeds = part_order_.slice(0, std::min(part_next_, n), std::min(part_next_ + size, n));
-  part_next_ += size;
-  const PartBatch batch = sample_on_part(*data_.part, data_.dataset.features, seeds,
-                                         train::loader_options(config_.sampler, seed_).sampler, epoch_, data_.remote.get());
+  PartSeeds current;
+  if (data_.prefetch_remote) {
+    if (!ahead_) ahead_ = start_part_batch(true);
+    current = std::move(*ahead_);
+    ahead_.reset();
+    current.batch.wait();  // one thread at a time on the fetching group: its exchanges stay in order
+    ahead_ = start_part_batch(true);  // fetched while this batch trains
+  } else {
+    current = start_part_batch(false);
+  }
+  const PartBatch batch = current.batch.get();
+  const at::Tensor& seeds = current.seeds;
   if (seeds.numel() == 0) return std::nullopt;
   std::vector<nn::GraphCache> blocks;
   blocks.reserve(batch.sample.blocks.size());
@@ -114,6 +154,7 @@ std::optional<train::BatchLoss> NodeClassificationTask::next_batch() {
 }
 
 train::Metrics NodeClassificationTask::evaluate() {
+  finish_prefetch();  // the epoch's last look ahead, before the evaluation's exchanges
   torch::NoGradGuard no_grad;
   model_->eval();
   at::Tensor logits;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <filesystem>
+#include <future>
 #include <memory>
 
 #include "ripple/loader.h"
@@ -59,11 +60,26 @@ class NodeClassificationTask : public train::Task {
   at::Tensor part_order_;
   int64_t part_next_ = 0, part_batch_ = 0;
   std::optional<train::BatchLoss> next_part_batch();
+  // The next slice of part_order_'s seeds (empty past its end), sampled and fetched now or,
+  // with data_.prefetch_remote, in a thread over the fetching group while this batch trains.
+  struct PartSeeds {
+    at::Tensor seeds;
+    std::future<PartBatch> batch;
+  };
+  PartSeeds start_part_batch(bool in_thread);
+  // Fetching ahead: every call of next_part_batch takes the batch sampled ahead and starts
+  // the next one, on every rank alike (the fetching group's exchanges match); what is ahead
+  // when the epoch ends is waited for and dropped (finish_prefetch).
+  std::optional<PartSeeds> ahead_;
+  void finish_prefetch();
   std::unique_ptr<NeighborLoader> loader_;
   NodeModel model_{nullptr};
   uint64_t seed_ = 0;
   int64_t epoch_ = 0;
   bool full_batch_done_ = false;
+
+ public:
+  ~NodeClassificationTask() override;
 };
 
 }  // namespace ripple::tasks

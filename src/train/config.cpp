@@ -190,7 +190,7 @@ const std::vector<ConfigKey>& config_schema() {
       key("sampler.fanouts", &RunConfig::sampler, &SamplerSettings::fanouts, "Neighbours sampled per layer for mini-batch training, from the seeds inward (PyG's num_neighbors: [15, 10, 5] keeps 15 per seed, 10 per neighbour, 5 per neighbour's neighbour); -1 keeps every neighbour; one entry per layer; empty trains full-batch.", {}, -1, 1e9),
       key("sampler.batch_size", &RunConfig::sampler, &SamplerSettings::batch_size, "Seed (training) nodes per mini-batch.", {}, 1),
       key("sampler.workers", &RunConfig::sampler, &SamplerSettings::workers, "Threads sampling and gathering features ahead of training (0: none, each batch is prepared when needed, "
-          "in parallel on the training threads).",
+          "in parallel on the training threads). With dist.remote = fetch, 1 or more: one thread samples and fetches the next batch over a second process group while this one trains.",
           {}, 0, 256),
       key("sampler.replace", &RunConfig::sampler, &SamplerSettings::replace, "Sample neighbours with replacement."),
       key("sampler.eval_batch_size", &RunConfig::sampler, &SamplerSettings::eval_batch_size, "Destination nodes per batch of the layer-wise full-graph inference that evaluates mini-batch runs.", {}, 1),

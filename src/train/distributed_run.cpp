@@ -161,12 +161,16 @@ NodeData load_partition(const RunConfig& c, dist::Communicator* comm) {
   if (c.dist.remote == "fetch" && comm) {
     data.remote = std::make_shared<dist::GroupRemoteRows>(*comm, *data.part, data.dataset.features,
                                                           loader_options(c.sampler, 0).sampler);
+    if (c.sampler.workers > 0) {  // the next batch is fetched while this one trains
+      data.prefetch_remote = std::make_shared<dist::GroupRemoteRows>(
+          comm->side_group("fetch"), *data.part, data.dataset.features, loader_options(c.sampler, 0).sampler);
+    }
   }
   return data;
 }
 
 json dist_summary_json(const RunConfig& c, const RunGroup& g) {
-  const dist::TrafficStats& mine = g.comm->stats();
+  const dist::TrafficStats mine = g.comm->total_stats();  // the fetching group's included
   at::Tensor totals = at::zeros({dist::kTrafficKinds + 3}, at::kDouble);
   for (int k = 0; k < dist::kTrafficKinds; ++k) totals[k] = mine.bytes[k];
   totals[dist::kTrafficKinds] = static_cast<double>(mine.collectives);

@@ -30,6 +30,9 @@ struct NodeData {
   // "fetch") how the other parts' rows are reached; null otherwise.
   std::shared_ptr<PartGraph> part;
   std::shared_ptr<dist::GroupRemoteRows> remote;
+  // With sampler.workers > 0: the same exchange over a second process group of the ranks,
+  // used by a thread that samples the next training batch while this one trains.
+  std::shared_ptr<dist::GroupRemoteRows> prefetch_remote;
   // On a part: the training steps of an epoch, the same on every part (that of the part with
   // the most training nodes at sampler.batch_size), so that every step has every part's nodes.
   int64_t part_steps = 0;

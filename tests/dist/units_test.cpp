@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -142,7 +143,7 @@ TEST(Units, KilledRankUnderMaxRestartsResumesToTheUninterruptedResult) {
             json::parse(testing::file_text(tmp / "full" / "summary.json"))["metrics"]["test_acc"]);
 }
 
-// Rank 1 is stopped (SIGSTOP) after its first epoch: rank 0 trains its fold, waits for rank 1's, and ends
+// Rank 1 is stopped (SIGSTOP) after its first epochs: rank 0 trains its fold, waits for rank 1's, and ends
 // the run naming rank 1 once its progress report has not changed for dist.timeout_s.
 TEST(Units, StoppedRankIsNamedByTheRankWaitingForItsUnits) {
   const fs::path tmp = testing::fresh_temp_dir("units-stop");
@@ -153,13 +154,19 @@ TEST(Units, StoppedRankIsNamedByTheRankWaitingForItsUnits) {
       {}, log);
   std::map<int, pid_t> ranks = testing::rank_pids(log, 2);
   ASSERT_EQ(ranks.size(), 2u) << testing::file_text(log);
-  // Stopped after its first epoch (before it joins, rank 0 would fail at the rendezvous).
+  // Stopped after its second epoch's line (before it joins, rank 0 would fail at the
+  // rendezvous; the progress report of an epoch follows its line, so after the second line
+  // the first epoch's report is in).
   const fs::path metrics = tmp / "run" / "fold-1" / "metrics.jsonl";
+  const auto epochs_written = [&] {
+    const std::string text = testing::file_text(metrics);
+    return std::count(text.begin(), text.end(), '\n');
+  };
   // Up to 2 minutes: under the sanitizers on a loaded machine start-up takes tens of seconds.
-  for (int i = 0; i < 24000 && testing::file_text(metrics).empty(); ++i) {
+  for (int i = 0; i < 24000 && epochs_written() < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (testing::file_text(metrics).empty()) {
+  if (epochs_written() < 2) {
     kill(launcher, SIGTERM);  // forwarded to the ranks; the test fails instead of stopping a rank mid-rendezvous
     testing::wait_exit_code(launcher);
     FAIL() << "rank 1 reported no epoch within 2 minutes:\n" << testing::file_text(log);
