@@ -21,8 +21,8 @@ double accuracy(const at::Tensor& logits, const at::Tensor& labels, const at::Te
 }  // namespace
 
 NodeClassificationTask::NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard,
-                                               bool partial)
-    : config_(config), data_(data), shard_(shard), partial_(partial) {
+                                               bool partial, train::GatherRows gather)
+    : config_(config), data_(data), shard_(shard), partial_(partial), gather_(std::move(gather)) {
   const NodeDataset& ds = data_.dataset;
   train_idx_ = shard_of(ds.train_idx, shard);
   train_labels_ = ds.labels.index_select(0, train_idx_);
@@ -102,6 +102,16 @@ void NodeClassificationTask::finish_prefetch() {
   pending.batch.get();  // its exchanges ran on every rank; a failure surfaces here
 }
 
+bool NodeClassificationTask::shares_evaluation() const {
+  return gather_ && data_.minibatch && !data_.part && shard_.count > 1;
+}
+
+std::pair<int64_t, int64_t> NodeClassificationTask::evaluated_rows() const {
+  const int64_t n = data_.dataset.num_nodes();
+  if (!shares_evaluation()) return {0, n};
+  return {n * shard_.index / shard_.count, n * (shard_.index + 1) / shard_.count};
+}
+
 NodeClassificationTask::~NodeClassificationTask() {
   if (ahead_ && ahead_->batch.valid()) ahead_->batch.wait();  // the thread reads this task's data
 }
@@ -163,9 +173,14 @@ train::Metrics NodeClassificationTask::evaluate() {
     const at::ScalarType storage = dtype == "float16" ? at::kHalf : (dtype == "bfloat16" ? at::kBFloat16 : at::kFloat);
     if (data_.part) {
       // A part's own nodes; with fetching, the halo's rows of each layer come from their owners.
-      train::PartInference fetch{data_.part->owned(), [&](at::Tensor& h) { data_.remote->complete_halo_rows(h); }};
+      train::PartInference fetch{0, data_.part->owned(), [&](at::Tensor& h) { data_.remote->complete_halo_rows(h); }};
       logits = train::layerwise_inference(model_, data_.part->graph(), data_.dataset.features, part_eval_blocks_,
                                           config_.sampler.eval_batch_size, storage, data_.remote ? &fetch : nullptr);
+    } else if (shares_evaluation()) {
+      const auto [first, end] = evaluated_rows();
+      train::PartInference share{first, end, [&](at::Tensor& h) { h = gather_(h.narrow(0, first, end - first)); }};
+      logits = train::layerwise_inference(model_, data_.dataset.graph, data_.dataset.features, blocks_,
+                                          config_.sampler.eval_batch_size, storage, &share);
     } else {
       logits = train::layerwise_inference(model_, data_.dataset.graph, data_.dataset.features, blocks_,
                                           config_.sampler.eval_batch_size, storage);
@@ -175,23 +190,29 @@ train::Metrics NodeClassificationTask::evaluate() {
     logits = model_->forward(*data_.graph, data_.features, ctx);
   }
   const NodeDataset& ds = data_.dataset;
-  if (partial_) {
-    // Sums over this part's nodes with their counts, for the ranks to reduce.
+  if (partial_ || shares_evaluation()) {
+    // Sums over this part's (or this share's) split nodes with their counts, for the ranks
+    // to reduce.
+    const auto [first, end] = evaluated_rows();
+    const auto mine = [&, first = first, end = end](const at::Tensor& idx) {
+      return partial_ ? idx : idx.masked_select(idx.ge(first).logical_and(idx.lt(end)));
+    };
     train::Metrics m;
     const std::pair<const char*, const at::Tensor*> sets[] = {
         {"train_acc", &ds.train_idx}, {"valid_acc", &ds.valid_idx}, {"test_acc", &ds.test_idx}};
-    for (const auto& [name, idx] : sets) {
-      const auto n = static_cast<double>(idx->numel());
-      m[name] = accuracy(logits, ds.labels, *idx) * n;
+    for (const auto& [name, all] : sets) {
+      const at::Tensor idx = mine(*all);
+      const auto n = static_cast<double>(idx.numel());
+      m[name] = n == 0 ? 0.0 : accuracy(logits, ds.labels, idx) * n;
       m[std::string(name) + train::kMetricWeightSuffix] = n;
     }
-    m["valid_loss"] = ds.valid_idx.numel() == 0 ? 0.0
-                                                : torch::nn::functional::cross_entropy(
-                                                      logits.index_select(0, ds.valid_idx),
-                                                      ds.labels.index_select(0, ds.valid_idx),
-                                                      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                                                      .item<double>();
-    m[std::string("valid_loss") + train::kMetricWeightSuffix] = static_cast<double>(ds.valid_idx.numel());
+    const at::Tensor valid = mine(ds.valid_idx);
+    m["valid_loss"] = valid.numel() == 0 ? 0.0
+                                         : torch::nn::functional::cross_entropy(
+                                               logits.index_select(0, valid), ds.labels.index_select(0, valid),
+                                               torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                                               .item<double>();
+    m[std::string("valid_loss") + train::kMetricWeightSuffix] = static_cast<double>(valid.numel());
     return m;
   }
   const double valid_loss =

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <utility>
 
 #include "ripple/loader.h"
 #include "ripple/model.h"
@@ -38,7 +39,12 @@ class NodeClassificationTask : public train::Task {
   // `partial`: the data is one part of a partitioned graph; evaluate() covers the part's own
   // split nodes and reports each metric as a weighted sum (train::kMetricWeightSuffix) for
   // the ranks to reduce.
-  NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard = {}, bool partial = false);
+  // `gather` (sampled training on replicated data in a group that shares its evaluation,
+  // GroupStrategy::share_evaluation): each rank computes every layer of the layer-wise
+  // evaluation for its contiguous share of the nodes (by shard), the shares are gathered
+  // after each hidden layer, and evaluate() reports sums over its share's split nodes.
+  NodeClassificationTask(const RunConfig& config, train::NodeData& data, train::Shard shard = {}, bool partial = false,
+                         train::GatherRows gather = {});
   torch::nn::Module& build_model(uint64_t seed) override;
   void begin_epoch(int64_t epoch) override;
   void reshard(train::Shard shard) override;
@@ -53,6 +59,10 @@ class NodeClassificationTask : public train::Task {
   // The mini-batch loader of train_idx_ with this shard's sampling stream (full batch: none).
   void make_loader();
   bool partial_ = false;
+  train::GatherRows gather_;
+  bool shares_evaluation() const;
+  // The nodes [first, end) this rank evaluates: all, or its share when sharing.
+  std::pair<int64_t, int64_t> evaluated_rows() const;
   train::BlockContext blocks_;  // sampled runs (on a part: degrees by whole-graph id)
   // On a part: the context of its layer-wise evaluation (degrees by local id), the epoch's
   // order of the training nodes, and where the next batch starts in it.

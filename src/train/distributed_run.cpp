@@ -86,6 +86,12 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
   // Link prediction scores its share of the pairs and gathers the scores (LinkPredictionTask);
   // an elastic group's evaluation holds no collective, so rank 0 scores them all there.
   if (g.strategy && c.task.kind == "link" && !c.dist.elastic) g.strategy->gather_evaluation();
+  // Sampled node classification on replicated data evaluates its share of the nodes layer by
+  // layer, gathering the shares between layers (NodeClassificationTask); full batch, whose
+  // evaluation is one forward pass, and elastic groups stay on rank 0.
+  if (g.strategy && c.task.kind == "node" && !partitioned && !c.sampler.fanouts.empty() && !c.dist.elastic) {
+    g.strategy->share_evaluation();
+  }
   if (c.dist.elastic && g.strategy) {
     g.strategy->set_elastic(std::chrono::milliseconds(static_cast<int64_t>(c.dist.regroup_window_s * 1000)));
   }

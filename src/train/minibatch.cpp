@@ -47,12 +47,13 @@ at::Tensor layerwise_inference(NodeModel& model, const Graph& graph, const at::T
   nn::ForwardContext ctx{false, 0, 0, 0, 0};
   SamplerOptions every_neighbour;
   every_neighbour.fanouts = {-1};
-  const int64_t n = graph.num_nodes(), rows = part != nullptr ? part->own_rows : n;
+  const int64_t n = graph.num_nodes(), first = part != nullptr ? part->first_row : 0,
+                rows = part != nullptr ? part->end_row : n;
   at::Tensor h;  // the previous layer's output for every node, as `storage` (logits: float32)
   for (int64_t layer = 0; layer < model->layers(); ++layer) {
     const bool last = layer + 1 == model->layers();
     at::Tensor out;
-    for (int64_t begin = 0; begin < rows; begin += batch_size) {
+    for (int64_t begin = first; begin < rows; begin += batch_size) {
       const int64_t end = std::min(rows, begin + batch_size);
       const SampledBatch s = sample_neighbors(graph, at::arange(begin, end, at::kLong), every_neighbour, 0);
       const Block& block = s.blocks.front();
@@ -62,7 +63,7 @@ at::Tensor layerwise_inference(NodeModel& model, const Graph& graph, const at::T
       const at::Tensor y = model->forward_layer(static_cast<size_t>(layer), cache, nn::Features(x), ctx);
       if (!out.defined()) {
         const auto options = y.options().dtype(last ? y.scalar_type() : storage);
-        out = rows < n ? at::zeros({n, y.size(1)}, options) : at::empty({n, y.size(1)}, options);
+        out = first > 0 || rows < n ? at::zeros({n, y.size(1)}, options) : at::empty({n, y.size(1)}, options);
       }
       out.narrow(0, begin, end - begin).copy_(y);
     }

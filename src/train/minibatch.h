@@ -34,11 +34,12 @@ at::Tensor prepare_rows(at::Tensor x, const BlockContext& context);
 // The graph cache of a sampled block: GCN weights from the full graph's degrees.
 nn::GraphCache block_cache(const Block& block, const BlockContext& context);
 
-// A part's layer-wise evaluation (dist.remote = "fetch"): outputs are computed for the own
-// nodes [0, own_rows) only, and after each hidden layer `complete_rows` fills the other rows
-// (the halo's, from their owners); the logits of those rows stay zero.
+// A share of a layer-wise evaluation: outputs are computed for the rows [first_row,
+// end_row) only, and after each hidden layer `complete_rows` fills the other rows (a part's
+// halo rows, fetched from their owners, dist.remote = "fetch"; or the other ranks' shares of
+// a replicated graph, gathered); the logits of the other rows stay zero.
 struct PartInference {
-  int64_t own_rows = 0;
+  int64_t first_row = 0, end_row = 0;
   std::function<void(at::Tensor&)> complete_rows;
 };
 

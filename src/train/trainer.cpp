@@ -185,10 +185,15 @@ RunSummary run_experiment(const RunConfig& c, const fs::path& requested_run_dir,
           std::move(gather));
     });
   } else {
-    summary = run_seeds(c, "node_classification", run_dir, cb, group,
-                        [&](int64_t) {
-                          return tasks::NodeClassificationTask(c, node_data, shard, partitioned && group.comm);
-                        });
+    train::GatherRows gather;
+    if (group.strategy && group.strategy->evaluation_shared() && !partitioned) {
+      gather = [&group](const at::Tensor& rows) {
+        return group.comm->gather_rows(rows, dist::Traffic::halo, "all-gather of the evaluation's layer outputs");
+      };
+    }
+    summary = run_seeds(c, "node_classification", run_dir, cb, group, [&](int64_t) {
+      return tasks::NodeClassificationTask(c, node_data, shard, partitioned && group.comm, gather);
+    });
   }
   json out = summary_json(c, summary);
   if (group.comm) out["dist"] = train::dist_summary_json(c, group);  // a collective: every rank takes part

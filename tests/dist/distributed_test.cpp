@@ -181,6 +181,33 @@ TEST(DataParallel, LinkPredictionRanksScoreTheirShareOfThePairsAndGatherTheScore
   EXPECT_GT(s["dist"]["bytes"]["control"].get<double>(), 0.9 * 2 * 4 * 2 * (0.05 + 0.10) * 5278);
 }
 
+// Sampled node classification on replicated data shares its layer-wise evaluation: each
+// rank computes every layer for its half of the nodes, and the halves are gathered between
+// layers. With a learning rate too small to move the model, 2 ranks report what one process
+// reports.
+TEST(DataParallel, SampledNodeClassificationRanksShareTheLayerWiseEvaluation) {
+  const fs::path tmp = testing::fresh_temp_dir("ddp-node-eval");
+  const std::string args = fmt::format(
+      "train --config {} --set dataset.path={} --set sampler.fanouts=[8,4] --set train.epochs=2 "
+      "--set train.threads=1 --set train.lr=1e-12 ",
+      testing::source_path("examples/cora_sage.toml"), testing::source_path("data/cora"));
+  const auto one = testing::run_ripple(args + "--run-dir " + (tmp / "one").string());
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto two = testing::run_ripple("launch --nproc 2 -- " + args + "--run-dir " + (tmp / "two").string());
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const json a = json::parse(testing::file_text(tmp / "one" / "summary.json"))["metrics"];
+  const json s = json::parse(testing::file_text(tmp / "two" / "summary.json"));
+  EXPECT_EQ(s["dist"]["evaluation"], "shared: every rank evaluates its share, the sums are added up");
+  for (const char* name : {"train_acc", "valid_acc", "test_acc", "valid_loss"}) {
+    SCOPED_TRACE(name);
+    EXPECT_GT(a[name]["mean"].get<double>(), 0.0);
+    EXPECT_NEAR(s["metrics"][name]["mean"].get<double>(), a[name]["mean"].get<double>(), 1e-6);
+  }
+  // The hidden layer's rows (2708 nodes x 64 float32), each sent once by the rank that
+  // computed it, in each of the 2 epochs' evaluations.
+  EXPECT_GE(s["dist"]["bytes"]["halo"].get<double>(), 2 * 2708 * 64 * 4.0);
+}
+
 std::vector<json> metric_lines(const fs::path& file) {
   std::ifstream in(file);
   std::vector<json> out;
