@@ -17,6 +17,7 @@
 #include "ripple/native_dataset.h"
 #include "ripple/partition.h"
 #include "support/cli.h"
+#include "support/cora.h"
 #include "train/node_data.h"
 
 namespace ripple {
@@ -24,10 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const NodeDataset& cora() {
-  static const NodeDataset d = load_node_dataset(testing::source_path("data/cora"));
-  return d;
-}
+using testing::cora;
 
 std::vector<int64_t> row(const Graph& g, int64_t v) {
   const at::Tensor ip = g.csc_indptr().to(at::kLong), ix = g.csc_indices().to(at::kLong);

@@ -13,6 +13,7 @@
 #include "ripple/error.h"
 #include "ripple/native_dataset.h"
 #include "support/cli.h"
+#include "support/cora.h"
 #include "support/header_files.h"
 
 namespace ripple {
@@ -23,10 +24,7 @@ using json = nlohmann::json;
 using testing::read_json;
 using testing::write_json;
 
-const NodeDataset& cora() {
-  static const NodeDataset d = load_ogb_node_dataset(testing::source_path("data/cora"));
-  return d;
-}
+using testing::cora;
 
 // A native copy of Cora in a fresh directory.
 fs::path native_cora(const std::string& name, const std::string& dtype = "float32") {

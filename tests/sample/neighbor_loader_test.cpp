@@ -8,14 +8,12 @@
 #include "ripple/error.h"
 #include "ripple/loader.h"
 #include "support/cli.h"
+#include "support/cora.h"
 
 namespace ripple {
 namespace {
 
-const NodeDataset& cora() {
-  static const NodeDataset d = load_ogb_node_dataset(testing::source_path("data/cora"));
-  return d;
-}
+using testing::cora;
 
 LoaderOptions loader_options(int64_t workers, int64_t batch_size = 100) {
   LoaderOptions o;

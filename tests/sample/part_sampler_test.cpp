@@ -19,16 +19,14 @@
 #include "ripple/sample.h"
 #include "sample/part_sampler.h"
 #include "support/cli.h"
+#include "support/cora.h"
 
 namespace ripple {
 namespace {
 
 namespace fs = std::filesystem;
 
-const NodeDataset& cora() {
-  static const NodeDataset d = load_node_dataset(testing::source_path("data/cora"));
-  return d;
-}
+using testing::cora;
 
 // The parts of Cora written with `halo` hops, opened as each rank opens its own.
 struct OpenParts {

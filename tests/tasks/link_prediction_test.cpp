@@ -19,6 +19,7 @@
 #include "ripple/sample.h"
 #include "ripple/trainer.h"
 #include "support/cli.h"
+#include "support/cora.h"
 
 namespace ripple {
 namespace {
@@ -83,10 +84,7 @@ TEST(LinkMetrics, MeanReciprocalRankCountsTiesAsHalf) {
   EXPECT_THROW(mean_reciprocal_rank(pos, neg.view({9})), InputError);
 }
 
-const NodeDataset& cora() {
-  static const NodeDataset d = load_node_dataset(testing::source_path("data/cora"));
-  return d;
-}
+using testing::cora;
 
 std::set<std::pair<int64_t, int64_t>> unordered_pairs(const at::Tensor& pairs) {
   std::set<std::pair<int64_t, int64_t>> out;

@@ -19,6 +19,7 @@
 #include "ripple/sample.h"
 #include "support/allocation_probe.h"
 #include "support/cli.h"
+#include "support/cora.h"
 #include "train/minibatch.h"
 
 namespace ripple {
@@ -26,10 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const NodeDataset& cora() {
-  static const NodeDataset d = load_ogb_node_dataset(testing::source_path("data/cora"));
-  return d;
-}
+using testing::cora;
 
 RunConfig model_config(const std::string& name) {
   RunConfig c;
