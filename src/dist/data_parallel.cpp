@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <stdexcept>
 #include <vector>
 
 namespace ripple::dist {
@@ -73,26 +75,26 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
     }
     const train::StepTotals totals = *step_totals_;
     step_totals_.reset();
+    // finish_pass launches what backward left, then may throw (a misused loop): the
+    // collectives in flight are waited for either way.
+    std::exception_ptr misuse;
     try {
       buckets_->finish_pass();
-    } catch (...) {
-      for (PendingCollective& pending : in_flight_) comm_.finish(pending);
-      in_flight_.clear();
-      throw;
+    } catch (const std::logic_error&) {
+      misuse = std::current_exception();
     }
     for (PendingCollective& pending : in_flight_) comm_.finish(pending);
     in_flight_.clear();
+    if (misuse) std::rethrow_exception(misuse);
     ++syncs_;
     return totals;
   }
   at_ = where(epoch, step);
   const std::string& at = at_;
-  const at::Tensor totals = at::tensor({static_cast<double>(examples), loss_sum}, at::kDouble);
-  comm_.all_reduce_sum(totals, Traffic::control, fmt::format("all-reduce of the step's example count ({})", at));
-  const double all_examples = totals[0].item<double>();
-  if (all_examples == 0) return {};
+  const train::StepTotals totals = all_reduce_totals(examples, loss_sum);
+  if (totals.examples == 0) return {};
   const at::Tensor& grads = optimizer.flat_grads();
-  grads.mul_(static_cast<double>(examples) / all_examples);
+  grads.mul_(static_cast<double>(examples) / static_cast<double>(totals.examples));
   if (ef21_) {
     const at::Tensor messages = comm_.all_gather(ef21_->compress(grads), Traffic::gradients,
                                                  fmt::format("all-gather of the EF21 top-k messages ({})", at));
@@ -117,7 +119,7 @@ train::StepTotals DataParallel::synchronize_step(train::FlatAdam& optimizer, int
     }
   }
   ++syncs_;
-  return {static_cast<int64_t>(std::llround(all_examples)), totals[1].item<double>()};
+  return totals;
 }
 
 }  // namespace ripple::dist
