@@ -125,18 +125,26 @@ struct Communicator::Impl {
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 };
 
+namespace {
+// The rendezvous store at MASTER_ADDR:MASTER_PORT, served by rank 0 (or the launcher's agent).
+c10d::TCPStoreOptions store_options(const WorldInfo& world, std::chrono::milliseconds timeout, bool serve) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<uint16_t>(world.master_port);
+  options.isServer = serve;
+  options.numWorkers = world.world_size;
+  options.waitWorkers = false;
+  options.timeout = timeout;
+  return options;
+}
+}  // namespace
+
 Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds timeout, LinkModel link)
     : world_(world), timeout_(timeout), rank_(world.rank), link_(link), impl_(std::make_unique<Impl>()) {
   MembershipChange started;
   for (int r = 0; r < world.world_size; ++r) started.members.push_back(r);
   membership_.push_back(started);
   const std::string where = fmt::format("{}:{}", world.master_addr, world.master_port);
-  c10d::TCPStoreOptions options;
-  options.port = static_cast<uint16_t>(world.master_port);
-  options.isServer = world.rank == 0 && !world.agent_serves_store;
-  options.numWorkers = world.world_size;
-  options.waitWorkers = false;
-  options.timeout = timeout;
+  const c10d::TCPStoreOptions options = store_options(world, timeout, world.rank == 0 && !world.agent_serves_store);
   try {
     impl_->store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
   } catch (const std::exception& e) {
@@ -160,12 +168,7 @@ Communicator::Communicator(const Communicator& parent, const std::string& name, 
       membership_(parent.membership_),
       link_(parent.link_),
       impl_(std::make_unique<Impl>()) {
-  c10d::TCPStoreOptions options;
-  options.port = static_cast<uint16_t>(world_.master_port);
-  options.isServer = false;
-  options.numWorkers = world_.world_size;
-  options.waitWorkers = false;
-  options.timeout = timeout_;
+  const c10d::TCPStoreOptions options = store_options(world_, timeout_, false);
   try {
     impl_->store = c10::make_intrusive<c10d::TCPStore>(world_.master_addr, options);
   } catch (const std::exception& e) {

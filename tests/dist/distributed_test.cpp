@@ -129,6 +129,19 @@ TEST(DataParallel, LinkPredictionAndRecommendationTrainOnTwoRanks) {
   EXPECT_DOUBLE_EQ(steps, std::round(steps));
 }
 
+// Runs `args` (a train command) once as one process and once on 2 ranks, and returns the two
+// summaries (empty when a run failed, after reporting it).
+std::pair<json, json> one_process_and_two_ranks(const fs::path& tmp, const std::string& args) {
+  const auto one = testing::run_ripple(args + " --run-dir " + (tmp / "one").string());
+  const auto two = testing::run_ripple("launch --nproc 2 -- " + args + " --run-dir " + (tmp / "two").string());
+  if (one.exit_code != 0 || two.exit_code != 0) {
+    ADD_FAILURE() << one.output << "\n" << two.output;
+    return {};
+  }
+  return {json::parse(testing::file_text(tmp / "one" / "summary.json")),
+          json::parse(testing::file_text(tmp / "two" / "summary.json"))};
+}
+
 // Recommendation's evaluation is shared: each rank ranks every second test user and the
 // sums are added up. With a learning rate too small to move the model, 2 ranks report what
 // one process reports (to the order of the additions).
@@ -138,13 +151,11 @@ TEST(DataParallel, RecommendationRanksShareTheEvaluationAndAddUpToOneProcess) {
   const std::string args = fmt::format(
       "train --config {} --set dataset.path={} --set train.epochs=2 --set train.threads=1 --set train.lr=1e-12 "
       "--set recommend.batch_size=512 ", testing::source_path("examples/gowalla_lightgcn.toml"), data.string());
-  const auto one = testing::run_ripple(args + "--run-dir " + (tmp / "one").string());
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  const auto two = testing::run_ripple("launch --nproc 2 -- " + args + "--run-dir " + (tmp / "two").string());
-  ASSERT_EQ(two.exit_code, 0) << two.output;
-  const json a = json::parse(testing::file_text(tmp / "one" / "summary.json"))["metrics"];
-  const json b = json::parse(testing::file_text(tmp / "two" / "summary.json"))["metrics"];
-  const json d = json::parse(testing::file_text(tmp / "two" / "summary.json"))["dist"];
+  const auto [one, two] = one_process_and_two_ranks(tmp, args);
+  ASSERT_FALSE(one.is_null());
+  const json& a = one["metrics"];
+  const json& b = two["metrics"];
+  const json& d = two["dist"];
   EXPECT_EQ(d["evaluation"], "shared: every rank evaluates its share, the sums are added up");
   for (const char* name : {"recall@20", "ndcg@20"}) {
     SCOPED_TRACE(name);
@@ -162,12 +173,10 @@ TEST(DataParallel, LinkPredictionRanksScoreTheirShareOfThePairsAndGatherTheScore
   const std::string args = fmt::format(
       "train --config {} --set dataset.path={} --set train.epochs=2 --set train.threads=1 --set train.lr=1e-12 ",
       testing::source_path("examples/cora_link_gcn.toml"), testing::source_path("data/cora"));
-  const auto one = testing::run_ripple(args + "--run-dir " + (tmp / "one").string());
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  const auto two = testing::run_ripple("launch --nproc 2 -- " + args + "--run-dir " + (tmp / "two").string());
-  ASSERT_EQ(two.exit_code, 0) << two.output;
-  const json a = json::parse(testing::file_text(tmp / "one" / "summary.json"))["metrics"];
-  const json s = json::parse(testing::file_text(tmp / "two" / "summary.json"));
+  const auto [one, two] = one_process_and_two_ranks(tmp, args);
+  ASSERT_FALSE(one.is_null());
+  const json& a = one["metrics"];
+  const json& s = two;
   EXPECT_EQ(s["dist"]["evaluation"],
             "gathered: every rank scores its share, the scores are gathered, rank 0's metrics broadcast");
   for (const char* name : {"auc", "ap", "valid_auc", "valid_loss"}) {
@@ -191,12 +200,10 @@ TEST(DataParallel, SampledNodeClassificationRanksShareTheLayerWiseEvaluation) {
       "train --config {} --set dataset.path={} --set sampler.fanouts=[8,4] --set train.epochs=2 "
       "--set train.threads=1 --set train.lr=1e-12 ",
       testing::source_path("examples/cora_sage.toml"), testing::source_path("data/cora"));
-  const auto one = testing::run_ripple(args + "--run-dir " + (tmp / "one").string());
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  const auto two = testing::run_ripple("launch --nproc 2 -- " + args + "--run-dir " + (tmp / "two").string());
-  ASSERT_EQ(two.exit_code, 0) << two.output;
-  const json a = json::parse(testing::file_text(tmp / "one" / "summary.json"))["metrics"];
-  const json s = json::parse(testing::file_text(tmp / "two" / "summary.json"));
+  const auto [one, two] = one_process_and_two_ranks(tmp, args);
+  ASSERT_FALSE(one.is_null());
+  const json& a = one["metrics"];
+  const json& s = two;
   EXPECT_EQ(s["dist"]["evaluation"], "shared: every rank evaluates its share, the sums are added up");
   for (const char* name : {"train_acc", "valid_acc", "test_acc", "valid_loss"}) {
     SCOPED_TRACE(name);
