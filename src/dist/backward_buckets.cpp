@@ -38,7 +38,7 @@ BackwardBuckets::BackwardBuckets(const std::vector<at::Tensor>& params, const at
   if (params.empty()) throw std::logic_error("BackwardBuckets: no parameters");
   const auto* base = static_cast<const char*>(flat_grads.data_ptr());
   // From the last parameter back; a bucket closes once it holds bucket_elements or more.
-  Bucket current;
+  bool open = false;  // a bucket has parameters and is not closed yet
   int64_t begin = 0, end = 0;
   for (size_t i = params.size(); i-- > 0;) {
     const at::Tensor& grad = params[i].grad();
@@ -46,21 +46,17 @@ BackwardBuckets::BackwardBuckets(const std::vector<at::Tensor>& params, const at
       throw std::logic_error("BackwardBuckets: every parameter needs its gradient as a view of the flat buffer");
     }
     const int64_t offset = (static_cast<const char*>(grad.data_ptr()) - base) / static_cast<int64_t>(sizeof(float));
-    if (current.params.empty()) {
-      begin = offset;
+    if (!open) {
       end = offset + grad.numel();
-    }
-    if (offset + grad.numel() != begin && !current.params.empty()) {
+    } else if (offset + grad.numel() != begin) {
       throw std::logic_error("BackwardBuckets: the parameters' gradients must lie in order in the flat buffer");
     }
     begin = offset;
-    current.params.push_back(i);
+    open = true;
     bucket_of_[i] = buckets_.size();
     if (end - begin >= bucket_elements || i == 0) {
-      current.offset = begin;
-      current.length = end - begin;
-      buckets_.push_back(std::move(current));
-      current = Bucket{};
+      buckets_.push_back({begin, end - begin});
+      open = false;
     }
   }
   waiting_on_.assign(buckets_.size(), 0);
@@ -69,7 +65,6 @@ BackwardBuckets::BackwardBuckets(const std::vector<at::Tensor>& params, const at
     if (!accumulator) throw std::logic_error("BackwardBuckets: a parameter is not a leaf that requires grad");
     const uintptr_t key = accumulator->add_post_hook(std::make_unique<AccumulatedHook>(this, i));
     remove_hooks_.emplace_back([accumulator, key] { accumulator->del_post_hook(key); });
-    hooks_.push_back(accumulator);
   }
 }
 

@@ -24,7 +24,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <vector>
 
 namespace ripple::dist {
@@ -53,7 +52,6 @@ class BackwardBuckets {
  private:
   struct Bucket {
     int64_t offset = 0, length = 0;
-    std::vector<size_t> params;
   };
   void launch_ready();
 
@@ -66,7 +64,7 @@ class BackwardBuckets {
   size_t next_ = 0;                   // the next bucket to launch
   bool counting_ = true;              // this pass only counts (the first of the unit)
   int64_t too_many_ = -1;             // a parameter that received more than expected
-  std::vector<std::shared_ptr<void>> hooks_;  // keep the accumulators (and hooks) alive
+  // Each removes its hook; holding its accumulator keeps the hook alive until then.
   std::vector<std::function<void()>> remove_hooks_;
 };
 

@@ -140,7 +140,7 @@ at::Tensor LinkPredictionTask::scores(const at::Tensor& h, const at::Tensor& pai
 
 at::Tensor LinkPredictionTask::all_scores(const at::Tensor& h, const at::Tensor& pairs) {
   if (!gather_ || shard_.count == 1) return scores(h, pairs);
-  const int64_t n = pairs.size(1), begin = n * shard_.index / shard_.count, end = n * (shard_.index + 1) / shard_.count;
+  const auto [begin, end] = shard_.range(pairs.size(1));
   return gather_(scores(h, pairs.narrow(1, begin, end - begin)));
 }
 

@@ -108,8 +108,7 @@ bool NodeClassificationTask::shares_evaluation() const {
 
 std::pair<int64_t, int64_t> NodeClassificationTask::evaluated_rows() const {
   const int64_t n = data_.dataset.num_nodes();
-  if (!shares_evaluation()) return {0, n};
-  return {n * shard_.index / shard_.count, n * (shard_.index + 1) / shard_.count};
+  return shares_evaluation() ? shard_.range(n) : std::pair<int64_t, int64_t>{0, n};
 }
 
 NodeClassificationTask::~NodeClassificationTask() {

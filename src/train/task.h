@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "ripple/trainer.h"
 
@@ -48,6 +49,8 @@ inline constexpr const char* kMetricWeightSuffix = "/weight";
 // i % count == index (one rank's share in data parallel training; {0, 1}: all of them).
 struct Shard {
   int index = 0, count = 1;
+  // This share of `n` items as one contiguous range [first, end) (shares in index order).
+  std::pair<int64_t, int64_t> range(int64_t n) const { return {n * index / count, n * (index + 1) / count}; }
 };
 
 // A group's gather for a task's evaluation (dist::Communicator::gather_rows): every rank
