@@ -19,7 +19,11 @@
 // go on (src/dist/communicator.h), and its code does not count. A rank that exits with an
 // error code still ends the group as above. Once rank 0 (on this node) has finished with
 // code 0, the ranks still running (dropped by the group while stopped or cut off) get the
-// grace period, then SIGKILL; their codes do not count either.
+// grace period, then SIGKILL; their codes do not count either. With --max-rejoins K as well, a
+// rank other than 0 lost that way is started again (at most K times in all) with RIPPLE_REJOIN=1:
+// it rejoins the running group at the end of one of its epochs (src/dist/group_strategy.h). A
+// rank started again that fails (the run ended before it was admitted, say) is reported, and
+// its code does not count.
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -48,6 +52,7 @@ struct LaunchOptions {
   int max_restarts = 0;
   double grace_s = 3;
   bool elastic = false;
+  int max_rejoins = 0;
   std::vector<std::string> command;
 };
 
@@ -107,8 +112,10 @@ Outcome run_group(const LaunchOptions& o, char* self, int world, const std::stri
                   const std::string& threads, int attempt) {
   const pid_t launcher = getpid();
   std::map<pid_t, int> running;  // pid -> rank
-  for (int local = 0; local < o.nproc; ++local) {
-    const int rank = o.node_rank * o.nproc + local;
+  std::set<pid_t> rejoiners;     // started again to rejoin
+  int rejoins = 0;
+  // Starts rank `rank` (local index `local`); `rejoin`: started again after the group lost it.
+  const auto start_rank = [&](int rank, int local, bool rejoin) {
     const pid_t pid = fork();
     if (pid < 0) {
       for (const auto& [other, r] : running) kill(other, SIGKILL);
@@ -126,6 +133,7 @@ Outcome run_group(const LaunchOptions& o, char* self, int world, const std::stri
       setenv("MASTER_PORT", std::to_string(master_port).c_str(), 1);
       setenv("TORCHELASTIC_RESTART_COUNT", std::to_string(attempt).c_str(), 1);
       setenv("OMP_NUM_THREADS", threads.c_str(), 1);
+      if (rejoin) setenv("RIPPLE_REJOIN", "1", 1);
       std::vector<char*> argv;
       argv.push_back(self);
       for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
@@ -135,9 +143,11 @@ Outcome run_group(const LaunchOptions& o, char* self, int world, const std::stri
       _exit(127);
     }
     running[pid] = rank;
-    fmt::print(stderr, "ripple launch: rank {} of {} pid {} (rendezvous {}:{}, restart {})\n", rank, world, pid,
-               master_addr, master_port, attempt);
-  }
+    if (rejoin) rejoiners.insert(pid);
+    fmt::print(stderr, "ripple launch: rank {} of {} pid {} (rendezvous {}:{}, restart {}{})\n", rank, world, pid,
+               master_addr, master_port, attempt, rejoin ? fmt::format(", rejoin {} of {}", rejoins, o.max_rejoins) : "");
+  };
+  for (int local = 0; local < o.nproc; ++local) start_rank(o.node_rank * o.nproc + local, local, false);
 
   using Clock = std::chrono::steady_clock;
   Outcome out;
@@ -158,6 +168,16 @@ Outcome run_group(const LaunchOptions& o, char* self, int world, const std::stri
       if (o.elastic && WIFSIGNALED(status) && out.forwarded_signal == 0 && !tearing_down) {
         fmt::print(stderr, "ripple launch: rank {} {}; --elastic: the other ranks go on without it\n", rank,
                    describe(status));
+        if (rank != 0 && rejoins < o.max_rejoins) {
+          ++rejoins;
+          fmt::print(stderr, "ripple launch: starting rank {} again to rejoin the group\n", rank);
+          start_rank(rank, rank - o.node_rank * o.nproc, true);
+        }
+        continue;
+      }
+      if (rejoiners.count(pid) && code != 0 && !tearing_down && out.forwarded_signal == 0) {
+        fmt::print(stderr, "ripple launch: rank {} (started again to rejoin) {}; the other ranks go on without it\n",
+                   rank, describe(status));
         continue;
       }
       if (o.elastic && rank == 0 && code == 0 && !tearing_down && !running.empty()) {
@@ -197,6 +217,7 @@ int run_launch(const LaunchOptions& o) {
   if (o.node_rank >= o.nnodes) {
     throw InputError(fmt::format("--node-rank {} must be below --nnodes {}", o.node_rank, o.nnodes));
   }
+  if (o.max_rejoins > 0 && !o.elastic) throw InputError("--max-rejoins needs --elastic (a group that drops lost ranks)");
   if (o.nnodes > 1 && o.master.empty()) throw InputError("--nnodes > 1 needs --master HOST:PORT (node 0's address)");
   const int world = o.nnodes * o.nproc;
   const std::string threads = std::getenv("OMP_NUM_THREADS")
@@ -243,6 +264,10 @@ Action add_launch_command(CLI::App& app) {
   cmd->add_flag("--elastic", o->elastic,
                 "A rank killed by a signal is dropped instead of ending the group: the others regroup and go on "
                 "(for runs with dist.elastic = true)");
+  cmd->add_option("--max-rejoins", o->max_rejoins,
+                  "With --elastic: start a rank the group lost (other than rank 0) again to rejoin it, at most this "
+                  "many times in all")
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("command", o->command, "The ripple command each rank runs, after --")->required();
   return [o] { return run_launch(*o); };
 }

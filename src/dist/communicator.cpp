@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -141,7 +142,10 @@ c10d::TCPStoreOptions store_options(const WorldInfo& world, std::chrono::millise
 Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds timeout, LinkModel link)
     : world_(world), timeout_(timeout), rank_(world.rank), link_(link), impl_(std::make_unique<Impl>()) {
   MembershipChange started;
-  for (int r = 0; r < world.world_size; ++r) started.members.push_back(r);
+  for (int r = 0; r < world.world_size; ++r) {
+    started.members.push_back(r);
+    lives_[r] = 0;
+  }
   membership_.push_back(started);
   const std::string where = fmt::format("{}:{}", world.master_addr, world.master_port);
   const c10d::TCPStoreOptions options = store_options(world, timeout, world.rank == 0 && !world.agent_serves_store);
@@ -156,6 +160,11 @@ Communicator::Communicator(const WorldInfo& world, std::chrono::milliseconds tim
                                        "within {} s: {}", world.rank, where, timeout.count() / 1000.0,
                                        first_line(e.what())));
   }
+  // A rank started again to rejoin builds its process group once admitted (await_admission).
+  if (world.rejoining) {
+    joining_ = true;
+    return;
+  }
   // A restarted group rendezvouses under its own prefix (and a regrouped one under its
   // generation's, below it).
   join_process_group(fmt::format("ripple/{}", world.restart_count));
@@ -167,6 +176,7 @@ Communicator::Communicator(const Communicator& parent, const std::string& name, 
       rank_(parent.rank_),
       membership_(parent.membership_),
       link_(parent.link_),
+      lives_(parent.lives_),
       impl_(std::make_unique<Impl>()) {
   const c10d::TCPStoreOptions options = store_options(world_, timeout_, false);
   try {
@@ -256,7 +266,10 @@ const MembershipChange& Communicator::regroup(const std::string& cause, std::chr
   std::istringstream words(decision.substr(std::string("members").size()));
   for (int r = 0; words >> r;) change.members.push_back(r);
   for (const int r : membership_.back().members) {
-    if (std::find(change.members.begin(), change.members.end(), r) == change.members.end()) change.lost.push_back(r);
+    if (std::find(change.members.begin(), change.members.end(), r) == change.members.end()) {
+      change.lost.push_back(r);
+      lost_lives_.emplace_back(r, lives_[r]);
+    }
   }
   const auto me = std::find(change.members.begin(), change.members.end(), world_.rank);
   if (me == change.members.end()) {
@@ -393,8 +406,17 @@ std::string Communicator::census() {
                      fmt::join(missing, ", "), window.count(), last);
 }
 
+std::string Communicator::store_key(const std::string& name) const {
+  return fmt::format("ripple/{}/{}", world_.restart_count, name);
+}
+
+std::string Communicator::progress_key(int rank, int life) const {
+  return life == 0 ? store_key(fmt::format("progress/{}", rank)) : store_key(fmt::format("progress/{}/life-{}", rank, life));
+}
+
 std::string Communicator::progress_key(int rank) const {
-  return fmt::format("ripple/{}/progress/{}", world_.restart_count, rank);
+  const auto it = lives_.find(rank);
+  return progress_key(rank, it == lives_.end() ? 0 : it->second);
 }
 
 void Communicator::report_progress(const std::string& done) {
@@ -455,21 +477,24 @@ void Communicator::wait_for_ranks(const std::string& key, std::chrono::milliseco
 
 std::map<int, LostRankReport> Communicator::lost_rank_reports() {
   std::map<int, LostRankReport> out;
-  for (const MembershipChange& change : membership_) {
-    for (const int r : change.lost) {
-      try {
-        const std::string key = progress_key(r);
-        if (!impl_->store->check({key + "/bytes"})) continue;
-        LostRankReport report;
-        report.progress = as_text(impl_->store->get(key));
-        std::istringstream words(as_text(impl_->store->get(key + "/bytes")));
-        for (double& b : report.bytes) words >> b;
-        if (words.fail()) continue;  // not a report this build wrote
-        out[r] = report;
-      } catch (const std::exception& e) {
-        throw DistributedError(fmt::format("rank {}: reading lost rank {}'s last report from rank 0's store failed: {}",
-                                           world_.rank, r, first_line(e.what())));
+  // A rank lost in two lives counts both: the bytes add up, the progress is the last life's.
+  for (const auto& [r, life] : lost_lives_) {
+    try {
+      const std::string key = progress_key(r, life);
+      if (!impl_->store->check({key + "/bytes"})) continue;
+      LostRankReport report;
+      report.progress = as_text(impl_->store->get(key));
+      std::istringstream words(as_text(impl_->store->get(key + "/bytes")));
+      for (double& b : report.bytes) words >> b;
+      if (words.fail()) continue;  // not a report this build wrote
+      const auto earlier = out.find(r);
+      if (earlier != out.end()) {
+        for (size_t k = 0; k < report.bytes.size(); ++k) report.bytes[k] += earlier->second.bytes[k];
       }
+      out[r] = report;
+    } catch (const std::exception& e) {
+      throw DistributedError(fmt::format("rank {}: reading lost rank {}'s last report from rank 0's store failed: {}",
+                                         world_.rank, r, first_line(e.what())));
     }
   }
   return out;
@@ -628,6 +653,155 @@ std::vector<at::Tensor> Communicator::all_to_all(const std::vector<at::Tensor>& 
   }, Outcome::this_rank);
   count(kind, bytes, bytes > 0 ? 1 : 0, start);
   return out;
+}
+
+void Communicator::publish_unit(int64_t unit) {
+  if (rank() != 0) return;
+  try {
+    impl_->store->set(store_key("rejoin/unit"), as_bytes(std::to_string(unit)));
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank 0: recording unit {} in the store failed: {}", unit, first_line(e.what())));
+  }
+}
+
+int64_t Communicator::group_unit() {
+  try {
+    const std::string key = store_key("rejoin/unit");
+    return impl_->store->check({key}) ? std::stoll(as_text(impl_->store->get(key))) : -1;
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: reading the group's unit from rank 0's store failed (the run has "
+                                       "ended?): {}", world_.rank, first_line(e.what())));
+  }
+}
+
+std::string Communicator::await_admission(int64_t unit, std::chrono::milliseconds silence) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  std::string record;
+  try {
+    c10d::TCPStore& store = *impl_->store;
+    const int64_t ticket = store.add(store_key("rejoin/tickets"), 1);
+    store.set(store_key(fmt::format("rejoin/request-{}", world_.rank)), as_bytes(fmt::format("{} {}", unit, ticket)));
+    const std::string admitted = store_key(fmt::format("rejoin/admitted-{}", ticket));
+    std::string report;  // rank 0's last progress report, and when it changed
+    auto changed = Clock::now();
+    while (!store.check({admitted})) {
+      const std::string now_report = store.check({progress_key(0, 0)}) ? as_text(store.get(progress_key(0, 0))) : "";
+      if (now_report != report) {
+        report = now_report;
+        changed = Clock::now();
+      }
+      if (Clock::now() - changed > silence) {
+        throw DistributedError(fmt::format("rank {}: waiting to rejoin the group: rank 0 has reported no progress for "
+                                           "{} s (last report: {})", world_.rank,
+                                           std::chrono::duration_cast<std::chrono::seconds>(silence).count(),
+                                           report.empty() ? "none" : report));
+      }
+      const int64_t at = group_unit();
+      if (at > unit) {
+        throw DistributedError(fmt::format("rank {}: waiting to rejoin the group in unit {}: the group finished that "
+                                           "unit first and trains unit {}; start this rank again to join that one",
+                                           world_.rank, unit, at));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    record = as_text(store.get(admitted));
+  } catch (const DistributedError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: waiting to rejoin the group through rank 0's store failed: {}; the "
+                                       "run has ended, or rank 0 with it", world_.rank, first_line(e.what())));
+  }
+  MembershipChange change;
+  std::string state;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(record);
+    change.generation = j.at("generation").get<int>();
+    change.members = j.at("members").get<std::vector<int>>();
+    change.joined = j.at("joined").get<std::vector<int>>();
+    change.cause = j.at("cause").get<std::string>();
+    for (const auto& [r, life] : j.at("lives").items()) lives_[std::stoi(r)] = life.get<int>();
+    state = j.at("state").get<std::string>();
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: rank 0's admission is malformed ({})", world_.rank, e.what()));
+  }
+  const auto me = std::find(change.members.begin(), change.members.end(), world_.rank);
+  if (me == change.members.end()) {
+    throw DistributedError(fmt::format("rank {}: rank 0's admission leaves this rank out", world_.rank));
+  }
+  rank_ = static_cast<int>(me - change.members.begin());
+  membership_.push_back(change);
+  outcomes_ = 0;
+  joining_ = false;
+  count(Traffic::control, static_cast<double>(record.size()), 1, start);
+  join_process_group(store_key(fmt::format("generation-{}/group", change.generation)));
+  return state;
+}
+
+std::vector<Joiner> Communicator::pending_joiners(int64_t unit, const std::string& key) {
+  std::string found;  // "rank ticket ..." of the requests for `unit` from ranks not in the group
+  if (rank() == 0) {
+    const std::vector<int>& members = membership_.back().members;
+    try {
+      for (int r = 1; r < world_.world_size; ++r) {
+        const std::string request = store_key(fmt::format("rejoin/request-{}", r));
+        if (std::find(members.begin(), members.end(), r) != members.end() || !impl_->store->check({request})) continue;
+        std::istringstream words(as_text(impl_->store->get(request)));
+        int64_t wanted = -1, ticket = 0;
+        if (words >> wanted >> ticket && wanted == unit) found += fmt::format("{}{} {}", found.empty() ? "" : " ", r, ticket);
+      }
+    } catch (const std::exception& e) {
+      throw DistributedError(fmt::format("rank 0: reading the requests to rejoin from the store failed: {}",
+                                         first_line(e.what())));
+    }
+  }
+  // Never an empty value: c10d's TCPStore (PyTorch 1.13) sends a value's length with
+  // MSG_MORE and then nothing for an empty one, so the request sits corked in the socket for
+  // Linux's 200 ms, which every epoch would pay.
+  std::istringstream words(share_from_rank0(key, found.empty() ? "none" : found));
+  std::vector<Joiner> out;
+  for (Joiner j; words >> j.rank >> j.ticket;) out.push_back(j);
+  return out;
+}
+
+const MembershipChange& Communicator::admit(const std::vector<Joiner>& joiners, const std::string& state) {
+  const auto start = std::chrono::steady_clock::now();
+  MembershipChange change;
+  change.generation = membership_.back().generation + 1;
+  change.members = membership_.back().members;
+  std::vector<std::string> names;
+  for (const Joiner& j : joiners) {
+    change.members.push_back(j.rank);
+    change.joined.push_back(j.rank);
+    names.push_back(std::to_string(j.rank));
+    lives_[j.rank] += 1;
+  }
+  std::sort(change.members.begin(), change.members.end());
+  change.cause = fmt::format("rank(s) {} rejoined", fmt::join(names, ", "));
+  if (rank() == 0) {
+    nlohmann::json lives = nlohmann::json::object();
+    for (const int r : change.members) lives[std::to_string(r)] = lives_[r];
+    const std::string record = nlohmann::json{{"generation", change.generation}, {"members", change.members},
+                                              {"joined", change.joined}, {"cause", change.cause}, {"lives", lives},
+                                              {"state", state}}.dump();
+    try {
+      for (const Joiner& j : joiners) {
+        impl_->store->deleteKey(store_key(fmt::format("rejoin/request-{}", j.rank)));
+        impl_->store->set(store_key(fmt::format("rejoin/admitted-{}", j.ticket)), as_bytes(record));
+      }
+    } catch (const std::exception& e) {
+      throw DistributedError(fmt::format("rank 0: admitting rank(s) {} through the store failed: {}",
+                                         fmt::join(names, ", "), first_line(e.what())));
+    }
+    count(Traffic::control, static_cast<double>(record.size() * joiners.size()), 1, start);
+  }
+  rank_ = static_cast<int>(std::find(change.members.begin(), change.members.end(), world_.rank) -
+                           change.members.begin());
+  membership_.push_back(change);
+  outcomes_ = 0;
+  impl_->group.reset();
+  join_process_group(store_key(fmt::format("generation-{}/group", change.generation)));
+  return membership_.back();
 }
 
 std::string Communicator::share_from_rank0(const std::string& key, const std::string& value) {

@@ -48,6 +48,14 @@
 // rank that checks in after the decision was left out and throws. The store lives in rank
 // 0's process (the first as started), so an elastic group cannot lose rank 0: the survivors
 // then throw naming it.
+//
+// Rejoining (WorldInfo::rejoining): a rank started again after the group lost it connects
+// to the store only and asks to be admitted (await_admission). At the end of an epoch the
+// members ask rank 0 which ranks wait (pending_joiners) and admit them (admit): the next
+// generation adds them in their old place, rank 0 hands each one the group's state (the
+// strategy's text) under the joiner's ticket, and every member and joiner builds the new
+// generation's process group. A rank's progress reports are kept per life (as started: 0;
+// each rejoin adds one), so a lost life's last report still counts after the rank rejoined.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -99,7 +107,16 @@ struct MembershipChange {
   int generation = 0;        // 0: the group as started; each regroup adds one
   std::vector<int> members;  // the ranks (numbered as started) of the group from then on
   std::vector<int> lost;     // the ranks that did not check in
-  std::string cause;         // the failure that started the regroup (empty for generation 0)
+  std::vector<int> joined;   // the ranks admitted again after they were lost (Communicator::admit)
+  std::string cause;         // what started it: a failure, or "rank(s) R rejoined" (empty for generation 0)
+  std::string proof;         // a rejoin: the parameter hash the joiners showed equal to their peers' (hex)
+};
+
+// A rank waiting to rejoin (Communicator::pending_joiners): its rank as started and the
+// ticket of its request.
+struct Joiner {
+  int rank = 0;
+  int64_t ticket = 0;
 };
 
 class Communicator;
@@ -147,6 +164,28 @@ class Communicator {
   // DistributedError when this rank was left out, the survivors had stopped in different
   // steps, or rank 0's store no longer answers.
   const MembershipChange& regroup(const std::string& cause, std::chrono::milliseconds window, int64_t position);
+  // The rejoining rank (WorldInfo::rejoining) until it is admitted: it holds no process
+  // group, so it runs no collective before await_admission.
+  bool joining() const { return joining_; }
+  // The joiner: asks to be admitted into unit `unit` and waits until the members admit it,
+  // then joins their new generation's process group. Returns the group's state, the text
+  // rank 0's admit() handed it. DistributedError when rank 0's progress report does not
+  // change for `silence` (the group stopped), when the group has moved past `unit`, or when
+  // rank 0's store no longer answers (the run ended first).
+  std::string await_admission(int64_t unit, std::chrono::milliseconds silence);
+  // Every member, at the same point: the ranks waiting to rejoin into `unit`, as rank 0
+  // found them (shared through the store under `key`, new at each call).
+  std::vector<Joiner> pending_joiners(int64_t unit, const std::string& key);
+  // Every member, at the same point: the next generation adds `joiners` (from
+  // pending_joiners); rank 0 hands each one `state`. Then every member builds the new
+  // generation's process group, the joiners too. DistributedError as join_process_group.
+  const MembershipChange& admit(const std::vector<Joiner>& joiners, const std::string& state);
+  // The parameter hash the last admission's joiners proved (summary.json's membership).
+  void set_rejoin_proof(const std::string& hash) { membership_.back().proof = hash; }
+  // Elastic groups: rank 0 records the unit the group trains now, so that a joiner started
+  // later skips the units before it (group_unit, the same through the store; -1: none yet).
+  void publish_unit(int64_t unit);
+  int64_t group_unit();
   // From now on every collective of the group (not exchange(), not a start) finishes on
   // every rank or on none when a peer is lost: the ranks agree on its outcome through the
   // store, a finished rank waiting up to `window` for the others'. broadcast() runs as an
@@ -222,6 +261,9 @@ class Communicator {
   LinkModel link_;
   bool in_setup_ = false;
   bool all_or_none_ = false;
+  bool joining_ = false;
+  std::map<int, int> lives_;                 // rank as started -> its life (0 as started; +1 per rejoin)
+  std::vector<std::pair<int, int>> lost_lives_;  // (rank, life) of every loss, in order
   std::chrono::milliseconds vote_window_{0};
   int64_t outcomes_ = 0;  // collectives of this generation whose outcome the ranks agreed on
   std::unique_ptr<Impl> impl_;
@@ -248,7 +290,9 @@ class Communicator {
   // After a failed collective: which ranks no longer answer and what they last reported,
   // as a clause for the message.
   std::string census();
-  std::string progress_key(int rank) const;  // `rank` as started
+  std::string progress_key(int rank) const;  // `rank` as started, in its present life
+  std::string progress_key(int rank, int life) const;
+  std::string store_key(const std::string& name) const;  // "ripple/<restart>/<name>"
   // Builds the process group of generation membership_.back() through the store.
   void join_process_group(const std::string& prefix);
 };

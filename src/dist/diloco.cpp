@@ -164,7 +164,7 @@ void DiLoCo::prepare_evaluation(train::FlatAdam& optimizer) {
   optimizer.flat_params().copy_(global_);
 }
 
-void DiLoCo::leave_evaluation(train::FlatAdam& optimizer) {
+void DiLoCo::resume_training(train::FlatAdam& optimizer) {
   at::NoGradGuard no_grad;
   optimizer.flat_params().copy_(local_);
 }

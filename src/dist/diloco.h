@@ -67,10 +67,10 @@ class DiLoCo final : public PeriodicStrategy {
   // "streaming-diloco" reads fragments, overlap_steps and fragment_mix.
   DiLoCo(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
          std::function<void(const std::string&)> log);
-  void leave_evaluation(train::FlatAdam& optimizer) override;
 
  protected:
   void prepare_evaluation(train::FlatAdam& optimizer) override;
+  void resume_training(train::FlatAdam& optimizer) override;
   void start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) override;
   void finish_unit(train::FlatAdam& optimizer) override;
   // The outer step on the examples-weighted mean change (of this round's fragment).

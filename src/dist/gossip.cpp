@@ -105,7 +105,7 @@ void Gossip::prepare_evaluation(train::FlatAdam& optimizer) {
   if (final_merge_) params.copy_(mean);
 }
 
-void Gossip::leave_evaluation(train::FlatAdam& optimizer) {
+void Gossip::resume_training(train::FlatAdam& optimizer) {
   at::NoGradGuard no_grad;
   optimizer.flat_params().copy_(local_);
 }

@@ -45,12 +45,12 @@ class Gossip final : public PeriodicStrategy {
  public:
   Gossip(Communicator& comm, const DistSettings& settings, bool reduce_metrics,
          std::function<void(const std::string&)> log);
-  void leave_evaluation(train::FlatAdam& optimizer) override;
   // The consensus distance the last evaluation measured.
   double consensus_distance() const { return consensus_; }
 
  protected:
   void prepare_evaluation(train::FlatAdam& optimizer) override;
+  void resume_training(train::FlatAdam& optimizer) override;
   void start_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) override;
   void finish_unit(train::FlatAdam& optimizer) override;
   bool ranks_agree_at_end() const override { return final_merge_; }

@@ -80,31 +80,129 @@ std::string GroupStrategy::where(int64_t epoch, int64_t step) const {
   return fmt::format("unit {}, epoch {}, step {}", unit_, epoch, step);
 }
 
+at::Tensor GroupStrategy::broadcast_bytes(const std::string& bytes, Traffic kind, const std::string& what) {
+  const at::Tensor size = at::tensor({static_cast<int64_t>(bytes.size())}, at::kLong);
+  comm_.broadcast(size, 0, Traffic::control, fmt::format("broadcast of the size of {}", what));
+  at::Tensor buffer = at::empty({size.item<int64_t>()}, at::kByte);
+  if (buffer.numel() == 0) return buffer;
+  if (comm_.rank() == 0) std::copy(bytes.begin(), bytes.end(), buffer.data_ptr<uint8_t>());
+  comm_.broadcast(buffer, 0, kind, fmt::format("broadcast of {}", what));
+  return buffer;
+}
+
 void GroupStrategy::begin_unit(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state,
                               const std::filesystem::path& checkpoint, int64_t unit) {
   unit_ = unit;
   model_ = &model;
+  state_ = &state;
+  if (comm_.joining()) {
+    rejoin(model, optimizer, state);
+    return;
+  }
+  if (elastic()) comm_.publish_unit(unit);
   comm_.set_in_setup(true);
   // Rank 0's checkpoint as bytes (empty: a fresh start), its size first.
   const std::string bytes = comm_.rank() == 0 && !checkpoint.empty() ? train::read_file(checkpoint) : std::string();
   at::Tensor buffer;
   survive(fmt::format("the start of unit {}", unit), [&] {
-    const at::Tensor size = at::tensor({static_cast<int64_t>(bytes.size())}, at::kLong);
-    comm_.broadcast(size, 0, Traffic::control, fmt::format("broadcast of rank 0's checkpoint size (unit {})", unit));
-    if (size.item<int64_t>() == 0) {
+    buffer = broadcast_bytes(bytes, Traffic::parameters, fmt::format("rank 0's checkpoint (unit {})", unit));
+    if (buffer.numel() == 0) {
       // The model was built from the same seed on every rank; rank 0's copy makes sure
       // (rank 0 is the same process before and after a regroup).
       comm_.broadcast(optimizer.flat_params(), 0, Traffic::parameters,
                       fmt::format("broadcast of the initial parameters (unit {})", unit));
-      return;
     }
-    buffer = at::empty({size.item<int64_t>()}, at::kByte);
-    if (comm_.rank() == 0) std::copy(bytes.begin(), bytes.end(), buffer.data_ptr<uint8_t>());
-    comm_.broadcast(buffer, 0, Traffic::parameters, fmt::format("broadcast of rank 0's checkpoint (unit {})", unit));
   });
   comm_.set_in_setup(false);
-  if (buffer.defined() && comm_.rank() != 0) load_broadcast_checkpoint(buffer, model, optimizer, state);
+  if (buffer.numel() > 0 && comm_.rank() != 0) load_broadcast_checkpoint(buffer, model, optimizer, state);
   start_unit(model, optimizer, state);
+}
+
+bool GroupStrategy::skips_unit(int64_t unit) { return comm_.joining() && unit < comm_.group_unit(); }
+
+void GroupStrategy::rejoin(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state) {
+  if (log_) log_(fmt::format("rank {}: waits to rejoin the group in unit {}", comm_.world().rank, unit_));
+  const std::string text = comm_.await_admission(unit_, comm_.timeout());
+  int64_t phase = 0;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    steps_ = j.at("position").get<int64_t>();
+    phase = j.at("phase").get<int64_t>();
+  } catch (const std::exception& e) {
+    throw DistributedError(fmt::format("rank {}: rank 0's admission holds a malformed state ({})", comm_.world().rank,
+                                       e.what()));
+  }
+  hand_over_state("", comm_.membership().back().joined, optimizer, &state);
+  start_unit(model, optimizer, state);
+  set_round_phase(phase);
+}
+
+void GroupStrategy::leave_evaluation(train::FlatAdam& optimizer) {
+  if (elastic()) admit_joiners(optimizer);
+  resume_training(optimizer);
+}
+
+void GroupStrategy::admit_joiners(train::FlatAdam& optimizer) {
+  const std::vector<Joiner> joiners =
+      comm_.pending_joiners(unit_, fmt::format("rejoin/decision-unit-{}-epoch-{}-generation-{}", unit_, state_->epoch,
+                                               comm_.membership().back().generation));
+  if (joiners.empty()) return;
+  // What the joiners take: the position in survive()'s count and the round schedule's, then
+  // rank 0's checkpoint, written here as the loop writes one.
+  const std::string record = nlohmann::json{{"position", steps_}, {"phase", round_phase()}}.dump();
+  std::string checkpoint;
+  if (comm_.rank() == 0) {
+    const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                       fmt::format("ripple-{}-admission-unit-{}.pt", getpid(), unit_);
+    train::save_checkpoint(path, *model_, optimizer, *state_);
+    checkpoint = train::read_file(path);
+    std::filesystem::remove(path);
+  }
+  const MembershipChange& change = comm_.admit(joiners, record);
+  if (log_) {
+    log_(fmt::format("rank {}: admits rank(s) {} after epoch {} of unit {}; the group goes on as ranks {} (generation "
+                     "{}, this rank now {} of {})", comm_.world().rank, fmt::join(change.joined, ", "), state_->epoch,
+                     unit_, fmt::join(change.members, ", "), change.generation, comm_.rank(), comm_.world_size()));
+  }
+  hand_over_state(checkpoint, change.joined, optimizer, nullptr);
+}
+
+void GroupStrategy::hand_over_state(const std::string& checkpoint, const std::vector<int>& joined,
+                                    train::FlatAdam& optimizer, train::TrainState* load_into) {
+  const std::string names = fmt::format("{}", fmt::join(joined, ", "));
+  comm_.set_in_setup(true);
+  at::Tensor buffer;
+  survive(fmt::format("the admission of rank(s) {}", names), [&] {
+    buffer = broadcast_bytes(checkpoint, Traffic::parameters,
+                             fmt::format("rank 0's checkpoint to rank(s) {} (unit {})", names, unit_));
+  });
+  if (load_into) load_broadcast_checkpoint(buffer, *model_, optimizer, *load_into);
+  // The proof: every rank's hash of the parameters it holds now (the evaluated model).
+  const at::Tensor& params = optimizer.flat_params();
+  const uint64_t value = bytes_hash(params.data_ptr(), params.nbytes());
+  at::Tensor all;
+  survive(fmt::format("the parameter hashes of the admission of rank(s) {}", names), [&] {
+    all = comm_.all_gather(at::tensor({static_cast<int64_t>(value)}, at::kLong), Traffic::control,
+                           fmt::format("all-gather of the parameter hashes (admission of rank(s) {})", names));
+  });
+  comm_.set_in_setup(false);
+  const std::vector<int>& members = comm_.membership().back().members;
+  const auto hash_of = [&](int i) { return static_cast<uint64_t>(all[i][0].item<int64_t>()); };
+  for (int i = 0; i < comm_.world_size(); ++i) {
+    const bool joiner = std::find(joined.begin(), joined.end(), members[static_cast<size_t>(i)]) != joined.end();
+    if ((joiner || ranks_agree_at_end()) && hash_of(i) != hash_of(0)) {
+      throw DistributedError(fmt::format("rank {}: after the admission of rank(s) {} the parameters of rank {} differ "
+                                         "from rank 0's (hash {:016x} vs {:016x})", comm_.world().rank, names,
+                                         members[static_cast<size_t>(i)], hash_of(i), hash_of(0)));
+    }
+  }
+  const std::string hash = fmt::format("{:016x}", hash_of(0));
+  comm_.set_rejoin_proof(hash);
+  if (log_ && (load_into || comm_.rank() == 0)) {
+    log_(fmt::format("rank {}: rank(s) {} rejoined in unit {} after epoch {} (generation {}); parameter hash {} equal "
+                     "to {}", comm_.world().rank, names, unit_, state_->epoch, comm_.membership().back().generation,
+                     hash, ranks_agree_at_end() ? "every peer's" : "rank 0's"));
+  }
 }
 
 void GroupStrategy::load_broadcast_checkpoint(const at::Tensor& buffer, torch::nn::Module& model,

@@ -23,6 +23,15 @@
 // (Communicator::regroup checks). The lost rank's work since its last round is lost. On
 // replicated data the survivors cut the training examples into shares among themselves from
 // the next epoch on (new_shard); a lost part of partitioned data is not trained on again.
+//
+// Rejoining (elastic groups on replicated data): a lost rank started again
+// (Communicator::joining) waits in begin_unit of the unit the group trains until the members
+// admit it at the end of one of their epochs (leave_evaluation, before the strategy's
+// resume_training). Then rank 0 sends its checkpoint (the evaluated model, optimizer, loop
+// and strategy state, as a restarted group would load it) and the joiner continues from it
+// with the group's round schedule; every rank all-gathers its parameter hash, and the
+// joiner's must equal its peers' (every peer's where the ranks agree on the evaluated model,
+// rank 0's otherwise), else DistributedError.
 #pragma once
 
 #include <chrono>
@@ -49,6 +58,10 @@ class GroupStrategy : public train::Synchronizer {
   // buffers (batch normalization's running statistics, which each rank updates on its own
   // batches, as DDP without SyncBatchNorm) on every rank, as DDP's broadcast_buffers does.
   void enter_evaluation(train::FlatAdam& optimizer) final;
+  // Admits the ranks waiting to rejoin (elastic groups), then the strategy's resume_training.
+  void leave_evaluation(train::FlatAdam& optimizer) final;
+  // A rejoining rank skips the units its group has finished (train/units.h).
+  bool skips_unit(int64_t unit);
   void agree_on_metrics(Metrics& metrics, int64_t epoch) final;
   void end_unit(train::FlatAdam& optimizer, int64_t unit) final;
   // Replicated data whose task evaluates a share per rank (recommendation: its share of the
@@ -88,6 +101,12 @@ class GroupStrategy : public train::Synchronizer {
   virtual bool ranks_agree_at_end() const { return true; }
   // Before each evaluation: put the model to be evaluated in the parameters.
   virtual void prepare_evaluation(train::FlatAdam& /*optimizer*/) {}
+  // After each evaluation (and admission): put the model trained on back in the parameters.
+  virtual void resume_training(train::FlatAdam& /*optimizer*/) {}
+  // Where the group stands in its round schedule (PeriodicStrategy: steps since the last
+  // round), handed to a joiner, which takes it after start_unit.
+  virtual int64_t round_phase() const { return 0; }
+  virtual void set_round_phase(int64_t /*phase*/) {}
   // After the ranks agree on an epoch's metrics: the strategy's own, the same on every rank.
   virtual void add_metrics(Metrics& /*metrics*/) {}
   // "unit U, epoch E, step S", for the messages of failed collectives.
@@ -104,11 +123,20 @@ class GroupStrategy : public train::Synchronizer {
   void share_buffers();
   void load_broadcast_checkpoint(const at::Tensor& buffer, torch::nn::Module& model, train::FlatAdam& optimizer,
                                  train::TrainState& state);
+  // Rank 0's `bytes` on every rank (empty elsewhere): the size, then the bytes, broadcast.
+  at::Tensor broadcast_bytes(const std::string& bytes, Traffic kind, const std::string& what);
+  // The joiner's side of an admission (from begin_unit) and the members' (leave_evaluation).
+  void rejoin(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state);
+  void admit_joiners(train::FlatAdam& optimizer);
+  // After an admission: rank 0's checkpoint to the joiners (loaded there), then the hash proof.
+  void hand_over_state(const std::string& checkpoint, const std::vector<int>& joined, train::FlatAdam& optimizer,
+                       train::TrainState* load_into);
 
   bool partitioned_;     // each part stays with its rank
   bool reduce_metrics_;  // every rank evaluates its share; the weighted sums are all-reduced
   bool gather_evaluation_ = false;  // every rank evaluates its share; the task gathers the scores
   torch::nn::Module* model_ = nullptr;  // the unit's, from begin_unit
+  train::TrainState* state_ = nullptr;  // the unit's loop state, from begin_unit
   std::optional<std::chrono::milliseconds> regroup_window_;  // set: elastic
   int64_t steps_ = 0;                                        // survive() calls: the position regroup compares
   int64_t shard_unit_ = -1, shard_generation_ = 0;           // the unit and group of the last new_shard()

@@ -44,6 +44,8 @@ class PeriodicStrategy : public GroupStrategy {
   virtual void after_inner_step(train::FlatAdam& /*optimizer*/) {}
   // The examples this rank has trained on in this unit.
   int64_t examples_trained() const { return examples_trained_; }
+  int64_t round_phase() const override { return steps_since_; }
+  void set_round_phase(int64_t phase) override { steps_since_ = phase; }
 
  private:
   // One round; `going`: this rank is within its epoch's batches. Returns whether any rank

@@ -44,6 +44,11 @@ std::optional<WorldInfo> world_from_environment() {
   w.restart_count = integer_variable("TORCHELASTIC_RESTART_COUNT", 0, 1 << 30, 0);
   const std::optional<std::string> agent_store = variable("TORCHELASTIC_USE_AGENT_STORE");
   w.agent_serves_store = agent_store && (*agent_store == "True" || *agent_store == "true" || *agent_store == "1");
+  w.rejoining = integer_variable("RIPPLE_REJOIN", 0, 1, 0) == 1;
+  if (w.rejoining && w.rank == 0) {
+    throw InputError("environment: RIPPLE_REJOIN=1 on rank 0: rank 0 serves the rendezvous, so its group ends with it "
+                     "and there is no group to rejoin");
+  }
   if (w.world_size > 1) {
     const std::optional<std::string> addr = variable("MASTER_ADDR");
     if (!addr || addr->empty()) {

@@ -25,10 +25,20 @@ namespace ripple::train {
 
 namespace {
 
-// Every rank's hash of its resolved configuration against rank 0's.
+// Every rank's hash of its resolved configuration against rank 0's. In an elastic group rank
+// 0 also leaves its hash in the store, where a rank that rejoins later compares its own.
 void agree_on_configuration(dist::Communicator& comm, const RunConfig& c) {
   const std::string toml = Config(c).to_toml();
-  const at::Tensor mine = at::tensor({static_cast<int64_t>(dist::bytes_hash(toml.data(), toml.size()))}, at::kLong);
+  const auto hash = static_cast<int64_t>(dist::bytes_hash(toml.data(), toml.size()));
+  if (comm.joining()) {
+    if (comm.share_from_rank0("configuration_hash", "") != std::to_string(hash)) {
+      throw InputError(fmt::format("rank {}: started again to rejoin, but its resolved configuration differs from rank "
+                                   "0's; start it with the same --config, --set and --seeds", comm.world().rank));
+    }
+    return;
+  }
+  if (c.dist.elastic) comm.share_from_rank0("configuration_hash", std::to_string(hash));
+  const at::Tensor mine = at::tensor({hash}, at::kLong);
   const at::Tensor all = comm.all_gather(mine, dist::Traffic::control, "all-gather of the configuration hashes");
   std::vector<int> differ;
   for (int r = 1; r < comm.world_size(); ++r) {
@@ -51,6 +61,15 @@ RunGroup join_run_group(const RunConfig& c, bool& resume, fs::path& run_dir, con
     throw InputError(fmt::format("rank {}: --resume names a run directory on one machine; restart a distributed run "
                                  "with the same command under ripple launch --max-restarts (or torchrun's), or "
                                  "resume it as a single process", world->rank));
+  }
+  if (world->rejoining && !c.dist.elastic) {
+    throw InputError(fmt::format("rank {}: RIPPLE_REJOIN=1 (started again to rejoin) but dist.elastic is false: only an "
+                                 "elastic group takes a lost rank back", world->rank));
+  }
+  if (world->rejoining && c.dist.data == "partitioned") {
+    throw InputError(fmt::format("rank {}: RIPPLE_REJOIN=1: rejoining is built for replicated data; on partitioned "
+                                 "data (dist.data = \"partitioned\") the group goes on without the lost part",
+                                 world->rank));
   }
   g.comm = std::make_unique<dist::Communicator>(
       *world, std::chrono::milliseconds(static_cast<int64_t>(c.dist.timeout_s * 1000)),
@@ -263,6 +282,10 @@ json dist_summary_json(const RunConfig& c, const RunGroup& g) {
       if (m.generation > 0) {
         entry["lost"] = m.lost;
         entry["cause"] = m.cause;
+      }
+      if (!m.joined.empty()) {
+        entry["joined"] = m.joined;
+        entry["parameter_hash"] = m.proof;  // the joiners' proof: equal to their peers'
       }
       history.push_back(entry);
     }

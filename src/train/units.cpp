@@ -103,6 +103,12 @@ std::vector<UnitResult> run_units(const RunGroup& group, const fs::path& run_dir
   int64_t epochs_this_process = 0;
   for (int64_t u = 0; u < count; ++u) {
     if (!group.trains_unit(u)) continue;
+    if (group.strategy && group.strategy->skips_unit(u)) {  // a rank rejoining later: the group is past it
+      UnitResult skipped;
+      skipped.unit = u;
+      results[static_cast<size_t>(u)] = std::move(skipped);
+      continue;
+    }
     const std::string name = fmt::format("{}-{}", kind, u);
     const fs::path dir = run_dir.empty() || !own_folders ? fs::path() : run_dir / name;
     UnitResult r;

@@ -624,6 +624,88 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
   for (const auto& [rank, pid] : ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
 }
 
+// ripple launch --elastic --max-rejoins 1: rank 1 of 3, killed with SIGKILL a few epochs
+// into a diloco run (and a gossip run without the final merge), is started again; the group
+// admits it at the end of an epoch, hands it rank 0's state, and it proves it with a parameter
+// hash equal to every peer's (diloco: the global model) or to rank 0's (gossip: every rank
+// keeps its own model). It then trains its share to the end: diloco's ranks end with one
+// model, the joiner's hash among them.
+TEST(LostWorker, ElasticGroupTakesBackARestartedRankThatProvesItsState) {
+  for (const std::string strategy : {"diloco", "gossip"}) {
+    SCOPED_TRACE(strategy);
+    const fs::path tmp = testing::fresh_temp_dir("rejoin-" + strategy);
+    const fs::path dir = tmp / "run";
+    const fs::path log = tmp / "launch.txt";
+    const pid_t launcher = spawn_ripple(
+        "launch --nproc 3 --grace 1 --elastic --max-rejoins 1 -- " +
+            gcn_args(800, fmt::format("--set dist.strategy={} --set dist.sync_every=4 --set dist.elastic=true {} "
+                                       "--set dist.regroup_window_s=3 --run-dir {}", strategy,
+                                       strategy == "gossip" ? "--set dist.final_merge=false" : "", dir.string())),
+        {}, log);
+    std::map<int, pid_t> ranks = rank_pids(log, 3);
+    ASSERT_EQ(ranks.size(), 3u) << testing::file_text(log);
+    const fs::path metrics = dir / "seed-0" / "metrics.jsonl";
+    for (int i = 0; i < 1500 && !(fs::exists(metrics) && testing::file_text(metrics).size() > 2000); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(ranks[1], SIGKILL);
+    EXPECT_EQ(wait_exit_code(launcher), 0) << testing::file_text(log);
+    const std::string text = testing::file_text(log), rank1 = testing::file_text(dir / "rank-1.log");
+    EXPECT_NE(text.find("ripple launch: starting rank 1 again to rejoin the group"), std::string::npos) << text;
+    EXPECT_NE(text.find("rank 0: admits rank(s) 1 after epoch "), std::string::npos) << text;
+    const json s = json::parse(testing::file_text(dir / "summary.json"));
+    const json& membership = s["dist"]["membership"];
+    ASSERT_EQ(membership.size(), 3u) << s.dump(1);
+    EXPECT_EQ(membership[1]["lost"], json::parse("[1]"));
+    EXPECT_EQ(membership[2]["generation"], 2);
+    EXPECT_EQ(membership[2]["ranks"], json::parse("[0, 1, 2]"));
+    EXPECT_EQ(membership[2]["joined"], json::parse("[1]"));
+    EXPECT_EQ(membership[2]["cause"], "rank(s) 1 rejoined");
+    // The proof, as the joiner logged it: its hash equal to its peers'.
+    const std::string proof = membership[2]["parameter_hash"].get<std::string>();
+    EXPECT_EQ(proof.size(), 16u);
+    EXPECT_NE(rank1.find("rank 1: rank(s) 1 rejoined in unit 0 after epoch "), std::string::npos) << rank1;
+    EXPECT_NE(rank1.find(fmt::format("parameter hash {} equal to {}", proof,
+                                     strategy == "diloco" ? "every peer's" : "rank 0's")), std::string::npos) << rank1;
+    // It trains its share to the end, and with diloco ends with the others' model.
+    EXPECT_NE(rank1.find("rank 1: trains on share 2 of 3 of the training examples"), std::string::npos) << rank1;
+    if (strategy == "diloco") {
+      EXPECT_NE(rank1.find("rank 1: unit 0 parameters hash " + s["dist"]["parameter_hash"][0].get<std::string>()),
+                std::string::npos) << rank1;
+    }
+    EXPECT_EQ(json::parse(testing::file_text(dir / "seed-0" / "result.json"))["epochs_run"], 800);
+    EXPECT_GT(s["metrics"]["test_acc"]["mean"].get<double>(), 0.75);
+    // The first life's bytes count up to its last report, beside the second's.
+    EXPECT_GT(s["dist"]["lost_ranks"]["1"]["bytes_total"].get<double>(), 0) << s["dist"].dump(1);
+  }
+}
+
+// A rank started to rejoin where no group can take it back exits 2 before it connects:
+// rank 0 (its process is the rendezvous), a group that is not elastic; so does --max-rejoins
+// without --elastic.
+TEST(LostWorker, RejoinIsRefusedWhereNoGroupCanTakeTheRankBack) {
+  const fs::path tmp = testing::fresh_temp_dir("rejoin-refused");
+  const std::vector<std::string> common = {"WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1", "RIPPLE_REJOIN=1",
+                                           fmt::format("MASTER_PORT={}", free_port())};
+  std::vector<std::string> rank0 = common, rank1 = common;
+  rank0.push_back("RANK=0");
+  rank1.push_back("RANK=1");
+  const std::string run = "--set dist.strategy=diloco --run-dir " + (tmp / "run").string();
+  const pid_t a = spawn_ripple(gcn_args(5, run + " --set dist.elastic=true"), rank0, tmp / "rank0.txt");
+  EXPECT_EQ(wait_exit_code(a), 2);
+  EXPECT_NE(testing::file_text(tmp / "rank0.txt").find("RIPPLE_REJOIN=1 on rank 0: rank 0 serves the rendezvous"),
+            std::string::npos) << testing::file_text(tmp / "rank0.txt");
+  const pid_t b = spawn_ripple(gcn_args(5, run), rank1, tmp / "rank1.txt");
+  EXPECT_EQ(wait_exit_code(b), 2);
+  EXPECT_NE(testing::file_text(tmp / "rank1.txt").find("rank 1: RIPPLE_REJOIN=1 (started again to rejoin) but "
+                                                      "dist.elastic is false"), std::string::npos)
+      << testing::file_text(tmp / "rank1.txt");
+  const auto r = testing::run_ripple("launch --nproc 2 --max-rejoins 1 -- " + gcn_args(5, run));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--max-rejoins needs --elastic"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(tmp / "run" / "summary.json"));
+}
+
 TEST(LostWorker, ElasticIsRefusedWhereALostRankCannotBeDropped) {
   const fs::path tmp = testing::fresh_temp_dir("elastic-refused");
   for (const std::string strategy : {"ddp", "streaming-diloco"}) {
