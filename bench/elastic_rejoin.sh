@@ -10,7 +10,7 @@
 #   bash bench/elastic_rejoin.sh [EPOCHS=50] [KILL_AT=10] [H=100]
 #
 # WORK (default: a new temporary directory) keeps the graph and the runs; RIPPLE names the
-# binary (default build/ripple).
+# binary (default build/ripple); SEED sets train.seed (default the config's).
 set -euo pipefail
 EPOCHS=${1:-50}
 KILL_AT=${2:-10}
@@ -23,7 +23,7 @@ DATA="$WORK/csbm200k"
 common=(train --config examples/cora_sage.toml --set "dataset.path=$DATA" --set dataset.split=random
   --set dataset.normalize_features=false --set 'sampler.fanouts=[10,5]' --set sampler.batch_size=256
   --set "train.epochs=$EPOCHS" --set train.patience=0 --set train.threads=1 --set dist.strategy=diloco
-  --set "dist.sync_every=$H" --set dist.elastic=true)
+  --set "dist.sync_every=$H" --set dist.elastic=true ${SEED:+--set "train.seed=$SEED"})
 
 # run NAME KILL(0|1) [launch flags...]
 run() {

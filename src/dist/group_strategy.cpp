@@ -197,7 +197,8 @@ void GroupStrategy::hand_over_state(const std::string& checkpoint, const std::ve
     }
   }
   const std::string hash = fmt::format("{:016x}", hash_of(0));
-  comm_.set_rejoin_proof(hash);
+  // (A joiner lost during the hand-over leaves a generation of survivors, with nothing to prove.)
+  if (!comm_.membership().back().joined.empty()) comm_.set_rejoin_proof(hash);
   if (log_ && (load_into || comm_.rank() == 0)) {
     log_(fmt::format("rank {}: rank(s) {} rejoined in unit {} after epoch {} (generation {}); parameter hash {} equal "
                      "to {}", comm_.world().rank, names, unit_, state_->epoch, comm_.membership().back().generation,

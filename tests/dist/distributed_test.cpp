@@ -452,18 +452,21 @@ TEST(DataParallel, PortInUseExitsTwoNamingRankZero) {
       << r.output;
 }
 
-// A 3-rank launch of a long run; waits until rank 0 has finished `epochs` epochs.
+// A 3-rank launch of a GCN run of `epochs` into tmp/run (`launch_flags` after --grace 1);
+// returns once rank 0 has written a few epochs' metrics.
 struct LongRun {
   pid_t launcher;
   std::map<int, pid_t> ranks;
   fs::path log;
 };
 
-LongRun start_long_run(const fs::path& tmp, const std::string& extra) {
+LongRun start_long_run(const fs::path& tmp, const std::string& extra, const std::string& launch_flags = "",
+                       int epochs = 100000) {
   LongRun run;
   run.log = tmp / "launch.txt";
   const fs::path dir = tmp / "run";
-  run.launcher = spawn_ripple("launch --nproc 3 --grace 1 -- " + gcn_args(100000, extra + " --run-dir " + dir.string()),
+  run.launcher = spawn_ripple(fmt::format("launch --nproc 3 --grace 1 {} -- {}", launch_flags,
+                                          gcn_args(epochs, extra + " --run-dir " + dir.string())),
                               {}, run.log);
   run.ranks = rank_pids(run.log, 3);
   const fs::path metrics = dir / "seed-0" / "metrics.jsonl";
@@ -562,21 +565,13 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
     SCOPED_TRACE(strategy);
     const fs::path tmp = testing::fresh_temp_dir("elastic-" + strategy);
     const fs::path dir = tmp / "run";
-    const fs::path log = tmp / "launch.txt";
-    const pid_t launcher = spawn_ripple(
-        "launch --nproc 3 --grace 1 --elastic -- " +
-            gcn_args(400, fmt::format("--set dist.strategy={} --set dist.sync_every=4 --set dist.elastic=true "
-                                      "--set dist.regroup_window_s=3 --run-dir {}", strategy, dir.string())),
-        {}, log);
-    std::map<int, pid_t> ranks = rank_pids(log, 3);
-    ASSERT_EQ(ranks.size(), 3u) << testing::file_text(log);
-    const fs::path metrics = dir / "seed-0" / "metrics.jsonl";
-    for (int i = 0; i < 1500 && !(fs::exists(metrics) && testing::file_text(metrics).size() > 2000); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    kill(ranks[1], SIGKILL);
-    EXPECT_EQ(wait_exit_code(launcher), 0) << testing::file_text(log);
-    const std::string text = testing::file_text(log);
+    LongRun run = start_long_run(tmp, fmt::format("--set dist.strategy={} --set dist.sync_every=4 --set "
+                                                  "dist.elastic=true --set dist.regroup_window_s=3", strategy),
+                                 "--elastic", 400);
+    ASSERT_EQ(run.ranks.size(), 3u) << testing::file_text(run.log);
+    kill(run.ranks[1], SIGKILL);
+    EXPECT_EQ(wait_exit_code(run.launcher), 0) << testing::file_text(run.log);
+    const std::string text = testing::file_text(run.log);
     EXPECT_NE(text.find("rank 1 was killed by signal 9 (Killed); --elastic: the other ranks go on without it"),
               std::string::npos) << text;
     EXPECT_NE(text.find("rank 0: the group lost rank(s) 1 at "), std::string::npos) << text;
@@ -603,25 +598,16 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
               std::string::npos) << lost;
   }
   const fs::path tmp = testing::fresh_temp_dir("elastic-rank0");
-  const fs::path log = tmp / "launch.txt";
-  const pid_t launcher = spawn_ripple(
-      "launch --nproc 3 --grace 1 --elastic -- " +
-          gcn_args(100000, "--set dist.strategy=diloco --set dist.elastic=true --set dist.regroup_window_s=1 "
-                           "--run-dir " + (tmp / "run").string()),
-      {}, log);
-  std::map<int, pid_t> ranks = rank_pids(log, 3);
-  ASSERT_EQ(ranks.size(), 3u) << testing::file_text(log);
-  const fs::path metrics = tmp / "run" / "seed-0" / "metrics.jsonl";
-  for (int i = 0; i < 1500 && !(fs::exists(metrics) && testing::file_text(metrics).size() > 2000); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  kill(ranks[0], SIGKILL);
-  EXPECT_EQ(wait_exit_code(launcher), 4) << testing::file_text(log);
+  LongRun run = start_long_run(tmp, "--set dist.strategy=diloco --set dist.elastic=true --set dist.regroup_window_s=1",
+                               "--elastic");
+  ASSERT_EQ(run.ranks.size(), 3u) << testing::file_text(run.log);
+  kill(run.ranks[0], SIGKILL);
+  EXPECT_EQ(wait_exit_code(run.launcher), 4) << testing::file_text(run.log);
   // Found lost when regrouping, or before, when a survivor reports its progress there.
   const std::string rank1 = testing::file_text(tmp / "run" / "rank-1.log");
   EXPECT_NE(rank1.find("distributed error: rank 1: "), std::string::npos) << rank1;
   EXPECT_NE(rank1.find("rank 0's store"), std::string::npos) << rank1;
-  for (const auto& [rank, pid] : ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
+  for (const auto& [rank, pid] : run.ranks) EXPECT_FALSE(alive(pid)) << "rank " << rank;
 }
 
 // ripple launch --elastic --max-rejoins 1: rank 1 of 3, killed with SIGKILL a few epochs
@@ -635,22 +621,15 @@ TEST(LostWorker, ElasticGroupTakesBackARestartedRankThatProvesItsState) {
     SCOPED_TRACE(strategy);
     const fs::path tmp = testing::fresh_temp_dir("rejoin-" + strategy);
     const fs::path dir = tmp / "run";
-    const fs::path log = tmp / "launch.txt";
-    const pid_t launcher = spawn_ripple(
-        "launch --nproc 3 --grace 1 --elastic --max-rejoins 1 -- " +
-            gcn_args(800, fmt::format("--set dist.strategy={} --set dist.sync_every=4 --set dist.elastic=true {} "
-                                       "--set dist.regroup_window_s=3 --run-dir {}", strategy,
-                                       strategy == "gossip" ? "--set dist.final_merge=false" : "", dir.string())),
-        {}, log);
-    std::map<int, pid_t> ranks = rank_pids(log, 3);
-    ASSERT_EQ(ranks.size(), 3u) << testing::file_text(log);
-    const fs::path metrics = dir / "seed-0" / "metrics.jsonl";
-    for (int i = 0; i < 1500 && !(fs::exists(metrics) && testing::file_text(metrics).size() > 2000); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    kill(ranks[1], SIGKILL);
-    EXPECT_EQ(wait_exit_code(launcher), 0) << testing::file_text(log);
-    const std::string text = testing::file_text(log), rank1 = testing::file_text(dir / "rank-1.log");
+    LongRun run = start_long_run(tmp,
+                                 fmt::format("--set dist.strategy={} --set dist.sync_every=4 --set dist.elastic=true {} "
+                                             "--set dist.regroup_window_s=3", strategy,
+                                             strategy == "gossip" ? "--set dist.final_merge=false" : ""),
+                                 "--elastic --max-rejoins 1", 800);
+    ASSERT_EQ(run.ranks.size(), 3u) << testing::file_text(run.log);
+    kill(run.ranks[1], SIGKILL);
+    EXPECT_EQ(wait_exit_code(run.launcher), 0) << testing::file_text(run.log);
+    const std::string text = testing::file_text(run.log), rank1 = testing::file_text(dir / "rank-1.log");
     EXPECT_NE(text.find("ripple launch: starting rank 1 again to rejoin the group"), std::string::npos) << text;
     EXPECT_NE(text.find("rank 0: admits rank(s) 1 after epoch "), std::string::npos) << text;
     const json s = json::parse(testing::file_text(dir / "summary.json"));
