@@ -420,6 +420,34 @@ TEST(DataParallel, BadEnvironmentAndLaunchArgumentsExitTwo) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
+// Two launchers as two nodes (--nnodes 2 --nproc 1, --node-rank 0 and 1, meeting at
+// --master) train exactly as one launcher of two ranks: the same final parameters. Once with
+// the rendezvous at the loopback address and once at this machine's first other IPv4
+// address, when it has one: rank 0's store then serves that address and Gloo binds the
+// device of this host's name, as it does across machines. (Both nodes are this machine:
+// groups across real machines are not tested here.)
+TEST(DataParallel, TwoLaunchersAsTwoNodesTrainAsOneLauncherOfTwoRanks) {
+  const fs::path tmp = testing::fresh_temp_dir("two-nodes");
+  const auto args = [&](const std::string& name) { return gcn_args(20, "--run-dir " + (tmp / name).string()); };
+  const auto one = testing::run_ripple("launch --nproc 2 -- " + args("one"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  std::vector<std::string> hosts = {"127.0.0.1"};
+  if (const std::string address = testing::first_non_loopback_ipv4(); !address.empty()) hosts.push_back(address);
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    SCOPED_TRACE(hosts[i]);
+    const std::string name = fmt::format("nodes-{}", i);
+    const std::string nodes = fmt::format("launch --nnodes 2 --nproc 1 --master {}:{}", hosts[i], free_port());
+    const pid_t second = spawn_ripple(fmt::format("{} --node-rank 1 -- {}", nodes, args(name)), {},
+                                      tmp / (name + "-node-1.txt"));
+    const auto first = testing::run_ripple(fmt::format("{} --node-rank 0 -- {}", nodes, args(name)));
+    EXPECT_EQ(first.exit_code, 0) << first.output;
+    EXPECT_EQ(wait_exit_code(second), 0) << testing::file_text(tmp / (name + "-node-1.txt"));
+    EXPECT_NE(first.output.find("rank 0 of 2 pid"), std::string::npos) << first.output;
+    EXPECT_NE(testing::file_text(tmp / (name + "-node-1.txt")).find("rank 1 of 2 pid"), std::string::npos);
+    EXPECT_TRUE(at::equal(final_parameters(tmp / "one"), final_parameters(tmp / name)));
+  }
+}
+
 TEST(DataParallel, RunsUnderTorchrun) {
   const fs::path tmp = testing::fresh_temp_dir("ddp-torchrun");
   // Debian's torchrun (torch 1.13) needs --redirects and --tee to start; its agent serves the
