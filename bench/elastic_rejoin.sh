@@ -10,7 +10,8 @@
 #   bash bench/elastic_rejoin.sh [EPOCHS=50] [KILL_AT=10] [H=100]
 #
 # WORK (default: a new temporary directory) keeps the graph and the runs; RIPPLE names the
-# binary (default build/ripple); SEED sets train.seed (default the config's).
+# binary (default build/ripple); SEED sets train.seed (default the config's); RUNS picks
+# among the three runs (default "uninterrupted dropped rejoined").
 set -euo pipefail
 EPOCHS=${1:-50}
 KILL_AT=${2:-10}
@@ -54,6 +55,11 @@ print(f"{sys.argv[2]:<14} test {100 * s['metrics']['test_acc']['mean']:.2f} %  b
       f"wall {float(sys.argv[4]) - float(sys.argv[3]):6.1f} s  {history}")
 PY
 }
-run uninterrupted 0
-run dropped 1
-run rejoined 1 --max-rejoins 1
+for name in ${RUNS:-uninterrupted dropped rejoined}; do
+  case $name in
+    uninterrupted) run uninterrupted 0 ;;
+    dropped) run dropped 1 ;;
+    rejoined) run rejoined 1 --max-rejoins 1 ;;
+    *) echo "RUNS: unknown run \"$name\" (uninterrupted, dropped, rejoined)" >&2; exit 2 ;;
+  esac
+done

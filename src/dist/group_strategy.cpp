@@ -173,8 +173,21 @@ void GroupStrategy::hand_over_state(const std::string& checkpoint, const std::ve
   comm_.set_in_setup(true);
   at::Tensor buffer;
   survive(fmt::format("the admission of rank(s) {}", names), [&] {
-    buffer = broadcast_bytes(checkpoint, Traffic::parameters,
-                             fmt::format("rank 0's checkpoint to rank(s) {} (unit {})", names, unit_));
+    // Rank 0's checkpoint to the joiners only (an all-to-all whose other pieces are empty),
+    // closed by an all-reduce: point-to-point sends have no all-or-none outcome of their own.
+    const std::vector<int>& members = comm_.membership().back().members;
+    std::vector<at::Tensor> to_each(members.size(), at::empty({0}, at::kByte));
+    if (comm_.rank() == 0) {
+      const at::Tensor bytes = at::empty({static_cast<int64_t>(checkpoint.size())}, at::kByte);
+      std::copy(checkpoint.begin(), checkpoint.end(), bytes.data_ptr<uint8_t>());
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (std::find(joined.begin(), joined.end(), members[i]) != joined.end()) to_each[i] = bytes;
+      }
+    }
+    buffer = comm_.all_to_all(to_each, Traffic::parameters,
+                              fmt::format("rank 0's checkpoint to rank(s) {} (unit {})", names, unit_))[0];
+    comm_.all_reduce_sum(at::zeros({1}, at::kDouble), Traffic::control,
+                         fmt::format("all-reduce closing the admission of rank(s) {}", names));
   });
   if (load_into) load_broadcast_checkpoint(buffer, *model_, optimizer, *load_into);
   // The proof: every rank's hash of the parameters it holds now (the evaluated model).
