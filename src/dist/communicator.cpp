@@ -69,7 +69,8 @@ std::string decide_members(c10d::TCPStore& store, const std::string& key, int64_
                          "finished a step the others did not; the models would part)",
                          seen.front().first, seen.front().second, r, n);
     }
-    decision += " " + std::to_string(r);
+    decision += ' ';
+    decision += std::to_string(r);
   }
   return decision;
 }
@@ -755,10 +756,7 @@ std::vector<Joiner> Communicator::pending_joiners(int64_t unit, const std::strin
                                          first_line(e.what())));
     }
   }
-  // Never an empty value: c10d's TCPStore (PyTorch 1.13) sends a value's length with
-  // MSG_MORE and then nothing for an empty one, so the request sits corked in the socket for
-  // Linux's 200 ms, which every epoch would pay.
-  std::istringstream words(share_from_rank0(key, found.empty() ? "none" : found));
+  std::istringstream words(share_from_rank0(key, found));
   std::vector<Joiner> out;
   for (Joiner j; words >> j.rank >> j.ticket;) out.push_back(j);
   return out;
@@ -809,12 +807,19 @@ std::string Communicator::share_from_rank0(const std::string& key, const std::st
   const std::string full = fmt::format("ripple/{}/{}", world_.restart_count, key);
   std::string out;
   try {
+    // Stored behind one '=': never an empty value. c10d's TCPStore (PyTorch 1.13) sends a
+    // value's length with MSG_MORE and then nothing for an empty one, so that request sits
+    // corked in the socket for Linux's 200 ms (an elastic group's per-epoch answer to the
+    // ranks waiting to rejoin, pending_joiners, once cost every epoch that).
     if (rank() == 0) {
-      impl_->store->set(full, std::vector<uint8_t>(value.begin(), value.end()));
+      std::string stored(1, '=');
+      stored += value;
+      impl_->store->set(full, as_bytes(stored));
       out = value;
     } else {
-      const std::vector<uint8_t> got = impl_->store->get(full);
-      out.assign(got.begin(), got.end());
+      const std::string got = as_text(impl_->store->get(full));
+      if (got.empty() || got[0] != '=') throw std::runtime_error("a value not written by share_from_rank0");
+      out = got.substr(1);
     }
   } catch (const std::exception& e) {
     throw DistributedError(fmt::format("rank {}: sharing {} from rank 0 failed: {}", rank(), key, first_line(e.what())));
