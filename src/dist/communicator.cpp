@@ -684,9 +684,11 @@ std::string Communicator::await_admission(int64_t unit, std::chrono::millisecond
     const int64_t ticket = store.add(store_key("rejoin/tickets"), 1);
     store.set(store_key(fmt::format("rejoin/request-{}", world_.rank)), as_bytes(fmt::format("{} {}", unit, ticket)));
     const std::string admitted = store_key(fmt::format("rejoin/admitted-{}", ticket));
+    const std::string alive = store_key(fmt::format("rejoin/alive-{}", ticket));
     std::string report;  // rank 0's last progress report, and when it changed
     auto changed = Clock::now();
     while (!store.check({admitted})) {
+      store.add(alive, 1);  // rank 0 admits only a joiner whose count went up since its last look
       const std::string now_report = store.check({progress_key(0, 0)}) ? as_text(store.get(progress_key(0, 0))) : "";
       if (now_report != report) {
         report = now_report;
@@ -749,7 +751,13 @@ std::vector<Joiner> Communicator::pending_joiners(int64_t unit, const std::strin
         if (std::find(members.begin(), members.end(), r) != members.end() || !impl_->store->check({request})) continue;
         std::istringstream words(as_text(impl_->store->get(request)));
         int64_t wanted = -1, ticket = 0;
-        if (words >> wanted >> ticket && wanted == unit) found += fmt::format("{}{} {}", found.empty() ? "" : " ", r, ticket);
+        if (!(words >> wanted >> ticket) || wanted != unit) continue;
+        // Alive since rank 0's last look (a request left by a joiner that died stays unanswered).
+        const int64_t beats = impl_->store->add(store_key(fmt::format("rejoin/alive-{}", ticket)), 0);
+        const auto seen = joiner_beats_.find(ticket);
+        const bool alive = seen != joiner_beats_.end() && beats > seen->second;
+        joiner_beats_[ticket] = beats;
+        if (alive) found += fmt::format("{}{} {}", found.empty() ? "" : " ", r, ticket);
       }
     } catch (const std::exception& e) {
       throw DistributedError(fmt::format("rank 0: reading the requests to rejoin from the store failed: {}",

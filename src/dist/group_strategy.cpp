@@ -132,7 +132,7 @@ void GroupStrategy::rejoin(torch::nn::Module& model, train::FlatAdam& optimizer,
     throw DistributedError(fmt::format("rank {}: rank 0's admission holds a malformed state ({})", comm_.world().rank,
                                        e.what()));
   }
-  hand_over_state("", comm_.membership().back().joined, optimizer, &state);
+  hand_over_state("", comm_.membership().back().joined, optimizer, &state, nullptr);
   start_unit(model, optimizer, state);
   set_round_phase(phase);
 }
@@ -158,21 +158,33 @@ void GroupStrategy::admit_joiners(train::FlatAdam& optimizer) {
     checkpoint = train::read_file(path);
     std::filesystem::remove(path);
   }
-  const MembershipChange& change = comm_.admit(joiners, record);
-  if (log_) {
-    log_(fmt::format("rank {}: admits rank(s) {} after epoch {} of unit {}; the group goes on as ranks {} (generation "
-                     "{}, this rank now {} of {})", comm_.world().rank, fmt::join(change.joined, ", "), state_->epoch,
-                     unit_, fmt::join(change.members, ", "), change.generation, comm_.rank(), comm_.world_size()));
-  }
-  hand_over_state(checkpoint, change.joined, optimizer, nullptr);
+  std::vector<int> joined;
+  for (const Joiner& j : joiners) joined.push_back(j.rank);
+  // Admitted within the hand-over's step: a joiner lost before it connects fails the new
+  // group's rendezvous (at dist.timeout_s), and the members then regroup without it.
+  hand_over_state(checkpoint, joined, optimizer, nullptr, [&] {
+    const MembershipChange& change = comm_.admit(joiners, record);
+    if (log_) {
+      log_(fmt::format("rank {}: admits rank(s) {} after epoch {} of unit {}; the group goes on as ranks {} "
+                       "(generation {}, this rank now {} of {})", comm_.world().rank, fmt::join(change.joined, ", "),
+                       state_->epoch, unit_, fmt::join(change.members, ", "), change.generation, comm_.rank(),
+                       comm_.world_size()));
+    }
+  });
 }
 
 void GroupStrategy::hand_over_state(const std::string& checkpoint, const std::vector<int>& joined,
-                                    train::FlatAdam& optimizer, train::TrainState* load_into) {
+                                    train::FlatAdam& optimizer, train::TrainState* load_into,
+                                    const std::function<void()>& admit) {
   const std::string names = fmt::format("{}", fmt::join(joined, ", "));
   comm_.set_in_setup(true);
   at::Tensor buffer;
+  bool admitted = admit == nullptr;
   survive(fmt::format("the admission of rank(s) {}", names), [&] {
+    if (!admitted) {
+      admitted = true;  // once: a regroup after it has a new generation already
+      admit();
+    }
     // Rank 0's checkpoint to the joiners only (an all-to-all whose other pieces are empty),
     // closed by an all-reduce: point-to-point sends have no all-or-none outcome of their own.
     const std::vector<int>& members = comm_.membership().back().members;

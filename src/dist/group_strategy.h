@@ -128,9 +128,10 @@ class GroupStrategy : public train::Synchronizer {
   // The joiner's side of an admission (from begin_unit) and the members' (leave_evaluation).
   void rejoin(torch::nn::Module& model, train::FlatAdam& optimizer, train::TrainState& state);
   void admit_joiners(train::FlatAdam& optimizer);
-  // After an admission: rank 0's checkpoint to the joiners (loaded there), then the hash proof.
+  // The members' `admit` (the joiner's: none), then rank 0's checkpoint to the joiners
+  // (loaded there into `load_into`), then the hash proof.
   void hand_over_state(const std::string& checkpoint, const std::vector<int>& joined, train::FlatAdam& optimizer,
-                       train::TrainState* load_into);
+                       train::TrainState* load_into, const std::function<void()>& admit);
 
   bool partitioned_;     // each part stays with its rank
   bool reduce_metrics_;  // every rank evaluates its share; the weighted sums are all-reduced
