@@ -688,7 +688,7 @@ std::string Communicator::await_admission(int64_t unit, std::chrono::millisecond
     std::string report;  // rank 0's last progress report, and when it changed
     auto changed = Clock::now();
     while (!store.check({admitted})) {
-      store.add(alive, 1);  // rank 0 admits only a joiner whose count went up since its last look
+      store.add(alive, 1);  // rank 0 admits only a joiner whose count goes up while it looks
       const std::string now_report = store.check({progress_key(0, 0)}) ? as_text(store.get(progress_key(0, 0))) : "";
       if (now_report != report) {
         report = now_report;
@@ -742,22 +742,26 @@ std::string Communicator::await_admission(int64_t unit, std::chrono::millisecond
 }
 
 std::vector<Joiner> Communicator::pending_joiners(int64_t unit, const std::string& key) {
-  std::string found;  // "rank ticket ..." of the requests for `unit` from ranks not in the group
+  std::string found;  // "rank ticket ..." of the live requests for `unit` from ranks not in the group
   if (rank() == 0) {
     const std::vector<int>& members = membership_.back().members;
     try {
+      std::vector<std::pair<Joiner, int64_t>> requests;  // each with its liveness count now
       for (int r = 1; r < world_.world_size; ++r) {
         const std::string request = store_key(fmt::format("rejoin/request-{}", r));
         if (std::find(members.begin(), members.end(), r) != members.end() || !impl_->store->check({request})) continue;
         std::istringstream words(as_text(impl_->store->get(request)));
         int64_t wanted = -1, ticket = 0;
         if (!(words >> wanted >> ticket) || wanted != unit) continue;
-        // Alive since rank 0's last look (a request left by a joiner that died stays unanswered).
-        const int64_t beats = impl_->store->add(store_key(fmt::format("rejoin/alive-{}", ticket)), 0);
-        const auto seen = joiner_beats_.find(ticket);
-        const bool alive = seen != joiner_beats_.end() && beats > seen->second;
-        joiner_beats_[ticket] = beats;
-        if (alive) found += fmt::format("{}{} {}", found.empty() ? "" : " ", r, ticket);
+        requests.push_back({Joiner{r, ticket}, impl_->store->add(store_key(fmt::format("rejoin/alive-{}", ticket)), 0)});
+      }
+      // Alive: its waiting loop counted on within kJoinerLivenessWait (a request left by a
+      // joiner that died stays unanswered). Paid only at an epoch's end with a request.
+      if (!requests.empty()) std::this_thread::sleep_for(kJoinerLivenessWait);
+      for (const auto& [joiner, before] : requests) {
+        if (impl_->store->add(store_key(fmt::format("rejoin/alive-{}", joiner.ticket)), 0) > before) {
+          found += fmt::format("{}{} {}", found.empty() ? "" : " ", joiner.rank, joiner.ticket);
+        }
       }
     } catch (const std::exception& e) {
       throw DistributedError(fmt::format("rank 0: reading the requests to rejoin from the store failed: {}",

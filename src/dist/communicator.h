@@ -112,6 +112,9 @@ struct MembershipChange {
   std::string proof;         // a rejoin: the parameter hash the joiners showed equal to their peers' (hex)
 };
 
+// How long rank 0 watches a waiting joiner's liveness count (it counts every 50 ms).
+inline constexpr std::chrono::milliseconds kJoinerLivenessWait{500};
+
 // A rank waiting to rejoin (Communicator::pending_joiners): its rank as started and the
 // ticket of its request.
 struct Joiner {
@@ -175,8 +178,8 @@ class Communicator {
   std::string await_admission(int64_t unit, std::chrono::milliseconds silence);
   // Every member, at the same point: the ranks waiting to rejoin into `unit`, as rank 0
   // found them (shared through the store under `key`, new at each call): those whose
-  // waiting loop has counted on since rank 0's previous look, so a request left by a joiner
-  // that died is not answered (a joiner is admitted at the second look that sees it).
+  // waiting loop counts on while rank 0 looks (kJoinerLivenessWait), so a request left by a
+  // joiner that died is not answered.
   std::vector<Joiner> pending_joiners(int64_t unit, const std::string& key);
   // Every member, at the same point: the next generation adds `joiners` (from
   // pending_joiners); rank 0 hands each one `state`. Then every member builds the new
@@ -266,7 +269,6 @@ class Communicator {
   bool joining_ = false;
   std::map<int, int> lives_;                 // rank as started -> its life (0 as started; +1 per rejoin)
   std::vector<std::pair<int, int>> lost_lives_;  // (rank, life) of every loss, in order
-  std::map<int64_t, int64_t> joiner_beats_;      // rank 0: each waiting joiner's count at its last look
   std::chrono::milliseconds vote_window_{0};
   int64_t outcomes_ = 0;  // collectives of this generation whose outcome the ranks agreed on
   std::unique_ptr<Impl> impl_;
