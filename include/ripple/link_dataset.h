@@ -38,6 +38,9 @@ struct LinkDataset {
 
   // The training edges in both directions, de-duplicated (the encoder's graph).
   Graph message_graph() const;
+  // message_graph() without the training edges at positions `removed` (int64 indices into
+  // train_edges' columns), in either direction: a batch's graph under link.mask_targets.
+  Graph message_graph_without(const at::Tensor& removed) const;
 };
 
 LinkDataset load_ogb_link_dataset(const std::string& dir, const std::string& split);

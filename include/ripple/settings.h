@@ -86,8 +86,11 @@ struct LinkSettings {
   int64_t split_seed = -1;          // random split: fixed for every seed of the run; -1: each seed
                                     // draws its own split (seed train.seed + i), as the GAE paper averages
   int64_t embedding = 0;            // > 0: learned node embeddings of this width replace the features
-  std::string decoder = "dot";      // dot or mlp (on the Hadamard product)
-  int64_t decoder_layers = 3;       // mlp decoder: linear layers
+  std::string decoder = "dot";      // dot, mlp (on the Hadamard product) or ncn (tasks/ncn_decoder.h)
+  int64_t decoder_layers = 3;       // mlp decoder: linear layers; ncn: those of its output MLP
+  double decoder_dropout = -1.0;    // mlp and ncn decoders' dropout; negative: model.dropout
+  std::string encoder_norm = "none";  // none, or layer: LayerNorm and model.activation on the encoder's output
+  bool mask_targets = false;        // training: each batch's positive edges leave the encoder's graph
   int64_t batch_size = 0;           // positive training edges per batch; 0: all in one batch
   int64_t negatives = 1;            // negatives sampled per positive training edge
   std::string negative_mode = "uniform";  // uniform pairs, or per_source (corrupt the destination)

@@ -8,7 +8,6 @@
 #include "ripple/link_metrics.h"
 #include "ripple/nn/functional.h"
 #include "ripple/nn/layers.h"
-#include "ripple/ops.h"
 #include "ripple/sample.h"
 #include "tasks/link_task.h"
 #include "tasks/shuffle.h"
@@ -51,7 +50,9 @@ std::shared_ptr<LinkData> prepare_link_data(const RunConfig& c, uint64_t split_s
 }
 
 LinkModelImpl::LinkModelImpl(const RunConfig& c, int64_t num_nodes, int64_t in_features)
-    : link_(c.link), dropout_(c.model.dropout) {
+    : link_(c.link),
+      activation_(c.model.activation),
+      decoder_dropout_(c.link.decoder_dropout >= 0 ? c.link.decoder_dropout : c.model.dropout) {
   int64_t in = in_features;
   if (link_.embedding > 0) {
     in = link_.embedding;
@@ -59,30 +60,39 @@ LinkModelImpl::LinkModelImpl(const RunConfig& c, int64_t num_nodes, int64_t in_f
     embedding_ = register_parameter("embedding", at::empty({num_nodes, in}, at::kFloat).uniform_(-bound, bound));
   }
   encoder_ = register_module("encoder", NodeModel(c.model, in, c.model.hidden));
+  if (link_.encoder_norm == "layer") {
+    encoder_norm_ = register_module("encoder_norm",
+                                    torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.model.hidden})));
+  } else if (link_.encoder_norm != "none") {
+    throw SettingError("link.encoder_norm", "expected none or layer, got '" + link_.encoder_norm + "'");
+  }
   decoder_ = register_module("decoder", torch::nn::ModuleList());
-  if (link_.decoder != "dot") {
+  if (link_.decoder == "ncn") {
+    ncn_ = register_module("ncn", NcnDecoder(c.model.hidden, link_.decoder_layers, decoder_dropout_));
+  } else if (link_.decoder == "mlp") {
     for (int64_t i = 0; i < link_.decoder_layers; ++i) {
       const bool last = i + 1 == link_.decoder_layers;
-      const int64_t in = i == 0 && link_.decoder == "ncn" ? 2 * c.model.hidden : c.model.hidden;
-      decoder_->push_back(nn::Linear(in, last ? 1 : c.model.hidden, true, false));
+      decoder_->push_back(nn::Linear(c.model.hidden, last ? 1 : c.model.hidden, true, false));
     }
   }
 }
 
-at::Tensor LinkModelImpl::encode(nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx) {
-  return encoder_->forward(graph, embedding_.defined() ? nn::Features(embedding_) : x, ctx);
+LinkEncoding LinkModelImpl::encode(nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx) {
+  LinkEncoding e;
+  e.h = encoder_->forward(graph, embedding_.defined() ? nn::Features(embedding_) : x, ctx);
+  if (encoder_norm_) e.h = nn::activate(encoder_norm_->forward(e.h), activation_);
+  if (ncn_) e.cn_rows = ncn_->neighbour_rows(e.h, ctx);
+  return e;
 }
 
-at::Tensor LinkModelImpl::score(const at::Tensor& h, const at::Tensor& pairs, const Graph& graph,
+at::Tensor LinkModelImpl::score(const LinkEncoding& e, const at::Tensor& pairs, const Graph& graph,
                                 nn::ForwardContext& ctx) {
-  at::Tensor x = h.index_select(0, pairs[0]) * h.index_select(0, pairs[1]);
+  if (ncn_) return ncn_->forward(e.h, e.cn_rows, pairs, graph, ctx);
+  at::Tensor x = e.h.index_select(0, pairs[0]) * e.h.index_select(0, pairs[1]);
   if (decoder_->is_empty()) return x.sum(1);
-  if (link_.decoder == "ncn") {
-    x = at::cat({x, ops::gspmm(ops::common_neighbors(graph, pairs), "copy_lhs", "sum", h, at::Tensor())}, 1);
-  }
   const size_t layers = decoder_->size();
   for (size_t i = 0; i + 1 < layers; ++i) {
-    x = nn::dropout(at::relu(decoder_->at<nn::LinearImpl>(i).forward(x)), dropout_, ctx);
+    x = nn::dropout(at::relu(decoder_->at<nn::LinearImpl>(i).forward(x)), decoder_dropout_, ctx);
   }
   return decoder_->at<nn::LinearImpl>(layers - 1).forward(x).squeeze(1);
 }
@@ -114,7 +124,8 @@ std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {
   const int64_t total = order_.numel();
   if (next_ >= total) return std::nullopt;
   const int64_t size = config_.link.batch_size == 0 ? total : std::min(config_.link.batch_size, total - next_);
-  const at::Tensor pos = data_->dataset.train_edges.index_select(1, order_.narrow(0, next_, size));
+  const at::Tensor positions = order_.narrow(0, next_, size);
+  const at::Tensor pos = data_->dataset.train_edges.index_select(1, positions);
   next_ += size;
   ++batch_;
   const uint64_t key = shard_key(mix64(mix64(mix64(seed_ ^ 0x4E6A71FEull) + static_cast<uint64_t>(epoch_)) +
@@ -122,37 +133,39 @@ std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {
   const at::Tensor neg = sample_negative_pairs(data_->dataset.num_nodes, pos, config_.link.negatives,
                                                config_.link.negative_mode == "per_source", key);
   nn::ForwardContext ctx{true, seed_, epoch_, 0, batch_};
-  const at::Tensor h = model_->encode(*data_->graph, data_->features, ctx);
-  const Graph& graph = data_->graph->base();
-  const at::Tensor loss = link_loss(model_->score(h, pos, graph, ctx), model_->score(h, neg, graph, ctx));
+  std::optional<nn::GraphCache> masked;
+  if (config_.link.mask_targets) masked.emplace(data_->dataset.message_graph_without(positions));
+  nn::GraphCache& graph = masked ? *masked : *data_->graph;
+  const LinkEncoding e = model_->encode(graph, data_->features, ctx);
+  const at::Tensor loss = link_loss(model_->score(e, pos, graph.base(), ctx), model_->score(e, neg, graph.base(), ctx));
   return train::BatchLoss{loss, size};
 }
 
-at::Tensor LinkPredictionTask::scores(const at::Tensor& h, const at::Tensor& pairs) {
+at::Tensor LinkPredictionTask::scores(const LinkEncoding& e, const at::Tensor& pairs) {
   std::vector<at::Tensor> parts;
   nn::ForwardContext ctx;
   for (int64_t b = 0; b < pairs.size(1); b += kScoreChunk) {
-    parts.push_back(model_->score(h, pairs.narrow(1, b, std::min(kScoreChunk, pairs.size(1) - b)),
+    parts.push_back(model_->score(e, pairs.narrow(1, b, std::min(kScoreChunk, pairs.size(1) - b)),
                                   data_->graph->base(), ctx));
   }
   return at::cat(parts);
 }
 
-at::Tensor LinkPredictionTask::all_scores(const at::Tensor& h, const at::Tensor& pairs) {
-  if (!gather_ || shard_.count == 1) return scores(h, pairs);
+at::Tensor LinkPredictionTask::all_scores(const LinkEncoding& e, const at::Tensor& pairs) {
+  if (!gather_ || shard_.count == 1) return scores(e, pairs);
   const auto [begin, end] = shard_.range(pairs.size(1));
-  return gather_(scores(h, pairs.narrow(1, begin, end - begin)));
+  return gather_(scores(e, pairs.narrow(1, begin, end - begin)));
 }
 
 train::Metrics LinkPredictionTask::evaluate() {
   torch::NoGradGuard no_grad;
   model_->eval();
   nn::ForwardContext ctx;
-  const at::Tensor h = model_->encode(*data_->graph, data_->features, ctx);
+  const LinkEncoding e = model_->encode(*data_->graph, data_->features, ctx);
   const LinkDataset& d = data_->dataset;
   train::Metrics m;
   auto report = [&](const std::string& prefix, const at::Tensor& pos_pairs, const at::Tensor& neg_pairs) {
-    const at::Tensor pos = all_scores(h, pos_pairs), neg = all_scores(h, neg_pairs);
+    const at::Tensor pos = all_scores(e, pos_pairs), neg = all_scores(e, neg_pairs);
     m[prefix + "auc"] = roc_auc(pos, neg);
     m[prefix + "ap"] = average_precision(pos, neg);
     for (const int64_t k : config_.link.hits_k) m[fmt::format("{}hits@{}", prefix, k)] = hits_at_k(pos, neg, k);

@@ -60,6 +60,15 @@ Graph LinkDataset::message_graph() const {
   return Graph::from_edges(num_nodes, train_edges[0], train_edges[1], options);
 }
 
+Graph LinkDataset::message_graph_without(const at::Tensor& removed) const {
+  at::Tensor keep = at::ones({train_edges.size(1)}, at::kBool);
+  keep.index_fill_(0, removed, false);
+  const at::Tensor kept = train_edges.index_select(1, keep.nonzero().squeeze(1));
+  GraphBuildOptions options;
+  options.symmetrize = true;
+  return Graph::from_edges(num_nodes, kept[0], kept[1], options);
+}
+
 LinkDataset split_links_randomly(const NodeDataset& data, double valid_fraction, double test_fraction, uint64_t seed) {
   const int64_t n = data.num_nodes();
   if (n >= (int64_t{1} << 32)) throw InputError(fmt::format("{}: link splits take graphs below 2^32 nodes", data.path));

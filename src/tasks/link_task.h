@@ -3,11 +3,12 @@
 // Model: an encoder (any node model of ripple/model.h, output width model.hidden) over the
 // training edges, on the node features or on learned embeddings (link.embedding), and a
 // decoder scoring a pair from its two embeddings: dot product, an MLP on their Hadamard
-// product, or NCN's (Wang et al. 2023): an MLP on the Hadamard product concatenated with the
-// sum of the embeddings of the pair's common neighbours (ops::common_neighbors).
+// product, or NCN's (Wang et al. 2023, tasks/ncn_decoder.h), which also sums the embeddings
+// of the pair's common neighbours (ops::common_neighbors).
 // Training: batches of positive training edges (link.batch_size, in an order keyed by seed
 // and epoch), each with link.negatives uniform negatives per positive (counter-based,
-// keyed by seed, epoch and batch); the encoder runs on the whole graph for each batch; the
+// keyed by seed, epoch and batch); the encoder runs on the whole graph for each batch (with
+// link.mask_targets, on the graph without the batch's positive edges); the
 // loss is binary cross-entropy, -log s(pos) averaged plus -log(1 - s(neg)) averaged, as in
 // OGB's examples. Evaluation: the scores of every validation and test pair, reported as
 // auc, ap and hits@K for the test pairs and valid_auc, valid_ap, valid_hits@K, valid_loss
@@ -20,12 +21,14 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/normalization.h>
 
 #include <memory>
 
 #include "ripple/link_dataset.h"
 #include "ripple/model.h"
 #include "ripple/settings.h"
+#include "tasks/ncn_decoder.h"
 #include "train/task.h"
 
 namespace ripple::tasks {
@@ -43,21 +46,34 @@ std::shared_ptr<LinkData> prepare_link_data(const RunConfig& config, uint64_t sp
 // Whether each seed of a run draws its own split (random split, link.split_seed = -1).
 bool split_per_seed(const RunConfig& config);
 
+// The encoder's output for one graph: the node embeddings, and for the ncn decoder the rows
+// its common neighbours sum (NcnDecoderImpl::neighbour_rows).
+struct LinkEncoding {
+  at::Tensor h;         // [N, model.hidden]
+  at::Tensor cn_rows;   // [N, model.hidden], ncn only
+};
+
 class LinkModelImpl : public torch::nn::Module {
  public:
   LinkModelImpl(const RunConfig& config, int64_t num_nodes, int64_t in_features);
-  // Node embeddings [N, model.hidden] from the features (ignored with learned embeddings).
-  at::Tensor encode(nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
-  // One score (a logit) per column of `pairs` (int64 [2, B]); `graph` (the encoder's) gives
-  // the ncn decoder its common neighbours.
-  at::Tensor score(const at::Tensor& h, const at::Tensor& pairs, const Graph& graph, nn::ForwardContext& ctx);
+
+  // Node embeddings from the features (ignored with learned embeddings), followed by
+  // link.encoder_norm.
+  LinkEncoding encode(nn::GraphCache& graph, const nn::Features& x, nn::ForwardContext& ctx);
+
+  // One score (a logit) per column of `pairs` (int64 [2, B]); `graph` (the one encoded)
+  // gives the ncn decoder its common neighbours.
+  at::Tensor score(const LinkEncoding& e, const at::Tensor& pairs, const Graph& graph, nn::ForwardContext& ctx);
 
  private:
   LinkSettings link_;
-  double dropout_;
+  std::string activation_;
+  double decoder_dropout_;
   at::Tensor embedding_;  // [N, link.embedding] when learned
   NodeModel encoder_{nullptr};
-  torch::nn::ModuleList decoder_;  // mlp and ncn decoders' linear layers
+  torch::nn::LayerNorm encoder_norm_{nullptr};  // link.encoder_norm = layer
+  torch::nn::ModuleList decoder_;  // the mlp decoder's linear layers
+  NcnDecoder ncn_{nullptr};
 };
 TORCH_MODULE(LinkModel);
 
@@ -78,9 +94,9 @@ class LinkPredictionTask : public train::Task {
   train::Selection selection() const override;
 
  private:
-  at::Tensor scores(const at::Tensor& h, const at::Tensor& pairs);
+  at::Tensor scores(const LinkEncoding& e, const at::Tensor& pairs);
   // The scores of every pair of `pairs`, this rank's share scored here when gathering.
-  at::Tensor all_scores(const at::Tensor& h, const at::Tensor& pairs);
+  at::Tensor all_scores(const LinkEncoding& e, const at::Tensor& pairs);
   const RunConfig& config_;
   std::shared_ptr<LinkData> data_;
   LinkModel model_{nullptr};
