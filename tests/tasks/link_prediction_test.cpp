@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <set>
 
 #include "ripple/dataset.h"
@@ -257,23 +258,33 @@ TEST(LinkPredictionLearning, EmbeddingsSageMlpDecoderMiniBatchesAndResume) {
   EXPECT_EQ(u.metrics, resumed.units.front().metrics);
 }
 
-// The NCN decoder (Hadamard product beside the common neighbours' summed embeddings)
-// learns, and the common-neighbour term carries information the Hadamard product alone
+// The NCN decoder (its Hadamard-product branch beside its common-neighbour branch)
+// learns, and the common-neighbour branch carries information the Hadamard product alone
 // does not: after 50 full-batch epochs on Cora its validation ROC-AUC is well above the
-// same MLP's without it (measured 0.80 against 0.68).
+// same run's with the MLP decoder. With ogbl-ddi's set-up (each batch's targets masked out
+// of the graph it reads, a LayerNorm after the encoder) it learns as well. Measured: mlp
+// 0.673, ncn 0.811, ncn with ddi's set-up (batches of 1,024) 0.882.
 TEST(LinkPredictionLearning, NcnDecoderLearnsAndBeatsTheMlpWithoutCommonNeighbours) {
   const auto dir = testing::fresh_temp_dir("link-ncn");
   std::map<std::string, double> valid_auc;
-  for (const std::string decoder : {"mlp", "ncn"}) {
+  for (const std::string variant : {"mlp", "ncn", "ncn-masked"}) {
     RunConfig c = cora_link_config(50);
-    c.link.decoder = decoder;
+    c.link.decoder = variant == "mlp" ? "mlp" : "ncn";
     c.link.decoder_layers = 2;
-    const RunSummary r = run_experiment(c, dir / decoder, false);
-    valid_auc[decoder] = r.mean("valid_auc");
-    EXPECT_LT(r.units.front().history.back().loss, r.units.front().history.front().loss) << decoder;
+    if (variant == "ncn-masked") {
+      c.link.mask_targets = true;
+      c.link.encoder_norm = "layer";
+      c.link.batch_size = 1024;
+    }
+    const RunSummary r = run_experiment(c, dir / variant, false);
+    valid_auc[variant] = r.mean("valid_auc");
+    EXPECT_LT(r.units.front().history.back().loss, r.units.front().history.front().loss) << variant;
   }
   EXPECT_GE(valid_auc["ncn"], 0.75);
   EXPECT_GE(valid_auc["ncn"], valid_auc["mlp"] + 0.05);
+  EXPECT_GE(valid_auc["ncn-masked"], 0.80);
+  std::cout << "valid ROC-AUC: mlp " << valid_auc["mlp"] << ", ncn " << valid_auc["ncn"] << ", ncn masked "
+            << valid_auc["ncn-masked"] << "\n";
 }
 
 TEST(LinkPrediction, CommandLineTrainsTheExampleAndRejectsBadSettings) {
