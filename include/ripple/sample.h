@@ -56,11 +56,17 @@ SampledBatch sample_neighbors(const Graph& graph, const at::Tensor& seeds, const
 // Negative pairs for link prediction, `per_positive` for each column of `positives`
 // (int64 [2, B]), column i * per_positive + j belonging to positive i: uniform (both
 // endpoints uniform over [0, num_nodes)) or, with `per_source`, the positive's source and a
-// uniform destination. No rejection of true edges (as OGB's examples). Draw i is a pure
-// function of (key, i), so the result does not depend on the thread count. int64 [2, B *
-// per_positive]. Throws InputError for a malformed `positives`.
+// uniform destination. With `avoid` (a graph on the same nodes whose rows are strictly
+// ascending, as Graph::from_edges builds them), a draw that is a self loop or an edge of
+// `avoid` (v among the sources of row u, or u among those of row v) is drawn again, as PyG's
+// negative_sampling does (OGB's ddi example); after kMaxNegativeRedraws draws the last one
+// stands, so a nearly complete graph cannot stall the loop. Without `avoid` every draw
+// stands (OGB's collab example). Draw i is a pure function of (key, i), so the result does
+// not depend on the thread count. int64 [2, B * per_positive]. Throws InputError for a
+// malformed `positives` or an `avoid` of another node count.
+constexpr int kMaxNegativeRedraws = 64;
 at::Tensor sample_negative_pairs(int64_t num_nodes, const at::Tensor& positives, int64_t per_positive, bool per_source,
-                                 uint64_t key);
+                                 uint64_t key, const Graph* avoid = nullptr);
 
 // BPR negatives: for each entry of `users` (int64 [B]), an item drawn uniformly from the
 // items of [0, num_items) the user has not interacted with (`user_items`, rows ascending).

@@ -94,6 +94,7 @@ struct LinkSettings {
   int64_t batch_size = 0;           // positive training edges per batch; 0: all in one batch
   int64_t negatives = 1;            // negatives sampled per positive training edge
   std::string negative_mode = "uniform";  // uniform pairs, or per_source (corrupt the destination)
+  bool reject_edges = false;        // redraw negatives that are training edges or self loops
   std::vector<int64_t> hits_k = {20};     // Hits@K reported for each K
   std::string select = "auto";      // validation metric of model selection: auc, ap, hits@K; auto: auc
                                     // for random splits, hits@(first K) for dataset splits

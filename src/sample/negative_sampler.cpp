@@ -12,8 +12,21 @@
 
 namespace ripple {
 
+namespace {
+
+// Whether `target` is among the ascending `sources` of row `row`.
+bool row_holds(const int64_t* indptr, const int64_t* indices, int64_t row, int64_t target) {
+  return std::binary_search(indices + indptr[row], indices + indptr[row + 1], target);
+}
+
+int64_t uniform_node(uint64_t r, int64_t num_nodes) {
+  return static_cast<int64_t>((static_cast<unsigned __int128>(r) * static_cast<unsigned __int128>(num_nodes)) >> 64);
+}
+
+}  // namespace
+
 at::Tensor sample_negative_pairs(int64_t num_nodes, const at::Tensor& positives, int64_t per_positive, bool per_source,
-                                 uint64_t key) {
+                                 uint64_t key, const Graph* avoid) {
   if (!positives.defined() || positives.dim() != 2 || positives.size(0) != 2 || positives.scalar_type() != at::kLong) {
     throw InputError("sample_negative_pairs: positives must be an int64 [2, B] tensor");
   }
@@ -21,22 +34,34 @@ at::Tensor sample_negative_pairs(int64_t num_nodes, const at::Tensor& positives,
     throw InputError(fmt::format("sample_negative_pairs: need num_nodes >= 1 and per_positive >= 1, got {} and {}",
                                  num_nodes, per_positive));
   }
+  if (avoid != nullptr && (avoid->num_src() != num_nodes || avoid->num_dst() != num_nodes)) {
+    throw InputError(fmt::format("sample_negative_pairs: the graph of edges to avoid has {} x {} nodes, expected {}",
+                                 avoid->num_src(), avoid->num_dst(), num_nodes));
+  }
+  at::Tensor indptr_t, indices_t;
+  const int64_t* indptr = nullptr;
+  const int64_t* indices = nullptr;
+  if (avoid != nullptr) {
+    indptr_t = avoid->csc_indptr().to(at::kLong).contiguous();
+    indices_t = avoid->csc_indices().to(at::kLong).contiguous();
+    indptr = indptr_t.data_ptr<int64_t>();
+    indices = indices_t.data_ptr<int64_t>();
+  }
   const int64_t count = positives.size(1) * per_positive;
   at::Tensor out = at::empty({2, count}, at::kLong);
   const at::Tensor sources = positives[0].contiguous();
   const int64_t* source = sources.data_ptr<int64_t>();
   int64_t* u = out[0].data_ptr<int64_t>();
   int64_t* v = out[1].data_ptr<int64_t>();
-  const auto n = static_cast<unsigned __int128>(num_nodes);
   at::parallel_for(0, count, 4096, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const uint64_t r1 = nn::mix64(key + static_cast<uint64_t>(i) * 0xD1B54A32D192ED03ull);
-      v[i] = static_cast<int64_t>((static_cast<unsigned __int128>(r1) * n) >> 64);
-      if (per_source) {
-        u[i] = source[i / per_positive];
-      } else {
-        const uint64_t r2 = nn::mix64(r1 ^ 0x5851F42D4C957F2Dull);
-        u[i] = static_cast<int64_t>((static_cast<unsigned __int128>(r2) * n) >> 64);
+      uint64_t r1 = nn::mix64(key + static_cast<uint64_t>(i) * 0xD1B54A32D192ED03ull);
+      for (int draw = 1;; ++draw) {
+        v[i] = uniform_node(r1, num_nodes);
+        u[i] = per_source ? source[i / per_positive] : uniform_node(nn::mix64(r1 ^ 0x5851F42D4C957F2Dull), num_nodes);
+        if (indptr == nullptr || draw == kMaxNegativeRedraws) break;
+        if (u[i] != v[i] && !row_holds(indptr, indices, u[i], v[i]) && !row_holds(indptr, indices, v[i], u[i])) break;
+        r1 = nn::mix64(r1 ^ 0x2545F4914F6CDD1Dull);
       }
     }
   });

@@ -131,7 +131,8 @@ std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {
   const uint64_t key = shard_key(mix64(mix64(mix64(seed_ ^ 0x4E6A71FEull) + static_cast<uint64_t>(epoch_)) +
                                        static_cast<uint64_t>(batch_)), shard_);
   const at::Tensor neg = sample_negative_pairs(data_->dataset.num_nodes, pos, config_.link.negatives,
-                                               config_.link.negative_mode == "per_source", key);
+                                               config_.link.negative_mode == "per_source", key,
+                                               config_.link.reject_edges ? &data_->graph->base() : nullptr);
   nn::ForwardContext ctx{true, seed_, epoch_, 0, batch_};
   std::optional<nn::GraphCache> masked;
   if (config_.link.mask_targets) masked.emplace(data_->dataset.message_graph_without(positions));

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "ripple/dataset.h"
@@ -142,6 +143,64 @@ TEST(NegativeSampler, IsUniformInRangeThreadCountIndependentAndKeepsSources) {
   const at::Tensor per_source = sample_negative_pairs(100, pos, 3, true, 42);
   EXPECT_TRUE(at::equal(per_source[0], pos[0].repeat_interleave(3)));
   EXPECT_THROW(sample_negative_pairs(100, pos[0], 1, false, 0), InputError);
+}
+
+// With a graph to avoid (a dense one, as ogbl-ddi: here half of all pairs), no negative is
+// an edge in either direction or a self loop; the draws stay uniform over the pairs that
+// remain, the same on 1 and 2 threads, and per_source keeps the sources. A complete graph
+// cannot stall the sampler: after kMaxNegativeRedraws draws the last stands.
+TEST(NegativeSampler, RejectsEdgesOfTheGraphToAvoidInEitherDirectionAndSelfLoops) {
+  const int64_t n = 40;
+  at::manual_seed(5);
+  const at::Tensor upper = at::triu(at::rand({n, n}) < 0.5, 1).nonzero().t().contiguous();
+  GraphBuildOptions options;
+  options.symmetrize = true;
+  const Graph graph = Graph::from_edges(n, upper[0], upper[1], options);
+  std::set<std::pair<int64_t, int64_t>> edges;
+  for (int64_t e = 0; e < upper.size(1); ++e) {
+    const int64_t u = upper[0][e].item<int64_t>(), v = upper[1][e].item<int64_t>();
+    edges.insert({u, v});
+    edges.insert({v, u});
+  }
+  const at::Tensor pos = upper.narrow(1, 0, 300);
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const at::Tensor one = sample_negative_pairs(n, pos, 60, false, 7, &graph);
+  at::set_num_threads(2);
+  const at::Tensor two = sample_negative_pairs(n, pos, 60, false, 7, &graph);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(one, two));
+  std::map<std::pair<int64_t, int64_t>, int> drawn;
+  for (int64_t i = 0; i < one.size(1); ++i) {
+    const std::pair<int64_t, int64_t> p{one[0][i].item<int64_t>(), one[1][i].item<int64_t>()};
+    ASSERT_NE(p.first, p.second) << i;
+    ASSERT_EQ(edges.count(p), 0u) << p.first << "-" << p.second;
+    ++drawn[p];
+  }
+  // 18,000 draws over the ordered non-edges (about 780): each about 23 times; every one drawn.
+  const auto non_edges = static_cast<size_t>(n * (n - 1)) - edges.size();
+  EXPECT_EQ(drawn.size(), non_edges);
+  const at::Tensor plain = sample_negative_pairs(n, pos, 60, false, 7);
+  int64_t plain_edges = 0;
+  for (int64_t i = 0; i < plain.size(1); ++i) {
+    plain_edges += edges.count({plain[0][i].item<int64_t>(), plain[1][i].item<int64_t>()});
+  }
+  EXPECT_GT(plain_edges, 7000) << "without the graph, about half the draws are edges";
+
+  const at::Tensor per_source = sample_negative_pairs(n, pos, 4, true, 7, &graph);
+  EXPECT_TRUE(at::equal(per_source[0], pos[0].repeat_interleave(4)));
+  for (int64_t i = 0; i < per_source.size(1); ++i) {
+    const int64_t u = per_source[0][i].item<int64_t>(), v = per_source[1][i].item<int64_t>();
+    const bool has_non_neighbour = static_cast<int64_t>(graph.in_degrees()[u].item<int64_t>()) < n - 1;
+    if (has_non_neighbour) {
+      EXPECT_TRUE(u != v && edges.count({u, v}) == 0) << u << "-" << v;
+    }
+  }
+
+  const at::Tensor all = at::ones({n, n}, at::kBool).triu(1).nonzero().t().contiguous();
+  const Graph complete = Graph::from_edges(n, all[0], all[1], options);
+  EXPECT_EQ(sample_negative_pairs(n, pos, 2, false, 7, &complete).size(1), 600);
+  EXPECT_THROW(sample_negative_pairs(n + 1, pos, 1, false, 7, &graph), InputError);
 }
 
 // A tiny OGB link-layout dataset: 6 nodes, a path 0-1-2-3-4-5 for training.
