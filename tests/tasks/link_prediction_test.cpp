@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -344,6 +345,24 @@ TEST(LinkPredictionLearning, NcnDecoderLearnsAndBeatsTheMlpWithoutCommonNeighbou
   EXPECT_GE(valid_auc["ncn-masked"], 0.80);
   std::cout << "valid ROC-AUC: mlp " << valid_auc["mlp"] << ", ncn " << valid_auc["ncn"] << ", ncn masked "
             << valid_auc["ncn-masked"] << "\n";
+}
+
+// link.mask_targets, link.reject_edges and link.encoder_norm each reach the training step:
+// with any one of them set, the first epoch's loss differs from the same run's without.
+TEST(LinkPredictionLearning, MaskingRejectionAndEncoderNormEachChangeTraining) {
+  const auto dir = testing::fresh_temp_dir("link-flags");
+  auto first_loss = [&](const std::string& name, const std::function<void(RunConfig&)>& set) {
+    RunConfig c = cora_link_config(1);
+    c.link.decoder = "ncn";
+    c.link.batch_size = 2048;
+    set(c);
+    return run_experiment(c, dir / name, false).units.front().history.front().loss;
+  };
+  const double plain = first_loss("plain", [](RunConfig&) {});
+  EXPECT_EQ(plain, first_loss("plain-again", [](RunConfig&) {}));
+  EXPECT_NE(plain, first_loss("masked", [](RunConfig& c) { c.link.mask_targets = true; }));
+  EXPECT_NE(plain, first_loss("rejected", [](RunConfig& c) { c.link.reject_edges = true; }));
+  EXPECT_NE(plain, first_loss("normed", [](RunConfig& c) { c.link.encoder_norm = "layer"; }));
 }
 
 TEST(LinkPrediction, CommandLineTrainsTheExampleAndRejectsBadSettings) {
