@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tasks/recommend_task.h"
+#include "tasks/ultragcn_negatives.h"
 
 namespace ripple::tasks {
 
@@ -93,19 +94,18 @@ UltraGcnGraph build_ultragcn_graph(const InteractionDataset& d, int64_t k) {
 at::Tensor ultragcn_loss(const at::Tensor& embedding, const RecommendData& data, const RecommendSettings& s,
                          const at::Tensor& users, const at::Tensor& pos, const at::Tensor& neg) {
   const UltraGcnGraph& g = data.ultragcn;
-  const int64_t num_users = data.dataset.num_users, batch = users.numel(), negatives = neg.numel() / batch;
+  const int64_t num_users = data.dataset.num_users, batch = users.numel();
   const at::Tensor e_user = embedding.index_select(0, users);
   const at::Tensor e_pos = embedding.index_select(0, pos + num_users);
-  const at::Tensor e_neg = embedding.index_select(0, neg + num_users).view({batch, negatives, -1});
   const at::Tensor pos_score = (e_user * e_pos).sum(1);
-  const at::Tensor neg_score = at::bmm(e_neg, e_user.unsqueeze(2)).squeeze(2);  // [batch, negatives]
-  const at::Tensor user_beta = g.user_beta.index_select(0, users);
-  const at::Tensor pos_weight = s.pos_weight_base + s.pos_weight_degree * user_beta * g.item_beta.index_select(0, pos);
-  const at::Tensor neg_weight =
-      s.neg_weight_base + s.neg_weight_degree * user_beta.unsqueeze(1) * g.item_beta.index_select(0, neg).view({batch, negatives});
+  const at::Tensor pos_weight =
+      s.pos_weight_base + s.pos_weight_degree * g.user_beta.index_select(0, users) * g.item_beta.index_select(0, pos);
   // Binary cross-entropy on logits: -log s(x) = softplus(-x), -log(1 - s(x)) = softplus(x).
-  at::Tensor loss = (pos_weight * at::softplus(-pos_score)).sum() +
-                    s.negative_weight * (neg_weight * at::softplus(neg_score)).mean(1).sum();
+  at::Tensor loss = (pos_weight * at::softplus(-pos_score)).sum();
+  if (s.negative_weight > 0) {
+    loss = loss + ultragcn_negative_loss(embedding, num_users, users, neg, g.user_beta, g.item_beta,
+                                         s.neg_weight_base, s.neg_weight_degree, s.negative_weight);
+  }
   if (g.neighbors.size(1) > 0 && s.item_weight > 0) {
     const at::Tensor neighbors = g.neighbors.index_select(0, pos);  // [batch, K]
     const at::Tensor omega = g.weights.index_select(0, pos);
