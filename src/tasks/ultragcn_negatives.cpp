@@ -147,6 +147,8 @@ at::Tensor zeroed_gradient(const at::Tensor& embedding) {
 
 void check_inputs(const at::Tensor& embedding, int64_t num_users, const at::Tensor& users, const at::Tensor& items,
                   const at::Tensor& user_beta, const at::Tensor& item_beta) {
+  TORCH_CHECK(embedding.is_cpu() && users.is_cpu() && items.is_cpu() && user_beta.is_cpu() && item_beta.is_cpu(),
+              "ultragcn_negative_loss: a CPU kernel; every tensor must be on the CPU");
   TORCH_CHECK(embedding.dim() == 2 && (embedding.scalar_type() == at::kFloat || embedding.scalar_type() == at::kDouble),
               "ultragcn_negative_loss: embedding must be a float32 or float64 matrix");
   const int64_t num_items = embedding.size(0) - num_users;
@@ -161,7 +163,7 @@ void check_inputs(const at::Tensor& embedding, int64_t num_users, const at::Tens
               "ultragcn_negative_loss: user_beta must be float32 [", num_users, "]");
   TORCH_CHECK(item_beta.dim() == 1 && item_beta.scalar_type() == at::kFloat && item_beta.numel() == num_items,
               "ultragcn_negative_loss: item_beta must be float32 [", num_items, "]");
-  TORCH_CHECK(users.numel() == 0 || (users.min().item<int64_t>() >= 0 && users.max().item<int64_t>() < num_users),
+  TORCH_CHECK(users.min().item<int64_t>() >= 0 && users.max().item<int64_t>() < num_users,
               "ultragcn_negative_loss: a user id is outside [0, ", num_users, ")");
   TORCH_CHECK(items.min().item<int64_t>() >= 0 && items.max().item<int64_t>() < num_items,
               "ultragcn_negative_loss: an item id is outside [0, ", num_items, ")");

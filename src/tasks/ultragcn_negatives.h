@@ -23,7 +23,8 @@ namespace ripple::tasks {
 
 // `embedding` float32 or float64 [num_users + num_items, d]; `users` int64 [B] (< num_users);
 // `items` int64 [B * n] (< num_items); `user_beta` [num_users] and `item_beta` [num_items]
-// float32. Differentiable in `embedding`. Throws c10::Error on shapes or ids out of range.
+// float32, all on the CPU. Differentiable in `embedding`. Throws c10::Error on another device,
+// wrong shapes or ids out of range.
 at::Tensor ultragcn_negative_loss(const at::Tensor& embedding, int64_t num_users, const at::Tensor& users,
                                   const at::Tensor& items, const at::Tensor& user_beta, const at::Tensor& item_beta,
                                   double base, double degree, double scale = 1.0);
