@@ -46,7 +46,7 @@ inline double log_one_plus(double t) { return std::log1p(t); }
 template <typename T>
 struct NegativePass {
   const T* embedding;  // [num_users + num_items, d]
-  int64_t d, num_users, num_items, batch, negatives;
+  int64_t d, num_users, batch, negatives;
   const int64_t* users;  // [batch]
   const int64_t* items;  // [batch * negatives]
   const float* user_beta;
@@ -185,7 +185,7 @@ std::pair<double, at::Tensor> negative_loss_and_grad(const at::Tensor& embedding
     s.coefficient.resize(static_cast<size_t>(items.numel()));
     s.user_grad.resize(static_cast<size_t>(batch * d));
   }
-  const NegativePass<T> p{embedding.data_ptr<T>(), d, num_users, num_items, batch, items.numel() / batch,
+  const NegativePass<T> p{embedding.data_ptr<T>(), d, num_users, batch, items.numel() / batch,
                           users.data_ptr<int64_t>(), items.data_ptr<int64_t>(), user_beta.data_ptr<float>(),
                           item_beta.data_ptr<float>(), static_cast<T>(base), static_cast<T>(degree),
                           static_cast<T>(scale), s.row_loss.data(), with_grad ? s.coefficient.data() : nullptr,
