@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -175,7 +176,14 @@ void Communicator::join_process_group(const std::string& prefix) {
   }
 }
 
-Communicator::~Communicator() = default;
+Communicator::~Communicator() {
+  // See "Ending" in the header: a store whose server thread may be blocked is never joined.
+  const bool lost_a_rank = std::any_of(membership_.begin(), membership_.end(),
+                                       [](const MembershipChange& m) { return !m.lost.empty(); });
+  if (impl_ && impl_->store && (std::uncaught_exceptions() > 0 || lost_a_rank)) {
+    static_cast<void>(impl_->store.release());
+  }
+}
 
 void Communicator::count(Traffic kind, double bytes, int messages, std::chrono::steady_clock::time_point start,
                          std::optional<std::chrono::steady_clock::time_point> started) {
@@ -361,8 +369,28 @@ void Communicator::wait_for_ranks(const std::string& key, std::chrono::milliseco
   } catch (const DistributedError&) {
     throw;
   } catch (const std::exception& e) {
-    throw DistributedError(fmt::format("rank {}: waiting for the other ranks ({}) through rank 0's store failed: {}",
-                                       world_.rank, key, first_line(e.what())));
+    // A peer stopped or cut off in the middle of a request blocks the store (see "Ending" in
+    // the header): the ranks still away are the suspects.
+    std::vector<int> ranks;
+    std::vector<std::string> reports;
+    for (const auto& [r, watch] : away) {
+      if (r == world_.rank) continue;  // arrived: it set its own key first
+      ranks.push_back(r);
+      reports.push_back(watch.report.empty() ? "none" : watch.report);
+    }
+    std::string whom = "the other ranks", last = "no report read";
+    if (ranks.size() == 1) {
+      whom = fmt::format("rank {}", ranks[0]);
+      last = fmt::format("last report: {}", reports[0]);
+    } else if (!ranks.empty()) {
+      whom = fmt::format("ranks {}", fmt::join(ranks, ", "));
+      std::vector<std::string> each;
+      for (size_t k = 0; k < ranks.size(); ++k) each.push_back(fmt::format("rank {}: {}", ranks[k], reports[k]));
+      last = fmt::format("last reports: {}", fmt::join(each, "; "));
+    }
+    throw DistributedError(fmt::format("rank {}: waiting for {} ({}): rank 0's store did not answer ({}), as when a "
+                                       "rank is stopped or cut off in the middle of a request ({})",
+                                       world_.rank, whom, key, first_line(e.what()), last));
   }
 }
 

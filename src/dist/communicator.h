@@ -56,6 +56,13 @@
 // strategy's text) under the joiner's ticket, and every member and joiner builds the new
 // generation's process group. A rank's progress reports are kept per life (as started: 0;
 // each rejoin adds one), so a lost life's last report still counts after the rank rejoined.
+//
+// Ending: c10d's store server (PyTorch 1.13) reads each request to its end on one thread, so
+// a peer stopped or cut off in the middle of sending one blocks it for good; the other
+// ranks' store calls then fail after the timeout (the store's sockets have it as their
+// receive timeout), and destroying the store would wait on that thread forever. So a
+// communicator destroyed while an exception is in flight, or after its group lost a rank,
+// leaves the store (its thread and sockets) to the end of the process.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -7,13 +7,20 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -144,7 +151,9 @@ TEST(Units, KilledRankUnderMaxRestartsResumesToTheUninterruptedResult) {
 }
 
 // Rank 1 is stopped (SIGSTOP) after its first epochs: rank 0 trains its fold, waits for rank 1's, and ends
-// the run naming rank 1 once its progress report has not changed for dist.timeout_s.
+// the run naming rank 1 once its progress report has not changed for dist.timeout_s. The
+// stop often lands while rank 1 sends that epoch's report, which blocks rank 0's store (the
+// next test): then rank 0's store calls time out instead, and it names rank 1 all the same.
 TEST(Units, StoppedRankIsNamedByTheRankWaitingForItsUnits) {
   const fs::path tmp = testing::fresh_temp_dir("units-stop");
   const fs::path log = tmp / "launch.txt";
@@ -173,15 +182,60 @@ TEST(Units, StoppedRankIsNamedByTheRankWaitingForItsUnits) {
   }
   kill(ranks[1], SIGSTOP);
   const auto stopped = Clock::now();
-  const int code = testing::wait_exit_code(launcher);
+  const int code = testing::wait_exit_code(launcher, std::chrono::seconds(120));
   const double seconds = std::chrono::duration<double>(Clock::now() - stopped).count();
   const std::string text = testing::file_text(log);
   EXPECT_EQ(code, 4) << text;  // rank 0's DistributedError
-  EXPECT_NE(text.find("rank 0: waiting for rank 1 (folds-trained): it has reported no progress for 3 s"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find("(last report: fold-1, epoch "), std::string::npos) << text;
+  EXPECT_NE(text.find("rank 0 exited with code 4"), std::string::npos) << text;  // by itself, not killed
+  const bool silent = text.find("rank 0: waiting for rank 1 (folds-trained): it has reported no progress for 3 s "
+                                "(last report: fold-1, epoch ") != std::string::npos;
+  const bool blocked =
+      text.find("rank 0: waiting for rank 1 (folds-trained): rank 0's store did not answer") != std::string::npos;
+  EXPECT_TRUE(silent || blocked) << text;
   EXPECT_LT(seconds, 120) << text;
   for (const auto& [rank, pid] : ranks) EXPECT_FALSE(testing::alive(pid)) << "rank " << rank;
+  EXPECT_FALSE(fs::exists(tmp / "run" / "summary.json"));
+}
+
+// A client that sends half a request to rank 0's store and goes silent (what a rank stopped
+// in the middle of one does) blocks the store's server for good. Both ranks' store calls
+// then time out: each ends by itself with a DistributedError naming the rank it waited
+// for, and rank 0 does not hang destroying the blocked store.
+TEST(Units, HalfARequestToTheStoreEndsTheRunWithoutAHang) {
+  const fs::path tmp = testing::fresh_temp_dir("units-half-request");
+  const fs::path log = tmp / "launch.txt";
+  const pid_t launcher = testing::spawn_ripple(
+      "launch --nproc 2 --grace 30 -- " +
+          mutag_args(2, 150, "--set dist.strategy=units --set dist.timeout_s=3 --run-dir " + (tmp / "run").string()),
+      {}, log);
+  testing::KillUnlessReaped end_run{launcher};  // an assertion failing before the wait ends the run
+  ASSERT_EQ(testing::rank_pids(log, 2).size(), 2u) << testing::file_text(log);
+  const std::string started = testing::file_text(log);
+  std::smatch port;
+  ASSERT_TRUE(std::regex_search(started, port, std::regex(R"(rendezvous 127\.0\.0\.1:(\d+))"))) << started;
+  // Both ranks train (rank 1 has reported an epoch) before the store is blocked.
+  const fs::path metrics = tmp / "run" / "fold-1" / "metrics.jsonl";
+  for (int i = 0; i < 24000 && testing::file_text(metrics).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(std::stoi(port[1].str())));
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0) << std::strerror(errno);
+  // A "set" request's type byte and 3 of the 8 bytes of its key's length.
+  const unsigned char half[] = {0, 5, 0, 0};
+  ASSERT_EQ(send(fd, half, sizeof half, 0), static_cast<ssize_t>(sizeof half));
+  const int code = testing::wait_exit_code(launcher, std::chrono::seconds(120));
+  end_run.reaped = true;
+  close(fd);
+  const std::string text = testing::file_text(log);
+  EXPECT_EQ(code, 4) << text;
+  EXPECT_NE(text.find("rank 0 exited with code 4"), std::string::npos) << text;
+  EXPECT_NE(text.find("rank 0: waiting for rank 1 (folds-trained): rank 0's store did not answer"), std::string::npos)
+      << text;
   EXPECT_FALSE(fs::exists(tmp / "run" / "summary.json"));
 }
 

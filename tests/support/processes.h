@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,12 +34,33 @@ inline pid_t spawn_ripple(const std::string& args, const std::vector<std::string
   return pid;
 }
 
-// The exit code of `pid`, or 128 + the signal that ended it.
-inline int wait_exit_code(pid_t pid) {
+// The exit code of `pid`, or 128 + the signal that ended it. A process still running after
+// `limit` is a hang: the test fails, the process gets SIGKILL (a launcher's ranks die with
+// it) and the code is -1, so one hang costs the suite `limit` and not ctest's timeout.
+inline int wait_exit_code(pid_t pid, std::chrono::seconds limit = std::chrono::seconds(600)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
   int status = 0;
-  waitpid(pid, &status, 0);
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "process " << pid << " still ran after " << limit.count() << " s: killed";
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+// Kills (SIGKILL) and reaps `pid` at the end of the scope unless `reaped` was set: a test
+// that stops at a failed assertion leaves no process running (a launcher's ranks die with it).
+struct KillUnlessReaped {
+  pid_t pid;
+  bool reaped = false;
+  ~KillUnlessReaped() {
+    if (!reaped && kill(pid, SIGKILL) == 0) waitpid(pid, nullptr, 0);
+  }
+};
 
 inline bool alive(pid_t pid) { return kill(pid, 0) == 0; }
 
