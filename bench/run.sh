@@ -39,8 +39,9 @@ FILTER='BM_CopyBandwidth|BM_GSpmmCopyLhsSum/graph:[01]/F:128|BM_GSpmmCopyLhsSumO
 FILTER='BM_CopyBandwidth|BM_GSpmmCopyLhsSum/graph:[01]/F:128|BM_GSpmmMulEdgeWeight/graph:[01]/F:128' micro large_sum_1thread "${BIG[@]}" OMP_NUM_THREADS=1
 REPS=5 FILTER='BM_GCNConv/graph:1/F:64|BM_GCNConvUnfused/graph:1/F:64' micro large_layers "${BIG[@]}"
 
-# UltraGCN's negative term at its Gowalla batch: the fused kernel against the ATen form.
-FILTER='BM_UltraGcnNegatives' micro recommend
+# UltraGCN's negative term at its Gowalla batch: the fused kernel against the ATen form;
+# the full-ranking evaluation at Gowalla's size against its score GEMM's bound.
+FILTER='BM_UltraGcnNegatives|BM_FullRanking/256' micro recommend
 
 # End to end: full-batch epochs (forward, backward, Adam step).
 echo "== end_to_end" >&2

@@ -33,7 +33,7 @@ void exclude_user_items(at::Tensor& scores, const at::Tensor& users, const UserI
 
 struct RankingOptions {
   std::vector<int64_t> k = {20};
-  int64_t chunk = 256;  // users scored at once (a 256 x 40,981 block stays in cache on Gowalla)
+  int64_t chunk = 256;  // users scored at once (on Gowalla 256 beat 32-128 by 7-20%: BM_FullRanking)
 };
 
 // Scores user_embeddings[u] . item_embeddings[i] for every user with `relevant` items and
