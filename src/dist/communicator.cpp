@@ -569,7 +569,8 @@ std::string Communicator::share_from_rank0(const std::string& key, const std::st
       out = got.substr(1);
     }
   } catch (const std::exception& e) {
-    throw DistributedError(fmt::format("rank {}: sharing {} from rank 0 failed: {}", rank(), key, first_line(e.what())));
+    throw DistributedError(
+        fmt::format("rank {}: sharing {} through rank 0's store failed: {}", rank(), key, first_line(e.what())));
   }
   count(Traffic::control, rank() == 0 ? static_cast<double>(value.size()) * (world_size() - 1) : 0.0, 1, start);
   return out;

@@ -187,7 +187,8 @@ TEST(LostWorker, ElasticGroupDropsAKilledRankAndTheSurvivorsFinish) {
   ASSERT_EQ(run.ranks.size(), 3u) << testing::file_text(run.log);
   kill(run.ranks[0], SIGKILL);
   EXPECT_EQ(wait_exit_code(run.launcher), 4) << testing::file_text(run.log);
-  // Found lost when regrouping, or before, when a survivor reports its progress there.
+  // Found lost when regrouping, or before, when a survivor reports its progress there or reads
+  // the answer rank 0 shares each epoch (the ranks waiting to rejoin).
   const std::string rank1 = testing::file_text(tmp / "run" / "rank-1.log");
   EXPECT_NE(rank1.find("distributed error: rank 1: "), std::string::npos) << rank1;
   EXPECT_NE(rank1.find("rank 0's store"), std::string::npos) << rank1;
