@@ -107,7 +107,7 @@ struct RecommendSettings {
   double init_std = 0.1;            // initial embeddings: normal with this standard deviation
   double l2 = 1e-4;                 // lightgcn (BPR): weight of the L2 norm of the batch's initial embeddings
   std::vector<int64_t> k = {20};    // Recall@K and NDCG@K reported for each K
-  int64_t eval_chunk = 256;         // users scored against every item at once in evaluation
+  int64_t eval_chunk = 256;         // users an evaluation thread ranks together (ranking.h)
   // ultragcn (Mao et al. 2021): weights of the constraint loss and the item-item graph.
   double negative_weight = 300;     // the negatives' share of the loss
   double pos_weight_base = 1e-6;    // a positive (u, i) weighs base + degree_factor * beta(u, i)

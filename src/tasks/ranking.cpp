@@ -8,44 +8,20 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "ripple/error.h"
+#include "tasks/ranking_kernels.h"
 
 namespace ripple {
 namespace {
 
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-constexpr int64_t kBlock = 16;  // scores tested against the threshold at once
+using ranking_detail::pack_item_panels;
+using ranking_detail::packed_panel_floats;
+using ranking_detail::RowTopK;
+using ranking_detail::top_items_of_users;
 
-// The top k of one row into items/values (descending, ties to the lower column).
-void top_k_row(const float* row, int64_t n, int64_t k, int64_t* items, float* values) {
-  int64_t filled = 0;
-  float threshold = kNegInf;  // a score must beat this to enter
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int64_t e = std::min(b + kBlock, n);
-    int any = 0;
-    for (int64_t j = b; j < e; ++j) any |= row[j] > threshold ? 1 : 0;
-    if (!any) continue;
-    for (int64_t j = b; j < e; ++j) {
-      const float s = row[j];
-      if (!(s > threshold)) continue;
-      int64_t p = std::min(filled, k - 1);  // drop the last when full
-      while (p > 0 && values[p - 1] < s) {
-        values[p] = values[p - 1];
-        items[p] = items[p - 1];
-        --p;
-      }
-      values[p] = s;
-      items[p] = j;
-      if (filled < k) ++filled;
-      if (filled == k) threshold = values[k - 1];
-    }
-  }
-  for (int64_t p = filled; p < k; ++p) {
-    items[p] = -1;
-    values[p] = kNegInf;
-  }
-}
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 void check_scores(const at::Tensor& scores, const char* who) {
   if (!scores.defined() || scores.dim() != 2 || scores.scalar_type() != at::kFloat) {
@@ -65,7 +41,11 @@ TopK top_k_rows(const at::Tensor& scores_in, int64_t k) {
   int64_t* items = out.items.data_ptr<int64_t>();
   float* values = out.scores.data_ptr<float>();
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) top_k_row(s + r * n, n, k, items + r * k, values + r * k);
+    for (int64_t r = begin; r < end; ++r) {
+      RowTopK top(k, items + r * k, values + r * k);
+      top.offer(s + r * n, n, 0);
+      top.finish();
+    }
   });
   return out;
 }
@@ -129,43 +109,42 @@ RankingSums sum_full_ranking(const at::Tensor& user_embeddings, const at::Tensor
   const size_t num_k = options.k.size();
   // Per evaluated user and K: recall and NDCG, summed in user order afterwards.
   std::vector<double> recall(users.size() * num_k), ndcg(users.size() * num_k);
-  const at::Tensor items_t = item_embeddings.to(at::kFloat).t().contiguous();
-  const at::Tensor all_users = at::from_blob(users.data(), {num_eval}, at::kLong);
+  const int64_t n = item_embeddings.size(0), d = item_embeddings.size(1);
+  const at::Tensor item_rows = item_embeddings.to(at::kFloat).contiguous();
+  at::Tensor panels = at::empty({packed_panel_floats(n, d)}, at::kFloat);
+  pack_item_panels(item_rows.data_ptr<float>(), n, d, panels.data_ptr<float>());
+  const at::Tensor user_rows =
+      user_embeddings.index_select(0, at::from_blob(users.data(), {num_eval}, at::kLong)).to(at::kFloat).contiguous();
+  const std::vector<int64_t> top_items = top_items_of_users(users, user_rows.data_ptr<float>(),
+                                                            panels.data_ptr<float>(), n, d, exclude, k_max,
+                                                            options.chunk);
   const int64_t* rel_ptr = relevant.indptr.data_ptr<int64_t>();
   const int64_t* rel_items = relevant.items.data_ptr<int64_t>();
   std::vector<double> discount(static_cast<size_t>(k_max));
   for (int64_t j = 0; j < k_max; ++j) discount[static_cast<size_t>(j)] = 1.0 / std::log2(static_cast<double>(j) + 2.0);
-  for (int64_t first = 0; first < num_eval; first += options.chunk) {
-    const int64_t rows = std::min(options.chunk, num_eval - first);
-    const at::Tensor chunk_users = all_users.narrow(0, first, rows);
-    at::Tensor scores = at::mm(user_embeddings.index_select(0, chunk_users).to(at::kFloat), items_t);
-    exclude_user_items(scores, chunk_users, exclude);
-    const TopK top = top_k_rows(scores, k_max);
-    const int64_t* top_items = top.items.data_ptr<int64_t>();
-    at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t u = users[static_cast<size_t>(first + r)];
-        const int64_t* rel_begin = rel_items + rel_ptr[u];
-        const int64_t* rel_end = rel_items + rel_ptr[u + 1];
-        const auto num_rel = static_cast<int64_t>(rel_end - rel_begin);
-        for (size_t q = 0; q < num_k; ++q) {
-          const int64_t k = options.k[q];
-          double hits = 0, dcg = 0, ideal = 0;
-          for (int64_t j = 0; j < k; ++j) {
-            const int64_t item = top_items[r * k_max + j];
-            if (item >= 0 && std::binary_search(rel_begin, rel_end, item)) {
-              hits += 1;
-              dcg += discount[static_cast<size_t>(j)];
-            }
-            if (j < num_rel) ideal += discount[static_cast<size_t>(j)];
+  at::parallel_for(0, num_eval, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t u = users[static_cast<size_t>(r)];
+      const int64_t* rel_begin = rel_items + rel_ptr[u];
+      const int64_t* rel_end = rel_items + rel_ptr[u + 1];
+      const auto num_rel = static_cast<int64_t>(rel_end - rel_begin);
+      for (size_t q = 0; q < num_k; ++q) {
+        const int64_t k = options.k[q];
+        double hits = 0, dcg = 0, ideal = 0;
+        for (int64_t j = 0; j < k; ++j) {
+          const int64_t item = top_items[static_cast<size_t>(r * k_max + j)];
+          if (item >= 0 && std::binary_search(rel_begin, rel_end, item)) {
+            hits += 1;
+            dcg += discount[static_cast<size_t>(j)];
           }
-          const size_t at = static_cast<size_t>(first + r) * num_k + q;
-          recall[at] = hits / static_cast<double>(num_rel);
-          ndcg[at] = dcg / ideal;
+          if (j < num_rel) ideal += discount[static_cast<size_t>(j)];
         }
+        const size_t at = static_cast<size_t>(r) * num_k + q;
+        recall[at] = hits / static_cast<double>(num_rel);
+        ndcg[at] = dcg / ideal;
       }
-    });
-  }
+    }
+  });
   RankingSums out;
   out.users = num_eval;
   for (size_t q = 0; q < num_k; ++q) {

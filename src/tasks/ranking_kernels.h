@@ -1,0 +1,68 @@
+// The kernels of full-ranking evaluation (ranking.cpp): dot-product scores of users against
+// every item, and a streaming top K that masks each user's excluded items on the way.
+//
+// Items are packed once into panels of kPanelItems items, each panel [d][kPanelItems] and
+// zero-padded past the last item, so that the scoring kernel reads a panel front to back; a
+// block of kBlockUsers users is scored against one panel with all kBlockUsers x kPanelItems
+// partial sums held in registers (GCC/Clang vector extensions: AVX-512 registers where the
+// build has them, narrower ones otherwise). Each score is the sum over k = 0..d-1 in that
+// order, whatever the vector width.
+//
+// Internal, no LibTorch in the interface. Callers check shapes and sizes; nothing here throws.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "ripple/interactions.h"
+
+namespace ripple::ranking_detail {
+
+inline constexpr int64_t kBlockUsers = 8;
+inline constexpr int64_t kPanelItems = 48;
+
+// Floats that pack_item_panels writes for n items of dimension d.
+inline int64_t packed_panel_floats(int64_t n, int64_t d) {
+  return (n + kPanelItems - 1) / kPanelItems * d * kPanelItems;
+}
+
+// Packs items (row-major [n, d]) into panels: panel p, row k, column j holds
+// items[(p * kPanelItems + j) * d + k], or 0 past the last item.
+void pack_item_panels(const float* items, int64_t n, int64_t d, float* panels);
+
+// scores[r * ldc + j] = sum over k of users[r * d + k] * panel[k * kPanelItems + j], for
+// r < kBlockUsers and j < kPanelItems. users holds kBlockUsers rows (pad with zeros).
+void score_panel(const float* users, int64_t d, const float* panel, float* scores, int64_t ldc);
+
+// The k best entries of one row seen so far, best first, ties to the lower column; -inf and
+// NaN never enter. offer() takes the row's columns in increasing order, in as many pieces as
+// the caller likes; finish() marks the places no column filled (item -1, score -inf).
+// Writes into the caller's items[k] and values[k].
+class RowTopK {
+ public:
+  RowTopK(int64_t k, int64_t* items, float* values) : k_(k), items_(items), values_(values) {}
+  // Columns first_column, first_column + 1, ... with scores row[0..len).
+  void offer(const float* row, int64_t len, int64_t first_column);
+  void finish();
+
+ private:
+  int64_t k_;
+  int64_t* items_;
+  float* values_;
+  int64_t filled_ = 0;
+  float threshold_ = -std::numeric_limits<float>::infinity();  // a score must beat this to enter
+};
+
+// The k best items of each user in `users` (ids into `exclude`; embeddings the rows of
+// `user_rows`, [users.size(), d]) among the n items packed in `panels`, each user's `exclude`
+// items left out: int64 [users.size() * k], best first, -1 past a user's rankable items.
+// One parallel region: each thread takes whole chunks of `chunk` users and goes through the
+// items a tile at a time (panels that fit in L2), scoring each block of kBlockUsers users
+// against the tile's panels, then masking and merging that piece of each row into the row's
+// top k while it is in cache; no more than a block x tile piece of the score matrix exists.
+std::vector<int64_t> top_items_of_users(const std::vector<int64_t>& users, const float* user_rows,
+                                        const float* panels, int64_t n, int64_t d, const UserItems& exclude,
+                                        int64_t k, int64_t chunk);
+
+}  // namespace ripple::ranking_detail
