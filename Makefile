@@ -11,13 +11,15 @@
 #                  strategies' thread-rank tests and the launch and failure tests stay)
 #   make bench  build and run the benchmarks, report in bench/results/latest (not part of make test)
 #   make reproduce  the long accuracy reproductions (10-fold graph classification; 30-45 min, not in make test)
+#   make reproduce-recommend  link prediction on Cora, UltraGCN and one-hour LightGCN on Gowalla (about 50 min)
+#   make reproduce-long  ogbl-ddi GraphSAGE (10 seeds) and NCN, LightGCN's paper protocol (about 45 hours)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_MAXSIZE ?= 5G
 
-.PHONY: all deps build demo test fuzz fuzz-long sanitize bench reproduce clean
+.PHONY: all deps build demo test fuzz fuzz-long sanitize bench reproduce reproduce-recommend reproduce-long clean
 
 all: build
 
@@ -59,6 +61,12 @@ bench: deps
 
 reproduce: build
 	bash bench/reproduce_graph_classification.sh
+
+reproduce-recommend: build
+	bash bench/reproduce_link_recommend.sh short
+
+reproduce-long: build
+	bash bench/reproduce_link_recommend.sh long
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz
