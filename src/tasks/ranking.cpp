@@ -19,7 +19,7 @@ namespace {
 using ranking_detail::pack_item_panels;
 using ranking_detail::packed_panel_floats;
 using ranking_detail::RowTopK;
-using ranking_detail::top_items_of_users;
+using ranking_detail::rank_users;
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
@@ -115,36 +115,34 @@ RankingSums sum_full_ranking(const at::Tensor& user_embeddings, const at::Tensor
   pack_item_panels(item_rows.data_ptr<float>(), n, d, panels.data_ptr<float>());
   const at::Tensor user_rows =
       user_embeddings.index_select(0, at::from_blob(users.data(), {num_eval}, at::kLong)).to(at::kFloat).contiguous();
-  const std::vector<int64_t> top_items = top_items_of_users(users, user_rows.data_ptr<float>(),
-                                                            panels.data_ptr<float>(), n, d, exclude, k_max,
-                                                            options.chunk);
   const int64_t* rel_ptr = relevant.indptr.data_ptr<int64_t>();
   const int64_t* rel_items = relevant.items.data_ptr<int64_t>();
   std::vector<double> discount(static_cast<size_t>(k_max));
   for (int64_t j = 0; j < k_max; ++j) discount[static_cast<size_t>(j)] = 1.0 / std::log2(static_cast<double>(j) + 2.0);
-  at::parallel_for(0, num_eval, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t u = users[static_cast<size_t>(r)];
-      const int64_t* rel_begin = rel_items + rel_ptr[u];
-      const int64_t* rel_end = rel_items + rel_ptr[u + 1];
-      const auto num_rel = static_cast<int64_t>(rel_end - rel_begin);
-      for (size_t q = 0; q < num_k; ++q) {
-        const int64_t k = options.k[q];
-        double hits = 0, dcg = 0, ideal = 0;
-        for (int64_t j = 0; j < k; ++j) {
-          const int64_t item = top_items[static_cast<size_t>(r * k_max + j)];
-          if (item >= 0 && std::binary_search(rel_begin, rel_end, item)) {
-            hits += 1;
-            dcg += discount[static_cast<size_t>(j)];
-          }
-          if (j < num_rel) ideal += discount[static_cast<size_t>(j)];
-        }
-        const size_t at = static_cast<size_t>(r) * num_k + q;
-        recall[at] = hits / static_cast<double>(num_rel);
-        ndcg[at] = dcg / ideal;
-      }
-    }
-  });
+  // Places past the number of items are empty: rank no more than that.
+  const int64_t k_ranked = std::max<int64_t>(1, std::min(k_max, n));
+  rank_users(users, user_rows.data_ptr<float>(), panels.data_ptr<float>(), n, d, exclude, k_ranked, options.chunk,
+             [&](int64_t r, const int64_t* top_items) {
+               const int64_t u = users[static_cast<size_t>(r)];
+               const int64_t* rel_begin = rel_items + rel_ptr[u];
+               const int64_t* rel_end = rel_items + rel_ptr[u + 1];
+               const auto num_rel = static_cast<int64_t>(rel_end - rel_begin);
+               for (size_t q = 0; q < num_k; ++q) {
+                 const int64_t k = options.k[q];
+                 double hits = 0, dcg = 0, ideal = 0;
+                 for (int64_t j = 0; j < k; ++j) {
+                   const int64_t item = j < k_ranked ? top_items[j] : -1;
+                   if (item >= 0 && std::binary_search(rel_begin, rel_end, item)) {
+                     hits += 1;
+                     dcg += discount[static_cast<size_t>(j)];
+                   }
+                   if (j < num_rel) ideal += discount[static_cast<size_t>(j)];
+                 }
+                 const size_t at = static_cast<size_t>(r) * num_k + q;
+                 recall[at] = hits / static_cast<double>(num_rel);
+                 ndcg[at] = dcg / ideal;
+               }
+             });
   RankingSums out;
   out.users = num_eval;
   for (size_t q = 0; q < num_k; ++q) {

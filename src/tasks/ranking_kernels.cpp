@@ -92,12 +92,10 @@ void RowTopK::finish() {
   }
 }
 
-std::vector<int64_t> top_items_of_users(const std::vector<int64_t>& users, const float* user_rows,
-                                        const float* panels, int64_t n, int64_t d, const UserItems& exclude,
-                                        int64_t k, int64_t chunk_users) {
+void rank_users(const std::vector<int64_t>& users, const float* user_rows, const float* panels, int64_t n, int64_t d,
+                const UserItems& exclude, int64_t k, int64_t chunk_users, const RankedUser& ranked) {
   const auto num_users = static_cast<int64_t>(users.size());
   const int64_t chunk = std::min(chunk_users, std::max<int64_t>(num_users, 1));
-  std::vector<int64_t> top(static_cast<size_t>(num_users * k));
   const int64_t tile_panels = panels_per_tile(d), tile_items = tile_panels * kPanelItems;
   const int64_t num_panels = (n + kPanelItems - 1) / kPanelItems;
   const int64_t num_chunks = (num_users + chunk - 1) / chunk;
@@ -107,6 +105,7 @@ std::vector<int64_t> top_items_of_users(const std::vector<int64_t>& users, const
     const int64_t blocks = (chunk + kBlockUsers - 1) / kBlockUsers;
     std::vector<float> block_rows(static_cast<size_t>(blocks * kBlockUsers * d));
     std::vector<float> scores(static_cast<size_t>(kBlockUsers * tile_items));
+    std::vector<int64_t> top_items(static_cast<size_t>(chunk * k));
     std::vector<float> top_values(static_cast<size_t>(chunk * k));
     std::vector<int64_t> excluded, excluded_end(static_cast<size_t>(chunk)), cursor(static_cast<size_t>(chunk));
     std::vector<RowTopK> rows_top;
@@ -123,7 +122,7 @@ std::vector<int64_t> top_items_of_users(const std::vector<int64_t>& users, const
         excluded.insert(excluded.end(), ex_items + ex_ptr[u], ex_items + ex_ptr[u + 1]);
         std::sort(excluded.begin() + cursor[static_cast<size_t>(r)], excluded.end());
         excluded_end[static_cast<size_t>(r)] = static_cast<int64_t>(excluded.size());
-        rows_top.emplace_back(k, top.data() + (first + r) * k, top_values.data() + r * k);
+        rows_top.emplace_back(k, top_items.data() + r * k, top_values.data() + r * k);
       }
       for (int64_t p0 = 0; p0 < num_panels; p0 += tile_panels) {
         const int64_t p1 = std::min(p0 + tile_panels, num_panels);
@@ -143,10 +142,12 @@ std::vector<int64_t> top_items_of_users(const std::vector<int64_t>& users, const
           }
         }
       }
-      for (auto& t : rows_top) t.finish();
+      for (int64_t r = 0; r < rows; ++r) {
+        rows_top[static_cast<size_t>(r)].finish();
+        ranked(first + r, top_items.data() + r * k);
+      }
     }
   });
-  return top;
 }
 
 }  // namespace ripple::ranking_detail

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -54,15 +55,18 @@ class RowTopK {
   float threshold_ = -std::numeric_limits<float>::infinity();  // a score must beat this to enter
 };
 
-// The k best items of each user in `users` (ids into `exclude`; embeddings the rows of
-// `user_rows`, [users.size(), d]) among the n items packed in `panels`, each user's `exclude`
-// items left out: int64 [users.size() * k], best first, -1 past a user's rankable items.
+// Ranks each user in `users` (ids into `exclude`; embeddings the rows of `user_rows`,
+// [users.size(), d]) against the n items packed in `panels`, each user's `exclude` items
+// left out, and calls ranked(i, items) with the k best items of users[i], best first, -1 past
+// its rankable items. The call comes from the thread that ranked the user, once per user,
+// concurrently with other threads' calls; `items` lasts until it returns.
 // One parallel region: each thread takes whole chunks of `chunk` users and goes through the
 // items a tile at a time (panels that fit in L2), scoring each block of kBlockUsers users
 // against the tile's panels, then masking and merging that piece of each row into the row's
-// top k while it is in cache; no more than a block x tile piece of the score matrix exists.
-std::vector<int64_t> top_items_of_users(const std::vector<int64_t>& users, const float* user_rows,
-                                        const float* panels, int64_t n, int64_t d, const UserItems& exclude,
-                                        int64_t k, int64_t chunk);
+// top k while it is in cache; no more than a block x tile piece of the score matrix exists,
+// and a thread holds chunk x k entries of top lists.
+using RankedUser = std::function<void(int64_t index, const int64_t* items)>;
+void rank_users(const std::vector<int64_t>& users, const float* user_rows, const float* panels, int64_t n, int64_t d,
+                const UserItems& exclude, int64_t k, int64_t chunk, const RankedUser& ranked);
 
 }  // namespace ripple::ranking_detail

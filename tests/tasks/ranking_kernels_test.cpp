@@ -114,9 +114,14 @@ TEST(RankingKernels, TopItemsAcrossTilesEqualAStableSortWithTheUsersItemsExclude
   for (const int t : {1, 2}) {
     at::set_num_threads(t);
     for (const int64_t chunk : {int64_t{5}, int64_t{64}}) {  // 5: blocks of users padded, several chunks
-      const std::vector<int64_t> got = ranking_detail::top_items_of_users(users, user_rows.data_ptr<float>(),
-                                                                          panels.data(), n, d, exclude, k, chunk);
-      ASSERT_EQ(got.size(), expected.size());
+      std::vector<int64_t> got(expected.size(), -2);
+      std::vector<int> calls(users.size());
+      ranking_detail::rank_users(users, user_rows.data_ptr<float>(), panels.data(), n, d, exclude, k, chunk,
+                                 [&](int64_t i, const int64_t* items) {
+                                   ++calls[static_cast<size_t>(i)];  // each index from one thread only
+                                   std::copy(items, items + k, got.begin() + i * k);
+                                 });
+      EXPECT_EQ(std::count(calls.begin(), calls.end(), 1), static_cast<int64_t>(users.size()));
       for (size_t i = 0; i < got.size(); ++i) {
         ASSERT_EQ(got[i], expected[i]) << "user " << users[i / k] << " rank " << i % k << " chunk " << chunk
                                        << " threads " << t;

@@ -149,8 +149,8 @@ TEST(Ranking, RecallAndNdcgEqualTheirReferenceLoops) {
   at::manual_seed(5);
   const at::Tensor users = at::randn({30, 8}), items = at::randn({50, 8});
   RankingOptions o;
-  o.k = {5, 20};
-  o.chunk = 7;  // several chunks, the last one short
+  o.k = {5, 20, 60};  // 60: more places than the 50 items
+  o.chunk = 7;        // several chunks, the last one short
   const auto got = evaluate_full_ranking(users, items, d.train, d.test, o);
 
   const at::Tensor scores = at::mm(users, items.t());
