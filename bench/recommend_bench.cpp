@@ -1,7 +1,7 @@
 // Full-ranking evaluation at Gowalla's size (src/tasks/ranking.cpp): 29,858 users x 40,981
 // items of width 64, 27 excluded (training) and 7 relevant (test) items a user as in
-// Gowalla, Recall/NDCG@20; the argument is the chunk of users scored at once
-// (recommend.eval_chunk). Items per second count scores.
+// Gowalla, Recall/NDCG@20; the argument is the chunk of users an evaluation thread ranks
+// together (recommend.eval_chunk). Items per second count scores.
 //
 // UltraGCN's negative term at its Gowalla size: 70,839 embeddings of width 64 (29,858 users,
 // 40,981 items), a batch of 512 positives with 1500 negatives each (768,000 scores), loss and

@@ -30,8 +30,7 @@ int64_t panels_per_tile(int64_t d) {
 }  // namespace
 
 void pack_item_panels(const float* items, int64_t n, int64_t d, float* panels) {
-  const int64_t num_panels = (n + kPanelItems - 1) / kPanelItems;
-  at::parallel_for(0, num_panels, 16, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, panel_count(n), 16, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       float* panel = panels + p * d * kPanelItems;
       for (int64_t j = 0; j < kPanelItems; ++j) {
@@ -97,7 +96,7 @@ void rank_users(const std::vector<int64_t>& users, const float* user_rows, const
   const auto num_users = static_cast<int64_t>(users.size());
   const int64_t chunk = std::min(chunk_users, std::max<int64_t>(num_users, 1));
   const int64_t tile_panels = panels_per_tile(d), tile_items = tile_panels * kPanelItems;
-  const int64_t num_panels = (n + kPanelItems - 1) / kPanelItems;
+  const int64_t num_panels = panel_count(n);
   const int64_t num_chunks = (num_users + chunk - 1) / chunk;
   const int64_t* ex_ptr = exclude.indptr.data_ptr<int64_t>();
   const int64_t* ex_items = exclude.items.data_ptr<int64_t>();

@@ -8,7 +8,8 @@
 // build has them, narrower ones otherwise). Each score is the sum over k = 0..d-1 in that
 // order, whatever the vector width.
 //
-// Internal, no LibTorch in the interface. Callers check shapes and sizes; nothing here throws.
+// Internal: raw float arrays in, and UserItems for the exclusions. Callers check shapes and
+// sizes; nothing here throws.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +24,11 @@ namespace ripple::ranking_detail {
 inline constexpr int64_t kBlockUsers = 8;
 inline constexpr int64_t kPanelItems = 48;
 
+// Panels that hold n items (the last one zero-padded).
+inline int64_t panel_count(int64_t n) { return (n + kPanelItems - 1) / kPanelItems; }
+
 // Floats that pack_item_panels writes for n items of dimension d.
-inline int64_t packed_panel_floats(int64_t n, int64_t d) {
-  return (n + kPanelItems - 1) / kPanelItems * d * kPanelItems;
-}
+inline int64_t packed_panel_floats(int64_t n, int64_t d) { return panel_count(n) * d * kPanelItems; }
 
 // Packs items (row-major [n, d]) into panels: panel p, row k, column j holds
 // items[(p * kPanelItems + j) * d + k], or 0 past the last item.

@@ -31,7 +31,7 @@ TEST(RankingKernels, PanelScoresEqualPlainDotProducts) {
   const int64_t d = 37, n = 100;  // 3 panels, the last one padded
   const at::Tensor users = at::randn({kBlockUsers, d}), items = at::randn({n, d});
   const std::vector<float> panels = packed(items);
-  const int64_t num_panels = (n + kPanelItems - 1) / kPanelItems, ldc = num_panels * kPanelItems + 5;
+  const int64_t num_panels = ranking_detail::panel_count(n), ldc = num_panels * kPanelItems + 5;
   std::vector<float> scores(static_cast<size_t>(kBlockUsers * ldc), -1.0f);
   for (int64_t p = 0; p < num_panels; ++p) {
     ranking_detail::score_panel(users.data_ptr<float>(), d, panels.data() + p * d * kPanelItems,
