@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "ripple/nn/functional.h"
+#include "nn/dense_linear.h"
 #include "ripple/ops.h"
 #include "runtime/work_counter.h"
 
@@ -52,7 +53,7 @@ at::Tensor Features::linear(const at::Tensor& weight, const at::Tensor& bias) co
   if (is_sparse()) {
     out = ops::gspmm(*pattern_, "mul", "sum", weight.t().contiguous(), values_);
   } else {
-    out = at::matmul(dense_, weight.t());
+    out = dense_linear(dense_, weight, bias);
     // Roofline accounting: this product, and the two backward ones autograd will run for it
     // (gradient of the weight, of the input) when they are needed.
     const auto product = static_cast<uint64_t>(2 * dense_.numel() / std::max<int64_t>(dense_.size(-1), 1) *
@@ -60,6 +61,7 @@ at::Tensor Features::linear(const at::Tensor& weight, const at::Tensor& bias) co
     int passes = 1;
     if (at::GradMode::is_enabled()) passes += static_cast<int>(weight.requires_grad()) + static_cast<int>(dense_.requires_grad());
     work::add_dense_flops(product * static_cast<uint64_t>(passes));
+    return out;  // dense_linear added the bias
   }
   return bias.defined() ? out + bias : out;
 }

@@ -1,0 +1,20 @@
+// x W^T + b for a dense layer (internal; Features::linear calls it), with its backward.
+//
+// On many rows of float32 on the CPU, with both widths multiples of 16 and an AVX-512 build,
+// the three products (forward, gradient of x, gradient of W) run on Ripple's own kernels
+// (src/ops/cpu/dense_gemm.h), about twice the speed of Debian's OpenBLAS there; anything else
+// goes to ATen (at::matmul). The two agree to float rounding, not bit for bit. The backward
+// is not itself differentiable on the fast path (no second derivatives through a dense
+// layer). Shape errors are ATen's: x [..., in], weight [out, in], bias [out] or undefined.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace ripple::nn {
+
+at::Tensor dense_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
+// Whether dense_linear takes Ripple's kernels for these arguments.
+bool dense_linear_uses_own_kernels(const at::Tensor& x, const at::Tensor& weight);
+
+}  // namespace ripple::nn

@@ -1,0 +1,181 @@
+// The register-blocked products of dense_gemm.h.
+//
+// One kernel serves both: acc[r][v] holds result row r (of up to kRows) and columns
+// 16 v .. 16 v + 15 (of up to kVectors vectors); each step of the inner dimension loads
+// the B row's vectors once and broadcasts one A element per row, kRows x kVectors FMAs.
+// The A element of row r at step t sits at a[r * a_row + t * a_step]: a row-major A
+// (gemm_rows) or the transposed view of G (gemm_reduce, where it is contiguous across r).
+#include "ops/cpu/dense_gemm.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+namespace ripple::ops::cpu::dense {
+namespace {
+
+constexpr int64_t kLanes = 16;
+constexpr int kRows = 6;
+constexpr int kVectors = 4;
+constexpr int64_t kPanel = kVectors * kLanes;  // result columns per kernel call
+static_assert(kColumnMultiple == kLanes);
+
+// 16 floats; aligned(4) so that loads and stores need no particular alignment.
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float)), aligned(4)));
+
+// Where the kernel's accumulators start from.
+enum class Start { kZero, kBias, kResult };
+
+template <int R, int V>
+void kernel(int64_t steps, const float* a, int64_t a_row, int64_t a_step, const float* b, int64_t b_step,
+            Start start, const float* bias, float* c, int64_t ldc) {
+  Vec acc[R][V];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      if (start == Start::kResult) {
+        std::memcpy(&acc[r][v], c + r * ldc + v * kLanes, sizeof(Vec));
+      } else if (start == Start::kBias) {
+        std::memcpy(&acc[r][v], bias + v * kLanes, sizeof(Vec));
+      } else {
+        acc[r][v] = Vec{};
+      }
+    }
+  }
+  const float* row[R];
+  for (int r = 0; r < R; ++r) row[r] = a + r * a_row;
+  for (int64_t t = 0; t < steps; ++t) {
+    Vec bv[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) std::memcpy(&bv[v], b + t * b_step + v * kLanes, sizeof(Vec));
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const float x = row[r][t * a_step];
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[r][v] += x * bv[v];
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) std::memcpy(c + r * ldc + v * kLanes, &acc[r][v], sizeof(Vec));
+  }
+}
+
+using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, Start, const float*, float*,
+                        int64_t);
+
+template <int R, int... V>
+constexpr std::array<Kernel, kVectors> kernels_of_rows(std::integer_sequence<int, V...>) {
+  return {&kernel<R, V + 1>...};
+}
+
+template <int... R>
+constexpr std::array<std::array<Kernel, kVectors>, kRows> kernel_table(std::integer_sequence<int, R...>) {
+  return {kernels_of_rows<R + 1>(std::make_integer_sequence<int, kVectors>{})...};
+}
+
+// kTable[rows - 1][vectors - 1]: the kernel for a block of that many rows and vectors.
+constexpr auto kTable = kernel_table(std::make_integer_sequence<int, kRows>{});
+
+// Calls the kernel for `rows` rows and the `columns` columns (a multiple of kLanes, at most
+// kPanel) starting at c.
+void run_block(int64_t rows, int64_t columns, int64_t steps, const float* a, int64_t a_row, int64_t a_step,
+               const float* b, int64_t b_step, Start start, const float* bias, float* c, int64_t ldc) {
+  kTable[static_cast<size_t>(rows - 1)][static_cast<size_t>(columns / kLanes - 1)](steps, a, a_row, a_step, b, b_step,
+                                                                                  start, bias, c, ldc);
+}
+
+// Inner-dimension steps per pass over a panel: a packed panel of 256 x 64 floats (64 KiB)
+// stays in L2 while the row blocks pass over it, and 6 rows of A (6 KiB) in L1.
+constexpr int64_t kDepth = 256;
+
+// gemm_reduce's rows are cut into slices of this many (each slice's sum is kept apart and the
+// slices added in order, whatever the thread count), and each slice walks them in chunks
+// whose pieces of G and X (chunk x 256 floats each, 256 KiB) stay in L2.
+constexpr int64_t kSliceRows = 2048;
+constexpr int64_t kChunkRows = 256;
+
+}  // namespace
+
+void gemm_rows(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t b_row,
+               int64_t b_col, const float* bias, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  const int64_t panels = (n + kPanel - 1) / kPanel;
+  // B in panels of kPanel columns, each [k][kPanel], zero past the last column.
+  std::unique_ptr<float[]> packed(new float[static_cast<size_t>(panels * std::max<int64_t>(k, 1) * kPanel)]);
+  at::parallel_for(0, panels, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* panel = packed.get() + p * k * kPanel;
+      const int64_t width = std::min(kPanel, n - p * kPanel);
+      for (int64_t t = 0; t < k; ++t) {
+        for (int64_t j = 0; j < width; ++j) panel[t * kPanel + j] = b[t * b_row + (p * kPanel + j) * b_col];
+        std::fill(panel + t * kPanel + width, panel + (t + 1) * kPanel, 0.0f);
+      }
+    }
+  });
+  const int64_t blocks = (m + kRows - 1) / kRows;
+  at::parallel_for(0, blocks, 16, [&](int64_t block_begin, int64_t block_end) {
+    for (int64_t blk = block_begin; blk < block_end; ++blk) {
+      const int64_t i0 = blk * kRows, rows = std::min<int64_t>(kRows, m - i0);
+      // k == 0: the result is the bias (or zero), which the first pass's start gives.
+      for (int64_t t0 = 0; t0 < std::max<int64_t>(k, 1); t0 += kDepth) {
+        const int64_t steps = std::min(kDepth, k - t0);
+        const Start start = t0 > 0 ? Start::kResult : (bias != nullptr ? Start::kBias : Start::kZero);
+        for (int64_t p = 0; p < panels; ++p) {
+          run_block(rows, std::min(kPanel, n - p * kPanel), steps, a + i0 * lda + t0, lda, 1,
+                    packed.get() + (p * k + t0) * kPanel, kPanel, start, bias != nullptr ? bias + p * kPanel : nullptr,
+                    c + i0 * ldc + p * kPanel, ldc);
+        }
+      }
+    }
+  });
+}
+
+void gemm_reduce(int64_t m, int64_t p, int64_t n, const float* g, int64_t ldg, const float* x, int64_t ldx, float* c,
+                 int64_t ldc) {
+  if (p <= 0 || n <= 0) return;
+  if (m <= 0) {
+    for (int64_t i = 0; i < p; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    return;
+  }
+  const int64_t slices = (m + kSliceRows - 1) / kSliceRows;
+  const int64_t panels = (n + kPanel - 1) / kPanel;
+  const int64_t blocks = (p + kRows - 1) / kRows;
+  // Slice s's sum in partial[s * p * n ...], row-major [p][n]. One task per slice and panel.
+  std::unique_ptr<float[]> partial(new float[static_cast<size_t>(slices * p * n)]);
+  at::parallel_for(0, slices * panels, 1, [&](int64_t task_begin, int64_t task_end) {
+    for (int64_t task = task_begin; task < task_end; ++task) {
+      const int64_t s = task / panels, q = task % panels;
+      const int64_t columns = std::min(kPanel, n - q * kPanel);
+      float* out = partial.get() + s * p * n + q * kPanel;
+      const int64_t r_end = std::min(m, (s + 1) * kSliceRows);
+      for (int64_t r0 = s * kSliceRows; r0 < r_end; r0 += kChunkRows) {
+        const int64_t steps = std::min(kChunkRows, r_end - r0);
+        const Start start = r0 == s * kSliceRows ? Start::kZero : Start::kResult;
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          const int64_t i0 = blk * kRows;
+          run_block(std::min<int64_t>(kRows, p - i0), columns, steps, g + r0 * ldg + i0, 1, ldg,
+                    x + r0 * ldx + q * kPanel, ldx, start, nullptr, out + i0 * n, n);
+        }
+      }
+    }
+  });
+  at::parallel_for(0, p, 16, [&](int64_t i_begin, int64_t i_end) {
+    for (int64_t i = i_begin; i < i_end; ++i) {
+      float* row = c + i * ldc;
+      std::copy(partial.get() + i * n, partial.get() + (i + 1) * n, row);
+      for (int64_t s = 1; s < slices; ++s) {
+        const float* add = partial.get() + (s * p + i) * n;
+        for (int64_t j = 0; j < n; ++j) row[j] += add[j];
+      }
+    }
+  });
+}
+
+}  // namespace ripple::ops::cpu::dense
