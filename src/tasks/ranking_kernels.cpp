@@ -7,15 +7,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ops/cpu/register_block.h"
+
 namespace ripple::ranking_detail {
 namespace {
 
-constexpr int64_t kLanes = 16;
-constexpr int64_t kVectors = kPanelItems / kLanes;  // vectors per panel row
-static_assert(kPanelItems % kLanes == 0);
-
-// 16 floats; aligned(4) so that loads and stores need no particular alignment.
-using Vec = float __attribute__((vector_size(kLanes * sizeof(float)), aligned(4)));
+constexpr int kVectors = static_cast<int>(kPanelItems / ops::cpu::kVectorLanes);  // vectors per panel row
+static_assert(kPanelItems % ops::cpu::kVectorLanes == 0);
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr int64_t kBlock = 16;  // scores tested against the threshold at once
@@ -42,23 +40,8 @@ void pack_item_panels(const float* items, int64_t n, int64_t d, float* panels) {
 }
 
 void score_panel(const float* users, int64_t d, const float* panel, float* scores, int64_t ldc) {
-  Vec acc[kBlockUsers][kVectors] = {};
-  for (int64_t k = 0; k < d; ++k) {
-    Vec b[kVectors];
-#pragma GCC unroll 4
-    for (int64_t v = 0; v < kVectors; ++v) std::memcpy(&b[v], panel + k * kPanelItems + v * kLanes, sizeof(Vec));
-#pragma GCC unroll 8
-    for (int64_t r = 0; r < kBlockUsers; ++r) {
-      const float a = users[r * d + k];
-#pragma GCC unroll 4
-      for (int64_t v = 0; v < kVectors; ++v) acc[r][v] += a * b[v];
-    }
-  }
-#pragma GCC unroll 8
-  for (int64_t r = 0; r < kBlockUsers; ++r) {
-#pragma GCC unroll 4
-    for (int64_t v = 0; v < kVectors; ++v) std::memcpy(scores + r * ldc + v * kLanes, &acc[r][v], sizeof(Vec));
-  }
+  ops::cpu::register_block<kBlockUsers, kVectors>(d, users, d, 1, panel, kPanelItems, ops::cpu::BlockStart::kZero,
+                                                  nullptr, scores, ldc);
 }
 
 void RowTopK::offer(const float* row, int64_t len, int64_t first_column) {

@@ -1,10 +1,8 @@
 // The register-blocked products of dense_gemm.h.
 //
-// One kernel serves both: acc[r][v] holds result row r (of up to kRows) and columns
-// 16 v .. 16 v + 15 (of up to kVectors vectors); each step of the inner dimension loads
-// the B row's vectors once and broadcasts one A element per row, kRows x kVectors FMAs.
-// The A element of row r at step t sits at a[r * a_row + t * a_step]: a row-major A
-// (gemm_rows) or the transposed view of G (gemm_reduce, where it is contiguous across r).
+// Both run register_block (register_block.h) on blocks of up to kRows rows and kVectors
+// vectors of 16 columns: A is row-major for gemm_rows, and the transposed view of G for
+// gemm_reduce (there one step's kRows elements are contiguous).
 #include "ops/cpu/dense_gemm.h"
 
 #include <ATen/Parallel.h>
@@ -15,64 +13,23 @@
 #include <memory>
 #include <utility>
 
+#include "ops/cpu/register_block.h"
+
 namespace ripple::ops::cpu::dense {
 namespace {
 
-constexpr int64_t kLanes = 16;
+constexpr int64_t kLanes = kVectorLanes;
 constexpr int kRows = 6;
 constexpr int kVectors = 4;
 constexpr int64_t kPanel = kVectors * kLanes;  // result columns per kernel call
 static_assert(kColumnMultiple == kLanes);
 
-// 16 floats; aligned(4) so that loads and stores need no particular alignment.
-using Vec = float __attribute__((vector_size(kLanes * sizeof(float)), aligned(4)));
-
-// Where the kernel's accumulators start from.
-enum class Start { kZero, kBias, kResult };
-
-template <int R, int V>
-void kernel(int64_t steps, const float* a, int64_t a_row, int64_t a_step, const float* b, int64_t b_step,
-            Start start, const float* bias, float* c, int64_t ldc) {
-  Vec acc[R][V];
-#pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) {
-      if (start == Start::kResult) {
-        std::memcpy(&acc[r][v], c + r * ldc + v * kLanes, sizeof(Vec));
-      } else if (start == Start::kBias) {
-        std::memcpy(&acc[r][v], bias + v * kLanes, sizeof(Vec));
-      } else {
-        acc[r][v] = Vec{};
-      }
-    }
-  }
-  const float* row[R];
-  for (int r = 0; r < R; ++r) row[r] = a + r * a_row;
-  for (int64_t t = 0; t < steps; ++t) {
-    Vec bv[V];
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) std::memcpy(&bv[v], b + t * b_step + v * kLanes, sizeof(Vec));
-#pragma GCC unroll 6
-    for (int r = 0; r < R; ++r) {
-      const float x = row[r][t * a_step];
-#pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[r][v] += x * bv[v];
-    }
-  }
-#pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) std::memcpy(c + r * ldc + v * kLanes, &acc[r][v], sizeof(Vec));
-  }
-}
-
-using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, Start, const float*, float*,
-                        int64_t);
+using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, BlockStart, const float*,
+                        float*, int64_t);
 
 template <int R, int... V>
 constexpr std::array<Kernel, kVectors> kernels_of_rows(std::integer_sequence<int, V...>) {
-  return {&kernel<R, V + 1>...};
+  return {&register_block<R, V + 1>...};
 }
 
 template <int... R>
@@ -86,7 +43,7 @@ constexpr auto kTable = kernel_table(std::make_integer_sequence<int, kRows>{});
 // Calls the kernel for `rows` rows and the `columns` columns (a multiple of kLanes, at most
 // kPanel) starting at c.
 void run_block(int64_t rows, int64_t columns, int64_t steps, const float* a, int64_t a_row, int64_t a_step,
-               const float* b, int64_t b_step, Start start, const float* bias, float* c, int64_t ldc) {
+               const float* b, int64_t b_step, BlockStart start, const float* bias, float* c, int64_t ldc) {
   kTable[static_cast<size_t>(rows - 1)][static_cast<size_t>(columns / kLanes - 1)](steps, a, a_row, a_step, b, b_step,
                                                                                   start, bias, c, ldc);
 }
@@ -126,7 +83,7 @@ void gemm_rows(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, con
       // k == 0: the result is the bias (or zero), which the first pass's start gives.
       for (int64_t t0 = 0; t0 < std::max<int64_t>(k, 1); t0 += kDepth) {
         const int64_t steps = std::min(kDepth, k - t0);
-        const Start start = t0 > 0 ? Start::kResult : (bias != nullptr ? Start::kBias : Start::kZero);
+        const BlockStart start = t0 > 0 ? BlockStart::kResult : (bias != nullptr ? BlockStart::kBias : BlockStart::kZero);
         for (int64_t p = 0; p < panels; ++p) {
           run_block(rows, std::min(kPanel, n - p * kPanel), steps, a + i0 * lda + t0, lda, 1,
                     packed.get() + (p * k + t0) * kPanel, kPanel, start, bias != nullptr ? bias + p * kPanel : nullptr,
@@ -157,7 +114,7 @@ void gemm_reduce(int64_t m, int64_t p, int64_t n, const float* g, int64_t ldg, c
       const int64_t r_end = std::min(m, (s + 1) * kSliceRows);
       for (int64_t r0 = s * kSliceRows; r0 < r_end; r0 += kChunkRows) {
         const int64_t steps = std::min(kChunkRows, r_end - r0);
-        const Start start = r0 == s * kSliceRows ? Start::kZero : Start::kResult;
+        const BlockStart start = r0 == s * kSliceRows ? BlockStart::kZero : BlockStart::kResult;
         for (int64_t blk = 0; blk < blocks; ++blk) {
           const int64_t i0 = blk * kRows;
           run_block(std::min<int64_t>(kRows, p - i0), columns, steps, g + r0 * ldg + i0, 1, ldg,
