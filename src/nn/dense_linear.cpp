@@ -46,6 +46,13 @@ class DenseLinearFunction : public torch::autograd::Function<DenseLinearFunction
     const at::Tensor grad = grads[0].contiguous();
     const int64_t m = x.size(0), in = x.size(1), out = weight.size(0);
     at::Tensor grad_x, grad_weight, grad_bias;
+    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) grad_bias = grad.sum(0);
+    if (at::GradMode::is_enabled()) {
+      // Asked for a graph of the backward (second derivatives): ATen's differentiable products.
+      if (ctx->needs_input_grad(0)) grad_x = grad.mm(weight);
+      if (ctx->needs_input_grad(1)) grad_weight = grad.t().mm(x);
+      return {grad_x, grad_weight, grad_bias};
+    }
     if (ctx->needs_input_grad(0)) {
       // grad [m, out] W [out, in]: B[t][j] = weight[t][j].
       grad_x = at::empty({m, in}, x.options());
@@ -57,7 +64,6 @@ class DenseLinearFunction : public torch::autograd::Function<DenseLinearFunction
       dense::gemm_reduce(m, out, in, grad.data_ptr<float>(), out, x.data_ptr<float>(), in,
                          grad_weight.data_ptr<float>(), in);
     }
-    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) grad_bias = grad.sum(0);
     return {grad_x, grad_weight, grad_bias};
   }
 };

@@ -3,9 +3,10 @@
 // On many rows of float32 on the CPU, with both widths multiples of 16 and an AVX-512 build,
 // the three products (forward, gradient of x, gradient of W) run on Ripple's own kernels
 // (src/ops/cpu/dense_gemm.h), about twice the speed of Debian's OpenBLAS there; anything else
-// goes to ATen (at::matmul). The two agree to float rounding, not bit for bit. The backward
-// is not itself differentiable on the fast path (no second derivatives through a dense
-// layer). Shape errors are ATen's: x [..., in], weight [out, in], bias [out] or undefined.
+// goes to ATen (at::matmul). The two agree to float rounding, not bit for bit. A backward
+// asked to build its own graph (create_graph, for second derivatives) runs on ATen's
+// differentiable products. Shape errors are ATen's: x [..., in], weight [out, in], bias
+// [out] or undefined.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -174,5 +174,25 @@ TEST(DenseLinear, OnlyTheGradientsAskedForAreComputed) {
   EXPECT_FALSE(x.grad().defined());
 }
 
+// A gradient penalty, d/dW of |d(sum y^2)/dx|^2, needs the backward's own graph.
+TEST(DenseLinear, SecondDerivativesMatchATen) {
+  at::manual_seed(13);
+  const at::Tensor x0 = at::randn({200, 32}), w0 = at::randn({48, 32}), b0 = at::randn({48});
+  auto penalty_gradient = [&](bool ripple) {
+    const at::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+    const at::Tensor b = b0.clone().requires_grad_(true);
+    const at::Tensor y = ripple ? nn::dense_linear(x, w, b) : at::linear(x, w, b);
+    const at::Tensor gx = torch::autograd::grad({y.pow(2).sum()}, {x}, {}, true, true)[0];
+    gx.pow(2).sum().backward();
+    return std::make_pair(w.grad(), b.grad());
+  };
+  ASSERT_TRUE(nn::dense_linear_uses_own_kernels(x0, w0) || !dense::kAvailable);
+  const auto [w_ripple, b_ripple] = penalty_gradient(true);
+  const auto [w_aten, b_aten] = penalty_gradient(false);
+  ASSERT_TRUE(w_ripple.defined() && b_ripple.defined());
+  EXPECT_TRUE(at::allclose(w_ripple, w_aten, 1e-4, 1e-2)) << (w_ripple - w_aten).abs().max().item<double>();
+  EXPECT_TRUE(at::allclose(b_ripple, b_aten, 1e-4, 1e-2)) << (b_ripple - b_aten).abs().max().item<double>();
+}
+
 }  // namespace
 }  // namespace ripple
