@@ -28,8 +28,8 @@ at::Tensor forward_product(const at::Tensor& x, const at::Tensor& weight, const 
 
 class DenseLinearFunction : public torch::autograd::Function<DenseLinearFunction> {
  public:
-  // Without a bias, `bias` is an empty placeholder (autograd functions take no undefined
-  // tensors as inputs).
+  // Without a bias, `bias` is an empty tensor (autograd functions take no undefined tensors
+  // as inputs).
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
                             const at::Tensor& bias) {
     const bool has_bias = bias.numel() > 0;

@@ -2,8 +2,8 @@
 
 #include <ATen/ATen.h>
 
-#include "ripple/nn/functional.h"
 #include "nn/dense_linear.h"
+#include "ripple/nn/functional.h"
 #include "ripple/ops.h"
 #include "runtime/work_counter.h"
 

@@ -11,7 +11,8 @@
 // a sum of fixed slices of rows added in slice order (gemm_reduce), so results do not depend
 // on the thread count. Only built where the compiler targets AVX-512 (kAvailable); callers
 // use ATen's products elsewhere. Raw row-major float arrays in; callers check shapes and
-// the column multiple (kColumnMultiple); nothing here throws.
+// the column multiple (kColumnMultiple); nothing is checked here, and only the scratch
+// allocations can fail (std::bad_alloc).
 #pragma once
 
 #include <cstdint>
