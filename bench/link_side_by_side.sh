@@ -17,7 +17,7 @@ EPOCHS=${EPOCHS:-2} THREADS=${THREADS:-2} ROUNDS=${ROUNDS:-2} EDGE_INDEX=${EDGE_
 OUT=$(mktemp -d)
 for round in $(seq "$ROUNDS"); do
   rm -rf "$OUT/run"
-  build/ripple train --config examples/ddi_sage.toml --set train.epochs="$((EPOCHS + 1))" --set train.threads="$THREADS" \
+  build/ripple train --config examples/ddi_sage.toml --set train.epochs="$((EPOCHS + 1))" --set train.eval_every=1 --set train.threads="$THREADS" \
     --set train.log_every=1000 --run-dir "$OUT/run" > /dev/null 2>&1
   python3 -c "
 import json, statistics, sys

@@ -55,7 +55,8 @@ struct TrainSettings {
   double lr = 0.01;
   double weight_decay = 5e-4;
   int64_t epochs = 200;
-  int64_t patience = 0;
+  int64_t patience = 0;  // evaluations without improvement
+  int64_t eval_every = 1;  // evaluate on epochs that are multiples of it, and the last
   std::string lr_schedule = "constant";  // constant, cosine or step
   int64_t lr_step_size = 50;
   double lr_gamma = 0.5;

@@ -201,13 +201,15 @@ void check(const GraphDataset& data, const RunConfig& c) {
 }
 
 // The GIN paper's rule: the epoch with the best test accuracy averaged over the folds,
-// the same for every fold; each fold's metrics become that epoch's.
+// the same for every fold; each fold's metrics become that epoch's. Only evaluated epochs
+// compete (train.eval_every, the same schedule for every fold).
 int64_t select_common_epoch(std::vector<UnitResult>& folds) {
   size_t epochs = folds.front().history.size();
   for (const UnitResult& f : folds) epochs = std::min(epochs, f.history.size());
   double best = -1;
   int64_t chosen = 0;
   for (size_t e = 0; e < epochs; ++e) {
+    if (folds.front().history[e].metrics.empty()) continue;
     double mean = 0;
     for (const UnitResult& f : folds) mean += f.history[e].metric("test_acc");
     if (mean > best) {

@@ -109,9 +109,12 @@ UnitResult unit_result_fields(const std::string& text, int64_t unit, const std::
   return r;
 }
 
+// Over the evaluated epochs (train.eval_every); an epoch without metrics was not evaluated.
 double median_eval_ms(const std::vector<EpochRecord>& history) {
   std::vector<double> ms;
-  for (const EpochRecord& r : history) ms.push_back(r.eval_ms);
+  for (const EpochRecord& r : history) {
+    if (!r.metrics.empty()) ms.push_back(r.eval_ms);
+  }
   return median(ms);
 }
 
@@ -204,32 +207,40 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
     optimizer.set_lr(rec.lr);
     rec.loss = train_epoch(task, optimizer, epoch, sync).loss;
     rec.epoch_ms = ms_between(start, Clock::now());  // the training step, without evaluation
+    // A strategy enters evaluation after every epoch, evaluated or not: the ranks agree there
+    // on the model the checkpoint holds, so train.eval_every leaves training unchanged. Every
+    // rank takes the same branch: the schedule depends on the epoch alone.
+    const bool evaluates = epoch % t.eval_every == 0 || epoch == t.epochs;
     const auto evaluated = Clock::now();
     if (sync) sync->enter_evaluation(optimizer);
-    if (!sync || sync->evaluates_here()) rec.metrics = task.evaluate();
-    if (sync) sync->agree_on_metrics(rec.metrics, epoch);
-    rec.eval_ms = ms_between(evaluated, Clock::now());
+    if (evaluates) {
+      if (!sync || sync->evaluates_here()) rec.metrics = task.evaluate();
+      if (sync) sync->agree_on_metrics(rec.metrics, epoch);
+      rec.eval_ms = ms_between(evaluated, Clock::now());
+    }
 
     st.epoch = epoch;
     st.epoch_ms.push_back(rec.epoch_ms);
-    const double up = rec.metric(sel.maximize), down = rec.metric(sel.minimize);
-    if (sel.last_epoch || up > st.best_maximize || (up == st.best_maximize && down < st.best_minimize)) {
-      st.best_epoch = epoch;
-      st.best_maximize = up;
-      st.best_minimize = down;
-      st.best_metrics = rec.metrics;
-      st.best_parameters = snapshot_parameters(model);
+    if (evaluates) {
+      const double up = rec.metric(sel.maximize), down = rec.metric(sel.minimize);
+      if (sel.last_epoch || up > st.best_maximize || (up == st.best_maximize && down < st.best_minimize)) {
+        st.best_epoch = epoch;
+        st.best_maximize = up;
+        st.best_minimize = down;
+        st.best_metrics = rec.metrics;
+        st.best_parameters = snapshot_parameters(model);
+      }
+      // Early stopping as in the GAT paper: patience runs out when neither the maximized nor
+      // the minimized metric has improved on its best.
+      if (up > st.max_seen || down < st.min_seen) {
+        st.max_seen = std::max(st.max_seen, up);
+        st.min_seen = std::min(st.min_seen, down);
+        st.bad_epochs = 0;
+      } else {
+        ++st.bad_epochs;
+      }
+      stopped = patient && st.bad_epochs >= t.patience;
     }
-    // Early stopping as in the GAT paper: patience runs out when neither the maximized nor
-    // the minimized metric has improved on its best.
-    if (up > st.max_seen || down < st.min_seen) {
-      st.max_seen = std::max(st.max_seen, up);
-      st.min_seen = std::min(st.min_seen, down);
-      st.bad_epochs = 0;
-    } else {
-      ++st.bad_epochs;
-    }
-    stopped = patient && st.bad_epochs >= t.patience;
     result.history.push_back(rec);
     if (files) {
       metrics << epoch_json(rec).dump() << "\n";

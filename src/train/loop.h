@@ -8,9 +8,11 @@
 // process passes none.
 //
 // train_unit: epochs 1..train.epochs with the learning-rate schedule, evaluation after each
-// epoch, model selection and early stopping by the task's Selection, and, when `dir` is
-// given, the unit's files:
-//   metrics.jsonl   one JSON object per epoch (epoch, loss, lr, epoch_ms, eval_ms and the metrics)
+// epoch (or every train.eval_every epochs and the last), model selection and early stopping
+// by the task's Selection among the evaluated epochs, and, when `dir` is given, the unit's
+// files:
+//   metrics.jsonl   one JSON object per epoch (epoch, loss, lr, epoch_ms, eval_ms and the
+//                   metrics; no metrics and eval_ms 0 for an epoch that was not evaluated)
 //   checkpoint.pt   resumable state (train/checkpoint.h), every train.checkpoint_every epochs
 //   best.pt         parameters and buffers, by name, at the selected epoch
 //   result.json     the selected epoch's metrics (its presence marks the unit done)

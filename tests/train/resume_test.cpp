@@ -2,6 +2,8 @@
 // through the library (a test hook stops training mid-run) and through the binary killed
 // with SIGKILL. Also: multi-seed summary.json layout, `ripple eval`, and checkpoints that
 // do not fit (another model's, or one written before the named format) refused plainly.
+// And train.eval_every: evaluating less often leaves training unchanged and selects among
+// the evaluated epochs.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -12,6 +14,7 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include <torch/serialize.h>
 
@@ -91,6 +94,63 @@ TEST(Resume, InterruptedRunEndsBitIdentical) {
     const json cut = json::parse(read(tmp / "cut" / "summary.json"));
     EXPECT_EQ(full["metrics"]["test_acc"], cut["metrics"]["test_acc"]);
   }
+}
+
+std::vector<json> epoch_lines(const fs::path& p) {
+  std::vector<json> out;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+TEST(EvalEvery, TrainsTheSameAndSelectsAmongEvaluatedEpochs) {
+  const fs::path tmp = testing::fresh_temp_dir("eval-every");
+  Config every;
+  every.set_override("dataset.path=\"" + testing::source_path("data/cora") + "\"");
+  every.set_override("train.epochs=30");
+  Config sparse = every;
+  sparse.set_override("train.eval_every=4");  // epochs 4, 8, ..., 28 and the last, 30
+  run_experiment(every.settings(), tmp / "every", false);
+  run_experiment(sparse.settings(), tmp / "sparse", false);
+
+  const std::vector<json> a = epoch_lines(tmp / "every" / "seed-0" / "metrics.jsonl");
+  const std::vector<json> b = epoch_lines(tmp / "sparse" / "seed-0" / "metrics.jsonl");
+  ASSERT_EQ(a.size(), 30u);
+  ASSERT_EQ(b.size(), 30u);
+  int64_t best_epoch = 0;
+  double best_acc = -1, best_loss = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const int64_t epoch = static_cast<int64_t>(i) + 1;
+    EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << "epoch " << epoch;  // training is untouched
+    const bool evaluated = epoch % 4 == 0 || epoch == 30;
+    EXPECT_EQ(b[i].contains("valid_acc"), evaluated) << "epoch " << epoch;
+    if (!evaluated) {
+      EXPECT_EQ(b[i]["eval_ms"].get<double>(), 0.0);
+      continue;
+    }
+    EXPECT_EQ(a[i]["test_acc"], b[i]["test_acc"]) << "epoch " << epoch;
+    const double acc = a[i]["valid_acc"], loss = a[i]["valid_loss"];
+    if (acc > best_acc || (acc == best_acc && loss < best_loss)) {
+      best_epoch = epoch;
+      best_acc = acc;
+      best_loss = loss;
+    }
+  }
+  const json result = json::parse(read(tmp / "sparse" / "seed-0" / "result.json"));
+  EXPECT_EQ(result["best_epoch"].get<int64_t>(), best_epoch);
+  EXPECT_EQ(result["test_acc"], a[static_cast<size_t>(best_epoch - 1)]["test_acc"]);
+  EXPECT_GT(result["eval_ms_median"].get<double>(), 0.0);  // the median skips unevaluated epochs
+
+  // Patience counts evaluations: 1 evaluation without improvement stops the run there.
+  Config patient = sparse;
+  patient.set_override("train.patience=1");
+  patient.set_override("train.epochs=200");
+  run_experiment(patient.settings(), tmp / "patient", false);
+  const std::vector<json> p = epoch_lines(tmp / "patient" / "seed-0" / "metrics.jsonl");
+  ASSERT_FALSE(p.empty());
+  EXPECT_LT(p.size(), 200u);
+  EXPECT_EQ(p.size() % 4, 0u);
+  EXPECT_TRUE(p.back().contains("valid_acc"));
 }
 
 TEST(Resume, SummaryHoldsMeanStdAndPerSeedValues) {
