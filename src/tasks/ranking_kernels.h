@@ -5,7 +5,7 @@
 // zero-padded past the last item, so that the scoring kernel reads a panel front to back; a
 // block of kBlockUsers users is scored against one panel with all kBlockUsers x kPanelItems
 // partial sums held in registers (GCC/Clang vector extensions: AVX-512 registers where the
-// build has them, narrower ones otherwise). Each score is the sum over k = 0..d-1 in that
+// build has them, AVX2 ones otherwise; ops/cpu/register_block.h). Each score is the sum over k = 0..d-1 in that
 // order, whatever the vector width.
 //
 // Internal: raw float arrays in, and UserItems for the exclusions. Callers check shapes and
@@ -17,12 +17,14 @@
 #include <limits>
 #include <vector>
 
+#include "ops/cpu/register_block.h"
 #include "ripple/interactions.h"
 
 namespace ripple::ranking_detail {
 
-inline constexpr int64_t kBlockUsers = 8;
-inline constexpr int64_t kPanelItems = 48;
+// 8 x 48 scores in 24 AVX-512 registers, or 6 x 16 in 12 AVX2 ones.
+inline constexpr int64_t kBlockUsers = ops::cpu::kVectorLanes == 16 ? 8 : 6;
+inline constexpr int64_t kPanelItems = ops::cpu::kVectorLanes == 16 ? 48 : 16;
 
 // Panels that hold n items (the last one zero-padded).
 inline int64_t panel_count(int64_t n) { return (n + kPanelItems - 1) / kPanelItems; }

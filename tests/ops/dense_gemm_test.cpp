@@ -61,7 +61,9 @@ TEST(DenseGemm, RowsMatchAPlainLoopForEveryBlockShape) {
   // m: 1-6 rows alone and with a partial last block; n: 1-4 vectors per panel, and two panels
   // with a partial second one; k: empty, short, one depth block, and across two and three.
   for (const int64_t m : {1, 5, 6, 13}) {
-    for (const int64_t n : {16, 32, 48, 64, 80, 176}) {
+    // (One vector is 8 columns with AVX2: 8 and 24 end in a panel of a single vector there.)
+    for (const int64_t n : {dense::kColumnMultiple, 3 * dense::kColumnMultiple, int64_t{16}, int64_t{32}, int64_t{48},
+                            int64_t{64}, int64_t{80}, int64_t{176}}) {
       for (const int64_t k : {0, 1, 7}) {
         check_gemm_rows(m, n, k, false, true);
         check_gemm_rows(m, n, k, true, false);
@@ -78,7 +80,8 @@ TEST(DenseGemm, RowsMatchAPlainLoopForEveryBlockShape) {
 TEST(DenseGemm, ReduceMatchesAPlainLoopAcrossChunksAndSlices) {
   // m: none, one row, within a chunk, a chunk and a bit, a slice and a bit, several slices.
   for (const int64_t m : {0, 1, 100, 257, 2049, 4500}) {
-    for (const auto& [p, n] : std::vector<std::pair<int64_t, int64_t>>{{1, 16}, {5, 48}, {13, 80}, {6, 64}}) {
+    for (const auto& [p, n] : std::vector<std::pair<int64_t, int64_t>>{
+             {1, 16}, {5, 48}, {13, 80}, {6, 64}, {7, dense::kColumnMultiple}, {3, 3 * dense::kColumnMultiple}}) {
       at::manual_seed(m + p * 31 + n);
       const at::Tensor g = at::randn({m, p + 2}), x = at::randn({m, n});  // G with a row stride past p
       const int64_t ldc = n + 1;

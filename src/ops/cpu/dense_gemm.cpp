@@ -1,8 +1,8 @@
 // The register-blocked products of dense_gemm.h.
 //
 // Both run register_block (register_block.h) on blocks of up to kRows rows and kVectors
-// vectors of 16 columns: A is row-major for gemm_rows, and the transposed view of G for
-// gemm_reduce (there one step's kRows elements are contiguous).
+// vectors of kLanes columns: A is row-major for gemm_rows, and a packed transposed chunk of
+// G for gemm_reduce (there one step's kRows elements are contiguous).
 #include "ops/cpu/dense_gemm.h"
 
 #include <ATen/Parallel.h>
@@ -20,7 +20,7 @@ namespace {
 
 constexpr int64_t kLanes = kVectorLanes;
 constexpr int kRows = 6;
-constexpr int kVectors = 4;
+constexpr int kVectors = kLanes == 16 ? 4 : 2;  // 24 of AVX-512's 32 registers, 12 of AVX2's 16
 constexpr int64_t kPanel = kVectors * kLanes;  // result columns per kernel call
 static_assert(kColumnMultiple == kLanes);
 
@@ -48,13 +48,14 @@ void run_block(int64_t rows, int64_t columns, int64_t steps, const float* a, int
                                                                                   start, bias, c, ldc);
 }
 
-// Inner-dimension steps per pass over a panel: a packed panel of 256 x 64 floats (64 KiB)
-// stays in L2 while the row blocks pass over it, and 6 rows of A (6 KiB) in L1.
+// Inner-dimension steps per pass over a panel: a packed panel of 256 x kPanel floats (64 KiB
+// with AVX-512, 16 KiB with AVX2) stays in L2 while the row blocks pass over it, and 6 rows
+// of A (6 KiB) in L1.
 constexpr int64_t kDepth = 256;
 
 // gemm_reduce's rows are cut into slices of this many (each slice's sum is kept apart and the
-// slices added in order, whatever the thread count), and each slice walks them in chunks
-// whose pieces of G and X (chunk x 256 floats each, 256 KiB) stay in L2.
+// slices added in order, whatever the thread count), and each slice walks them in chunks,
+// packed so that the chunk of G (chunk x p floats, 256 KiB for p = 256) stays in L2.
 constexpr int64_t kSliceRows = 2048;
 constexpr int64_t kChunkRows = 256;
 
@@ -104,21 +105,41 @@ void gemm_reduce(int64_t m, int64_t p, int64_t n, const float* g, int64_t ldg, c
   const int64_t slices = (m + kSliceRows - 1) / kSliceRows;
   const int64_t panels = (n + kPanel - 1) / kPanel;
   const int64_t blocks = (p + kRows - 1) / kRows;
-  // Slice s's sum in partial[s * p * n ...], row-major [p][n]. One task per slice and panel.
+  // Slice s's sum in partial[s * p * n ...], row-major [p][n]. One task per slice, or, with
+  // too few slices to keep every thread busy, per slice and group of panels (G is then packed
+  // once per group); each result's sum is the same either way.
+  const int64_t wanted_tasks = 4 * static_cast<int64_t>(at::get_num_threads());
+  const int64_t groups = std::min(panels, (wanted_tasks + slices - 1) / slices);
+  const int64_t group_panels = (panels + groups - 1) / groups;
   std::unique_ptr<float[]> partial(new float[static_cast<size_t>(slices * p * n)]);
-  at::parallel_for(0, slices * panels, 1, [&](int64_t task_begin, int64_t task_end) {
+  at::parallel_for(0, slices * groups, 1, [&](int64_t task_begin, int64_t task_end) {
+    // A chunk of G transposed, [block][step][kRows] (zero past row p): the kernel reads one
+    // block (6 KiB) front to back while X's rows come from L1.
+    std::unique_ptr<float[]> g_pack(new float[static_cast<size_t>(blocks * kChunkRows * kRows)]);
     for (int64_t task = task_begin; task < task_end; ++task) {
-      const int64_t s = task / panels, q = task % panels;
-      const int64_t columns = std::min(kPanel, n - q * kPanel);
-      float* out = partial.get() + s * p * n + q * kPanel;
+      const int64_t s = task / groups, q_begin = task % groups * group_panels;
+      const int64_t q_end = std::min(panels, q_begin + group_panels);
+      float* out = partial.get() + s * p * n;
       const int64_t r_end = std::min(m, (s + 1) * kSliceRows);
       for (int64_t r0 = s * kSliceRows; r0 < r_end; r0 += kChunkRows) {
         const int64_t steps = std::min(kChunkRows, r_end - r0);
         const BlockStart start = r0 == s * kSliceRows ? BlockStart::kZero : BlockStart::kResult;
         for (int64_t blk = 0; blk < blocks; ++blk) {
-          const int64_t i0 = blk * kRows;
-          run_block(std::min<int64_t>(kRows, p - i0), columns, steps, g + r0 * ldg + i0, 1, ldg,
-                    x + r0 * ldx + q * kPanel, ldx, start, nullptr, out + i0 * n, n);
+          const int64_t i0 = blk * kRows, rows = std::min<int64_t>(kRows, p - i0);
+          float* block = g_pack.get() + blk * steps * kRows;
+          for (int64_t t = 0; t < steps; ++t) {
+            const float* from = g + (r0 + t) * ldg + i0;
+            std::copy(from, from + rows, block + t * kRows);
+            std::fill(block + t * kRows + rows, block + (t + 1) * kRows, 0.0f);
+          }
+        }
+        for (int64_t q = q_begin; q < q_end; ++q) {
+          const int64_t columns = std::min(kPanel, n - q * kPanel);
+          for (int64_t blk = 0; blk < blocks; ++blk) {
+            const int64_t i0 = blk * kRows;
+            run_block(std::min<int64_t>(kRows, p - i0), columns, steps, g_pack.get() + blk * steps * kRows, 1, kRows,
+                      x + r0 * ldx + q * kPanel, ldx, start, nullptr, out + i0 * n + q * kPanel, n);
+          }
         }
       }
     }

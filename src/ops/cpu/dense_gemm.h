@@ -1,16 +1,17 @@
 // Single-precision matrix products for the dense layers (internal): a register-blocked
-// kernel that holds 6 rows x 64 columns of the result in 24 AVX-512 registers, for the three
-// products of a linear layer on many rows (forward, gradient of the input, gradient of the
-// weight).
+// kernel that holds 6 rows x 64 columns of the result in 24 AVX-512 registers (6 x 16 in 12
+// AVX2 registers), for the three products of a linear layer on many rows (forward, gradient
+// of the input, gradient of the weight).
 //
 // Why not the BLAS: Debian 12's OpenBLAS (0.3.21) runs its AVX2 kernels on current AMD and
 // Intel server cores (src/cli/blas_kernels.h), which caps sgemm at half of what these cores'
-// 512-bit FMA units do; docs/performance.md has the measurements.
+// 512-bit FMA units do; and on AVX2-only cores its threading and packing lose to these
+// kernels on the tall, narrow shapes of GNN layers. docs/performance.md has the measurements.
 //
 // Each result element is one sum over the inner dimension in ascending order (gemm_rows), or
-// a sum of fixed slices of rows added in slice order (gemm_reduce), so results do not depend
-// on the thread count. Only built where the compiler targets AVX-512 (kAvailable); callers
-// use ATen's products elsewhere. Raw row-major float arrays in; callers check shapes and
+// a sum of fixed slices of rows added in slice order (gemm_reduce), so results depend neither
+// on the thread count nor on the vector width. Built where the compiler targets AVX-512 or
+// AVX2 with FMA (kAvailable); callers use ATen's products elsewhere. Raw row-major float arrays in; callers check shapes and
 // the column multiple (kColumnMultiple); nothing is checked here, and only the scratch
 // allocations can fail (std::bad_alloc).
 #pragma once
@@ -19,14 +20,19 @@
 
 namespace ripple::ops::cpu::dense {
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 inline constexpr bool kAvailable = true;
 #else
 inline constexpr bool kAvailable = false;
 #endif
 
-// The result's column count must be a multiple of this (one vector of floats).
+// The result's column count must be a multiple of this (one vector of floats: 16 with
+// AVX-512, 8 with AVX2).
+#if defined(__AVX512F__)
 inline constexpr int64_t kColumnMultiple = 16;
+#else
+inline constexpr int64_t kColumnMultiple = 8;
+#endif
 
 // c[i * ldc + j] = bias[j] + sum over t < k of a[i * lda + t] * b[t * b_row + j * b_col]
 // for i < m, j < n (bias may be null: 0). b_row/b_col are the strides of B's rows (the inner
