@@ -22,9 +22,9 @@
 
 namespace ripple::ranking_detail {
 
-// 8 x 48 scores in 24 AVX-512 registers, or 6 x 16 in 12 AVX2 ones.
+// 8 x 48 scores in 24 AVX-512 registers, or 6 x 2 vectors (16 items with AVX2) in 12.
 inline constexpr int64_t kBlockUsers = ops::cpu::kVectorLanes == 16 ? 8 : 6;
-inline constexpr int64_t kPanelItems = ops::cpu::kVectorLanes == 16 ? 48 : 16;
+inline constexpr int64_t kPanelItems = ops::cpu::kVectorLanes == 16 ? 48 : 2 * ops::cpu::kVectorLanes;
 
 // Panels that hold n items (the last one zero-padded).
 inline int64_t panel_count(int64_t n) { return (n + kPanelItems - 1) / kPanelItems; }

@@ -5,18 +5,21 @@
 //
 // Why not the BLAS: Debian 12's OpenBLAS (0.3.21) runs its AVX2 kernels on current AMD and
 // Intel server cores (src/cli/blas_kernels.h), which caps sgemm at half of what these cores'
-// 512-bit FMA units do; and on AVX2-only cores its threading and packing lose to these
-// kernels on the tall, narrow shapes of GNN layers. docs/performance.md has the measurements.
+// 512-bit FMA units do. On AVX2-only cores a layer's three products are 1.1-1.35x faster
+// here than with OpenBLAS (the weight's gradient alone is slower). docs/performance.md has
+// the measurements.
 //
 // Each result element is one sum over the inner dimension in ascending order (gemm_rows), or
 // a sum of fixed slices of rows added in slice order (gemm_reduce), so results depend neither
-// on the thread count nor on the vector width. Built where the compiler targets AVX-512 or
-// AVX2 with FMA (kAvailable); callers use ATen's products elsewhere. Raw row-major float arrays in; callers check shapes and
-// the column multiple (kColumnMultiple); nothing is checked here, and only the scratch
-// allocations can fail (std::bad_alloc).
+// on the thread count nor on the vector width. Used where the compiler targets AVX-512 or
+// AVX2 with FMA (kAvailable); callers use ATen's products elsewhere. Raw row-major float
+// arrays in; callers check shapes and the column multiple (kColumnMultiple); nothing is
+// checked here, and only the scratch allocations can fail (std::bad_alloc).
 #pragma once
 
 #include <cstdint>
+
+#include "ops/cpu/register_block.h"
 
 namespace ripple::ops::cpu::dense {
 
@@ -28,11 +31,7 @@ inline constexpr bool kAvailable = false;
 
 // The result's column count must be a multiple of this (one vector of floats: 16 with
 // AVX-512, 8 with AVX2).
-#if defined(__AVX512F__)
-inline constexpr int64_t kColumnMultiple = 16;
-#else
-inline constexpr int64_t kColumnMultiple = 8;
-#endif
+inline constexpr int64_t kColumnMultiple = kVectorLanes;
 
 // c[i * ldc + j] = bias[j] + sum over t < k of a[i * lda + t] * b[t * b_row + j * b_col]
 // for i < m, j < n (bias may be null: 0). b_row/b_col are the strides of B's rows (the inner

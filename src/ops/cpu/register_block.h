@@ -8,8 +8,8 @@
 // transposed one), B's row t starts at b + t * b_step. Each result is the sum over
 // t = 0..steps-1 in that order, added to the start value, so it does not depend on L.
 // GCC/Clang vector extensions sized to the build's registers: 16 floats with AVX-512, 8
-// otherwise (AVX2; a vector wider than the registers would be spilled to memory on every
-// step). Nothing is checked; callers keep R x V + V + 1 within kVectorRegisters.
+// with AVX2, 4 otherwise (a vector wider than the registers would be spilled to memory on
+// every step). Nothing is checked; callers keep R x V + V + 1 within kVectorRegisters.
 #pragma once
 
 #include <immintrin.h>
@@ -22,8 +22,11 @@ namespace ripple::ops::cpu {
 #if defined(__AVX512F__)
 inline constexpr int64_t kVectorLanes = 16;  // floats in one 512-bit register
 inline constexpr int kVectorRegisters = 32;
+#elif defined(__AVX__)
+inline constexpr int64_t kVectorLanes = 8;  // one 256-bit register
+inline constexpr int kVectorRegisters = 16;
 #else
-inline constexpr int64_t kVectorLanes = 8;  // one 256-bit register (AVX2), or two SSE ones
+inline constexpr int64_t kVectorLanes = 4;  // one 128-bit register (SSE, NEON)
 inline constexpr int kVectorRegisters = 16;
 #endif
 
