@@ -4,9 +4,9 @@
 // Items are packed once into panels of kPanelItems items, each panel [d][kPanelItems] and
 // zero-padded past the last item, so that the scoring kernel reads a panel front to back; a
 // block of kBlockUsers users is scored against one panel with all kBlockUsers x kPanelItems
-// partial sums held in registers (GCC/Clang vector extensions: AVX-512 registers where the
-// build has them, AVX2 ones otherwise; ops/cpu/register_block.h). Each score is the sum over k = 0..d-1 in that
-// order, whatever the vector width.
+// partial sums held in registers (GCC/Clang vector extensions sized to the build's
+// registers, ops/cpu/register_block.h). Each score is the sum over k = 0..d-1 in that order,
+// whatever the vector width.
 //
 // Internal: raw float arrays in, and UserItems for the exclusions. Callers check shapes and
 // sizes; nothing here throws.

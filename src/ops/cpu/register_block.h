@@ -12,7 +12,9 @@
 // every step). Nothing is checked; callers keep R x V + V + 1 within kVectorRegisters.
 #pragma once
 
+#if defined(__AVX__)
 #include <immintrin.h>
+#endif
 
 #include <cstdint>
 #include <cstring>
