@@ -213,15 +213,13 @@ UnitResult train_unit(Task& task, const TrainSettings& t, int64_t unit, uint64_t
     const bool evaluates = epoch % t.eval_every == 0 || epoch == t.epochs;
     const auto evaluated = Clock::now();
     if (sync) sync->enter_evaluation(optimizer);
+    st.epoch = epoch;
+    st.epoch_ms.push_back(rec.epoch_ms);
     if (evaluates) {
       if (!sync || sync->evaluates_here()) rec.metrics = task.evaluate();
       if (sync) sync->agree_on_metrics(rec.metrics, epoch);
       rec.eval_ms = ms_between(evaluated, Clock::now());
-    }
 
-    st.epoch = epoch;
-    st.epoch_ms.push_back(rec.epoch_ms);
-    if (evaluates) {
       const double up = rec.metric(sel.maximize), down = rec.metric(sel.minimize);
       if (sel.last_epoch || up > st.best_maximize || (up == st.best_maximize && down < st.best_minimize)) {
         st.best_epoch = epoch;

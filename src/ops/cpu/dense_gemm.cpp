@@ -22,7 +22,6 @@ constexpr int64_t kLanes = kVectorLanes;
 constexpr int kRows = 6;
 constexpr int kVectors = kLanes == 16 ? 4 : 2;  // 24 of AVX-512's 32 registers, 12 of AVX2's 16
 constexpr int64_t kPanel = kVectors * kLanes;  // result columns per kernel call
-static_assert(kColumnMultiple == kLanes);
 
 using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, BlockStart, const float*,
                         float*, int64_t);
@@ -109,12 +108,14 @@ void gemm_reduce(int64_t m, int64_t p, int64_t n, const float* g, int64_t ldg, c
   // too few slices to keep every thread busy, per slice and group of panels (G is then packed
   // once per group); each result's sum is the same either way.
   const int64_t wanted_tasks = 4 * static_cast<int64_t>(at::get_num_threads());
-  const int64_t groups = std::min(panels, (wanted_tasks + slices - 1) / slices);
-  const int64_t group_panels = (panels + groups - 1) / groups;
+  const int64_t wanted_groups = std::min(panels, (wanted_tasks + slices - 1) / slices);
+  const int64_t group_panels = (panels + wanted_groups - 1) / wanted_groups;
+  const int64_t groups = (panels + group_panels - 1) / group_panels;  // none left empty
   std::unique_ptr<float[]> partial(new float[static_cast<size_t>(slices * p * n)]);
   at::parallel_for(0, slices * groups, 1, [&](int64_t task_begin, int64_t task_end) {
-    // A chunk of G transposed, [block][step][kRows] (zero past row p): the kernel reads one
-    // block (6 KiB) front to back while X's rows come from L1.
+    // A chunk of G transposed, [block][step][kRows] (a last block of fewer rows leaves the
+    // rest of each step unused): the kernel reads one block (6 KiB) front to back while X's
+    // rows come from L1.
     std::unique_ptr<float[]> g_pack(new float[static_cast<size_t>(blocks * kChunkRows * kRows)]);
     for (int64_t task = task_begin; task < task_end; ++task) {
       const int64_t s = task / groups, q_begin = task % groups * group_panels;
@@ -130,7 +131,6 @@ void gemm_reduce(int64_t m, int64_t p, int64_t n, const float* g, int64_t ldg, c
           for (int64_t t = 0; t < steps; ++t) {
             const float* from = g + (r0 + t) * ldg + i0;
             std::copy(from, from + rows, block + t * kRows);
-            std::fill(block + t * kRows + rows, block + (t + 1) * kRows, 0.0f);
           }
         }
         for (int64_t q = q_begin; q < q_end; ++q) {
