@@ -105,6 +105,12 @@ struct LinkSettings {
 struct RecommendSettings {
   int64_t batch_size = 2048;        // positive (user, item) training pairs per batch
   int64_t negatives = 1;            // negative items drawn per positive
+  // lightgcn: BPR over every negative, averaged (mean), or over the highest-scored one only
+  // (hardest: dynamic negative sampling).
+  std::string negative_loss = "mean";
+  // An epoch's positives: every training interaction once (interactions), or as many draws of
+  // a uniform user and then one of that user's items (users: LightGCN's code).
+  std::string sampling = "interactions";
   double init_std = 0.1;            // initial embeddings: normal with this standard deviation
   double l2 = 1e-4;                 // lightgcn (BPR): weight of the L2 norm of the batch's initial embeddings
   std::vector<int64_t> k = {20};    // Recall@K and NDCG@K reported for each K

@@ -7,9 +7,12 @@
 // normal with std 0.1), E_{l+1} = A_hat E_l for model.layers steps, the final embedding the
 // mean of E0..E_L; a score is the dot product of a user's and an item's final embeddings.
 // Training: batches of recommend.batch_size training interactions (an order keyed by seed
-// and epoch), each with one negative item the user lacks (counter-based, keyed by seed,
-// epoch and batch); BPR loss -log s(score(u, pos) - score(u, neg)) averaged, plus
-// recommend.l2 x 1/2 (|E0_u|^2 + |E0_pos|^2 + |E0_neg|^2) summed over the batch / batch size.
+// and epoch; recommend.sampling = "users" draws them by user instead, as LightGCN's code),
+// each with recommend.negatives negative items the user lacks (counter-based, keyed by seed,
+// epoch and batch); BPR loss -log s(score(u, pos) - score(u, neg)) averaged over the pairs,
+// plus recommend.l2 x 1/2 (|E0_u|^2 + |E0_pos|^2 + |E0_neg|^2) summed over the batch / batch
+// size. recommend.negative_loss = "hardest" keeps, of each positive's negatives, only the one
+// scored highest (dynamic negative sampling) in both terms.
 // Only the batch's rows of the last layer are computed (tasks/lightgcn_propagation.h). Evaluation: full ranking
 // (ripple/ranking.h) on the test interactions, training items excluded: recall@K, ndcg@K.
 // UltraGCN (Mao et al. 2021; model.name = "ultragcn"): the same embeddings without
@@ -62,6 +65,21 @@ UltraGcnGraph build_ultragcn_graph(const InteractionDataset& dataset, int64_t k)
 // embedding [users + items, d].
 at::Tensor ultragcn_loss(const at::Tensor& embedding, const RecommendData& data, const RecommendSettings& settings,
                          const at::Tensor& users, const at::Tensor& pos, const at::Tensor& neg);
+
+// LightGCN's BPR loss for a batch of `size` positives with N negatives each: final
+// embeddings f_user, f_pos [size, d], f_neg [size, N, d] and the initial (layer-0) ones e0_*
+// of the same shapes. mean: softplus(score(u, neg) - score(u, pos)) averaged over the size x N
+// pairs, plus l2 / 2 x the squared norms of every e0 row / size. hardest: only each positive's
+// highest-scored negative (ties: the first) enters both terms; the others get no gradient.
+at::Tensor bpr_loss(const at::Tensor& f_user, const at::Tensor& f_pos, const at::Tensor& f_neg, const at::Tensor& e0_user,
+                    const at::Tensor& e0_pos, const at::Tensor& e0_neg, double l2, bool hardest);
+
+// An epoch's positives drawn by user (recommend.sampling = "users"): n positions in the
+// user-major training interactions (InteractionDataset::train_pairs, train.items), each a user
+// drawn uniformly among those with training items, then one of that user's items uniformly.
+// Counter-based on `key`: the same key gives the same draws on any thread count and after a
+// resume. int64 [n]. Throws InputError when no user has a training item.
+at::Tensor user_uniform_positives(const UserItems& train, int64_t n, uint64_t key);
 
 class LightGCNImpl : public torch::nn::Module {
  public:

@@ -65,6 +65,45 @@ at::Tensor LightGCNImpl::propagate_rows(const Graph& graph, const at::Tensor& we
   return lightgcn_propagate_rows(graph, weights, embedding_, rows, layers_);
 }
 
+at::Tensor bpr_loss(const at::Tensor& f_user, const at::Tensor& f_pos, const at::Tensor& f_neg, const at::Tensor& e0_user,
+                    const at::Tensor& e0_pos, const at::Tensor& e0_neg, double l2, bool hardest) {
+  const int64_t size = f_user.size(0);
+  const at::Tensor margin = (f_user.unsqueeze(1) * (f_pos.unsqueeze(1) - f_neg)).sum(2);  // [size, negatives]
+  at::Tensor bpr, neg_norms = e0_neg.pow(2).sum(2);                                      // [size, negatives]
+  if (hardest) {
+    // Dynamic negative sampling: the candidate scored highest (smallest margin) is the negative.
+    const at::Tensor pick = std::get<1>(margin.detach().min(1, true));
+    bpr = at::softplus(-margin.gather(1, pick)).mean();
+    neg_norms = neg_norms.gather(1, pick);
+  } else {
+    bpr = at::softplus(-margin).mean();  // one term per (positive, negative) pair, averaged
+  }
+  const at::Tensor norms = e0_user.pow(2).sum() + e0_pos.pow(2).sum() + neg_norms.sum();
+  return bpr + norms * (0.5 * l2 / static_cast<double>(size));
+}
+
+at::Tensor user_uniform_positives(const UserItems& train, int64_t n, uint64_t key) {
+  const at::Tensor counts = train.indptr.narrow(0, 1, train.indptr.numel() - 1) - train.indptr.narrow(0, 0, train.indptr.numel() - 1);
+  const at::Tensor active = counts.gt(0).nonzero().view({-1}).contiguous();
+  if (active.numel() == 0) throw InputError("recommend.sampling = \"users\": no user has a training interaction");
+  const int64_t* users = active.data_ptr<int64_t>();
+  const int64_t* indptr = train.indptr.data_ptr<int64_t>();
+  const auto num_active = static_cast<uint64_t>(active.numel());
+  at::Tensor out = at::empty({n}, at::kLong);
+  int64_t* p = out.data_ptr<int64_t>();
+  // Multiply-shift maps a 64-bit draw to [0, m) (bias below m / 2^64).
+  const auto below = [](uint64_t r, uint64_t m) { return static_cast<uint64_t>((static_cast<unsigned __int128>(r) * m) >> 64); };
+  at::parallel_for(0, n, 1 << 14, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const uint64_t r = mix64(key + static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull);
+      const int64_t user = users[below(r, num_active)];
+      const auto items = static_cast<uint64_t>(indptr[user + 1] - indptr[user]);
+      p[i] = indptr[user] + static_cast<int64_t>(below(mix64(r ^ 0xD1B54A32D192ED03ull), items));
+    }
+  });
+  return out;
+}
+
 RecommendationTask::RecommendationTask(const RunConfig& config, std::shared_ptr<RecommendData> data,
                                        train::Shard shard)
     : config_(config), data_(std::move(data)), shard_(shard) {}
@@ -85,7 +124,10 @@ void RecommendationTask::begin_epoch(int64_t epoch) {
   batch_ = 0;
   next_ = 0;
   model_->train();
-  order_ = shard_of(shuffled_order(data_->pairs.size(1), mix64(mix64(seed_ ^ 0xB9A5EEDull) + static_cast<uint64_t>(epoch))),
+  const int64_t n = data_->pairs.size(1);
+  const uint64_t key = mix64(mix64(seed_ ^ 0xB9A5EEDull) + static_cast<uint64_t>(epoch));
+  order_ = shard_of(config_.recommend.sampling == "users" ? user_uniform_positives(data_->dataset.train, n, key)
+                                                           : shuffled_order(n, key),
                     shard_);
 }
 
@@ -110,11 +152,10 @@ std::optional<train::BatchLoss> RecommendationTask::next_batch() {
   const at::Tensor f = model_->propagate_rows(data_->graph, data_->weights, rows).index_select(0, position);
   const at::Tensor f_user = f.narrow(0, 0, size), f_pos = f.narrow(0, size, size);
   const at::Tensor f_neg = f.narrow(0, 2 * size, size * negatives).view({size, negatives, -1});
-  // BPR: one term per (positive, negative) pair, averaged.
-  const at::Tensor margin = (f_user.unsqueeze(1) * (f_pos.unsqueeze(1) - f_neg)).sum(2);
   const at::Tensor e0 = model_->initial().index_select(0, nodes);
-  const at::Tensor l2 = e0.pow(2).sum() * (0.5 / static_cast<double>(size));
-  const at::Tensor loss = at::softplus(-margin).mean() + config_.recommend.l2 * l2;
+  const at::Tensor loss = bpr_loss(f_user, f_pos, f_neg, e0.narrow(0, 0, size), e0.narrow(0, size, size),
+                                   e0.narrow(0, 2 * size, size * negatives).view({size, negatives, -1}),
+                                   config_.recommend.l2, config_.recommend.negative_loss == "hardest");
   return train::BatchLoss{loss, size};
 }
 

@@ -212,8 +212,10 @@ const std::vector<ConfigKey>& config_schema() {
       key("link.reject_edges", &RunConfig::link, &LinkSettings::reject_edges, "Draw a negative pair again while it is a training edge (either direction) or a self loop, as PyG's negative_sampling does in OGB's ddi example and NCN's code; false keeps every draw, as OGB's collab example (on ogbl-ddi, 12% of the node pairs are training edges)."),
       key("link.hits_k", &RunConfig::link, &LinkSettings::hits_k, "Hits@K reported for each K (OGB evaluator: a positive counts when it scores above the K-th best negative).", {}, 1, 1e9),
       key("link.select", &RunConfig::link, &LinkSettings::select, "Validation metric that chooses the epoch: auc, ap or hits@K (K in link.hits_k); auto: auc for random splits, hits@(first of link.hits_k) for dataset splits."),
-      key("recommend.batch_size", &RunConfig::recommend, &RecommendSettings::batch_size, "Recommendation: positive (user, item) training interactions per batch, each with one uniformly drawn negative item the user has not interacted with (BPR).", {}, 1),
+      key("recommend.batch_size", &RunConfig::recommend, &RecommendSettings::batch_size, "Recommendation: positive (user, item) training interactions per batch, each with recommend.negatives uniformly drawn negative items the user has not interacted with (BPR).", {}, 1),
       key("recommend.negatives", &RunConfig::recommend, &RecommendSettings::negatives, "Recommendation: negative items drawn per positive interaction, uniformly among the items the user has not interacted with (lightgcn: one BPR term per negative, averaged; ultragcn: 1500 in its Gowalla set-up).", {}, 1, 100000),
+      key("recommend.negative_loss", &RunConfig::recommend, &RecommendSettings::negative_loss, "Recommendation, lightgcn: mean (one BPR term per drawn negative, averaged) or hardest (dynamic negative sampling, Zhang et al. 2013: of the recommend.negatives drawn candidates, only the one the current model scores highest for the user enters the BPR loss and the L2 penalty).", {"mean", "hardest"}),
+      key("recommend.sampling", &RunConfig::recommend, &RecommendSettings::sampling, "Recommendation: the positives of an epoch. interactions: every training interaction once, in a shuffled order (PyG's LightGCN example); users: as many draws as there are training interactions, each a user drawn uniformly among those with training items and then one of that user's items uniformly (the LightGCN and NGCF authors' code; a user's weight in the loss does not grow with their activity, as in Recall@K averaged over users).", {"interactions", "users"}),
       key("recommend.init_std", &RunConfig::recommend, &RecommendSettings::init_std, "Recommendation: standard deviation of the normal initial embeddings (LightGCN's code 0.1, UltraGCN's 1e-4).", {}, 0.0, 10.0),
       key("recommend.l2", &RunConfig::recommend, &RecommendSettings::l2, "Recommendation, lightgcn: weight of the L2 penalty on the batch's initial (layer-0) user and item embeddings, 1/2 of their squared norms over the batch size (LightGCN's).", {}, 0.0, 1.0),
       key("recommend.k", &RunConfig::recommend, &RecommendSettings::k, "Recommendation: Recall@K and NDCG@K reported for each K (full ranking over every item, each user's training items excluded).", {}, 1, 1e6),
@@ -472,6 +474,9 @@ void validate_run_config(const RunConfig& c) {
   }
   if (c.task.kind == "recommend" && c.recommend.k.empty()) {
     throw SettingError("recommend.k", "must list at least one K, e.g. [20]");
+  }
+  if (c.task.kind == "recommend" && c.model.name == "ultragcn" && c.recommend.negative_loss != "mean") {
+    throw SettingError("recommend.negative_loss", "ultragcn weighs every negative in its constraint loss; \"hardest\" is for lightgcn");
   }
   if (c.task.kind == "recommend" && !c.sampler.fanouts.empty()) {
     throw SettingError("sampler.fanouts", "recommendation propagates over the whole interaction graph; leave it empty");

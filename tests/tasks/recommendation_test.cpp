@@ -234,6 +234,91 @@ TEST(BprNegatives, AreNeverTheUsersItemsUniformAndThreadCountIndependent) {
   EXPECT_THROW(sample_negative_items(full.train, 3, at::full({1}, 5, at::kLong), 1), InputError);
 }
 
+// recommend.sampling = "users": a user uniformly among those with training items, then one of
+// that user's items uniformly, whatever their number of items; the same on 1 and 2 threads.
+TEST(BprPositives, UserSamplingDrawsUsersUniformlyThenOneOfTheirItems) {
+  const auto root = testing::fresh_temp_dir("bpr-users");
+  // User 0 has one item, user 1 four, user 2 none, user 3 two.
+  const InteractionDataset d =
+      load_interactions(write_interactions(root / "d", "0 0\n1 1 2 3 4\n2\n3 5 6\n", "0 1\n1 0\n3 4\n"));
+  const int64_t n = 60000;
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const at::Tensor one = tasks::user_uniform_positives(d.train, n, 7);
+  at::set_num_threads(2);
+  const at::Tensor two = tasks::user_uniform_positives(d.train, n, 7);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(one, two));
+  EXPECT_FALSE(at::equal(one, tasks::user_uniform_positives(d.train, n, 8)));
+  ASSERT_EQ(one.numel(), n);
+  EXPECT_GE(one.min().item<int64_t>(), 0);
+  EXPECT_LT(one.max().item<int64_t>(), d.train.size());
+  const at::Tensor pairs = d.train_pairs();
+  const at::Tensor users = at::bincount(pairs[0].index_select(0, one), {}, 4);
+  const at::Tensor items = at::bincount(pairs[1].index_select(0, one), {}, 7);
+  EXPECT_EQ(users[2].item<int64_t>(), 0);
+  for (const int64_t u : {0, 1, 3}) {
+    EXPECT_NEAR(users[u].item<double>(), n / 3.0, 5 * std::sqrt(n * (1 / 3.0) * (2 / 3.0))) << u;  // 5 sigma
+  }
+  EXPECT_EQ(items[0].item<int64_t>(), users[0].item<int64_t>());
+  for (int64_t i = 1; i <= 4; ++i) {
+    EXPECT_NEAR(items[i].item<double>(), n / 12.0, 5 * std::sqrt(n * (1 / 12.0) * (11 / 12.0))) << i;
+  }
+  for (int64_t i = 5; i <= 6; ++i) {
+    EXPECT_NEAR(items[i].item<double>(), n / 6.0, 5 * std::sqrt(n * (1 / 6.0) * (5 / 6.0))) << i;
+  }
+}
+
+// bpr_loss against a plain loop in double: every pair averaged (mean), or each positive's
+// highest-scored negative only (hardest), value and gradients.
+TEST(BprLoss, MeanAndHardestEqualAPlainLoop) {
+  const int64_t size = 5, negatives = 4, dim = 3;
+  const double l2 = 0.3;
+  at::manual_seed(3);
+  const auto leaf = [](at::IntArrayRef shape) { return at::randn(shape, at::kDouble).requires_grad_(true); };
+  const at::Tensor fu = leaf({size, dim}), fp = leaf({size, dim}), fn = leaf({size, negatives, dim});
+  const at::Tensor eu = leaf({size, dim}), ep = leaf({size, dim}), en = leaf({size, negatives, dim});
+  const auto dot = [&](const at::Tensor& a, const at::Tensor& b) { return (a * b).sum().item<double>(); };
+  const auto sq = [&](const at::Tensor& a) { return dot(a, a); };
+  for (const bool hardest : {false, true}) {
+    for (const at::Tensor& t : {fu, fp, fn, eu, ep, en}) t.mutable_grad() = at::Tensor();
+    const at::Tensor loss = tasks::bpr_loss(fu, fp, fn, eu, ep, en, l2, hardest);
+    loss.backward();
+    double expected = 0;
+    at::Tensor g_fn = at::zeros_like(fn), g_en = at::zeros_like(en);
+    for (int64_t b = 0; b < size; ++b) {
+      const double pos = dot(fu[b], fp[b]);
+      std::vector<int64_t> used;
+      if (hardest) {
+        int64_t best = 0;
+        for (int64_t j = 1; j < negatives; ++j) {
+          if (dot(fu[b], fn[b][j]) > dot(fu[b], fn[b][best])) best = j;
+        }
+        used = {best};
+      } else {
+        for (int64_t j = 0; j < negatives; ++j) used.push_back(j);
+      }
+      const double pairs = static_cast<double>(size * static_cast<int64_t>(used.size()));
+      expected += 0.5 * l2 * (sq(eu[b]) + sq(ep[b])) / size;
+      for (const int64_t j : used) {
+        const double margin = pos - dot(fu[b], fn[b][j]);
+        expected += std::log1p(std::exp(-margin)) / pairs + 0.5 * l2 * sq(en[b][j]) / size;
+        const double sigmoid = 1 / (1 + std::exp(margin));  // -d softplus(-m) / dm
+        g_fn[b][j] = fu[b].detach() * (sigmoid / pairs);
+        g_en[b][j] = en[b][j].detach() * (l2 / size);
+      }
+    }
+    EXPECT_NEAR(loss.item<double>(), expected, 1e-12) << hardest;
+    EXPECT_TRUE(at::allclose(fn.grad(), g_fn, 1e-10, 1e-12)) << hardest;
+    EXPECT_TRUE(at::allclose(en.grad(), g_en, 1e-10, 1e-12)) << hardest;
+    EXPECT_TRUE(at::allclose(eu.grad(), eu.detach() * (l2 / size), 1e-10, 1e-12)) << hardest;
+  }
+  // One negative: the two are the same loss.
+  const at::Tensor one = fn.narrow(1, 0, 1), one_e0 = en.narrow(1, 0, 1);
+  EXPECT_NEAR(tasks::bpr_loss(fu, fp, one, eu, ep, one_e0, l2, true).item<double>(),
+              tasks::bpr_loss(fu, fp, one, eu, ep, one_e0, l2, false).item<double>(), 1e-14);
+}
+
 RunConfig lightgcn_config(const fs::path& data, int64_t layers) {
   RunConfig c;
   c.dataset.path = data.string();
@@ -445,7 +530,8 @@ TEST(Recommendation, CommandLineTrainsRecommendsExportsAndRejectsBadInput) {
   const std::string run = (dir / "run").string();
   const testing::CommandResult ok = testing::run_ripple(
       "train --config " + testing::source_path("examples/gowalla_lightgcn.toml") + " --set dataset.path=" +
-      data.string() + " --set train.epochs=3 --set recommend.k=[10,20] --run-dir " + run);
+      data.string() + " --set train.epochs=3 --set recommend.k=[10,20] --set recommend.sampling=users " +
+      "--set recommend.negatives=3 --set recommend.negative_loss=hardest --run-dir " + run);
   ASSERT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_NE(ok.output.find("recall@20 "), std::string::npos) << ok.output;
   std::ifstream in(dir / "run" / "summary.json");
@@ -515,6 +601,9 @@ TEST(Recommendation, CommandLineTrainsRecommendsExportsAndRejectsBadInput) {
       {"train --config " + testing::source_path("examples/gowalla_lightgcn.toml") + " --set recommend.k=[] --run-dir " +
            (dir / "bad-run").string(),
        "recommend.k: must list at least one K"},
+      {"train --config " + testing::source_path("examples/gowalla_ultragcn.toml") +
+           " --set recommend.negative_loss=hardest --run-dir " + (dir / "bad-run").string(),
+       "recommend.negative_loss: ultragcn weighs every negative"},
       {"train --config " + testing::source_path("examples/cora_gcn.toml") + " --set model.name=lightgcn --run-dir " +
            (dir / "bad-run").string(),
        "needs task.kind = \"recommend\""},
