@@ -91,14 +91,12 @@ at::Tensor user_uniform_positives(const UserItems& train, int64_t n, uint64_t ke
   const auto num_active = static_cast<uint64_t>(active.numel());
   at::Tensor out = at::empty({n}, at::kLong);
   int64_t* p = out.data_ptr<int64_t>();
-  // Multiply-shift maps a 64-bit draw to [0, m) (bias below m / 2^64).
-  const auto below = [](uint64_t r, uint64_t m) { return static_cast<uint64_t>((static_cast<unsigned __int128>(r) * m) >> 64); };
   at::parallel_for(0, n, 1 << 14, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const uint64_t r = mix64(key + static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull);
-      const int64_t user = users[below(r, num_active)];
+      const int64_t user = users[uniform_below(r, num_active)];
       const auto items = static_cast<uint64_t>(indptr[user + 1] - indptr[user]);
-      p[i] = indptr[user] + static_cast<int64_t>(below(mix64(r ^ 0xD1B54A32D192ED03ull), items));
+      p[i] = indptr[user] + static_cast<int64_t>(uniform_below(mix64(r ^ 0xD1B54A32D192ED03ull), items));
     }
   });
   return out;

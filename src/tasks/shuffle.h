@@ -11,6 +11,11 @@
 
 namespace ripple::tasks {
 
+// A uniform integer in [0, n) from a 64-bit random draw r (multiply-shift; bias below n / 2^64).
+inline uint64_t uniform_below(uint64_t r, uint64_t n) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(r) * n) >> 64);
+}
+
 // 0..n-1 shuffled by a counter-based Fisher-Yates keyed by `key`: the same key gives the
 // same order on any thread count and after a resume. int64 [n].
 inline at::Tensor shuffled_order(int64_t n, uint64_t key) {
@@ -18,7 +23,7 @@ inline at::Tensor shuffled_order(int64_t n, uint64_t key) {
   int64_t* p = out.data_ptr<int64_t>();
   for (int64_t i = n - 1; i > 0; --i) {
     const uint64_t r = nn::mix64(key + static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull);
-    const auto j = static_cast<int64_t>((static_cast<unsigned __int128>(r) * static_cast<uint64_t>(i + 1)) >> 64);
+    const auto j = static_cast<int64_t>(uniform_below(r, static_cast<uint64_t>(i + 1)));
     std::swap(p[i], p[j]);
   }
   return out;

@@ -378,6 +378,36 @@ TEST(LightGCN, PropagationAndItsGradientEqualADenseReference) {
   }
 }
 
+// recommend.sampling and recommend.negative_loss reach the batches: on one batch holding the
+// whole epoch, with the same model and the same negatives, the hardest negative's BPR term is
+// the largest of each positive's terms, so its mean exceeds the mean over all of them; by-user
+// positives change the batch (user 0 holds 9 of the 11 interactions) but not its size.
+TEST(Recommendation, SamplingAndNegativeLossReachTheBatches) {
+  const auto root = testing::fresh_temp_dir("rec-settings");
+  RunConfig c = lightgcn_config(
+      write_interactions(root / "d", "0 0 1 2 3 4 5 6 7 8\n1 9\n2 10\n", "0 19\n1 12\n2 15\n"), 2);
+  c.recommend.batch_size = 1000;
+  c.recommend.negatives = 4;
+  c.recommend.l2 = 0;
+  const auto first_batch = [](const RunConfig& config) {
+    tasks::RecommendationTask task(config, tasks::prepare_recommend_data(config));
+    task.build_model(5);
+    task.begin_epoch(1);
+    const std::optional<train::BatchLoss> batch = task.next_batch();
+    EXPECT_TRUE(batch.has_value());
+    EXPECT_EQ(batch->examples, 11);
+    EXPECT_FALSE(task.next_batch().has_value());
+    return batch->loss.item<double>();
+  };
+  const double mean = first_batch(c);
+  RunConfig hardest = c;
+  hardest.recommend.negative_loss = "hardest";
+  EXPECT_GT(first_batch(hardest), mean + 1e-6);
+  RunConfig users = c;
+  users.recommend.sampling = "users";
+  EXPECT_NE(first_batch(users), mean);
+}
+
 // Ranking items by their number of training interactions (the user's own excluded).
 std::map<std::string, double> popularity_ranking(const InteractionDataset& d, const std::vector<int64_t>& k) {
   const at::Tensor counts = at::bincount(d.train.items, {}, d.num_items).to(at::kFloat);
