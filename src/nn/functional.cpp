@@ -94,6 +94,64 @@ struct CounterDropout : torch::autograd::Function<CounterDropout> {
   }
 };
 
+// out[i] = max(x[i], 0) * (kept(i) ? scale : 0): ReLU then dropout in one pass, the same
+// bits as the two passes.
+template <typename T>
+at::Tensor apply_relu_mask(const at::Tensor& x, double p, uint64_t key) {
+  const at::Tensor in = x.contiguous();
+  at::Tensor out = at::empty_like(in);
+  const T* src = in.data_ptr<T>();
+  T* dst = out.data_ptr<T>();
+  const KeepRule rule(key, p);
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  at::parallel_for(0, in.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+    rule.for_each_run(begin, end, [&](int64_t offset, int64_t n, uint32_t low, uint32_t high) {
+      const T* s = src + begin + offset;
+      T* d = dst + begin + offset;
+      const auto count = static_cast<uint32_t>(n);
+      for (uint32_t j = 0; j < count; ++j) {
+        d[j] = std::max(s[j], T(0)) * (static_cast<T>(rule.keep(low + j, high)) * scale);
+      }
+    });
+  });
+  return out;
+}
+
+// The gradient of ReLU-then-dropout from its output y: an element passed both exactly when
+// its output is positive (the scale is >= 1, so a positive input stays positive), and then
+// its gradient is scaled like its value was. One pass, no mask to draw again.
+template <typename T>
+at::Tensor relu_mask_backward(const at::Tensor& grad, const at::Tensor& y, double p) {
+  const at::Tensor g = grad.contiguous();
+  at::Tensor out = at::empty_like(g);
+  const T* gs = g.data_ptr<T>();
+  const T* ys = y.data_ptr<T>();
+  T* d = out.data_ptr<T>();
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  at::parallel_for(0, g.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) d[i] = ys[i] > T(0) ? gs[i] * scale : T(0);
+  });
+  return out;
+}
+
+struct CounterReluDropout : torch::autograd::Function<CounterReluDropout> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, double p, int64_t key) {
+    const at::Tensor y = x.scalar_type() == at::kFloat ? apply_relu_mask<float>(x, p, static_cast<uint64_t>(key))
+                                                       : apply_relu_mask<double>(x, p, static_cast<uint64_t>(key));
+    ctx->saved_data["p"] = p;
+    ctx->save_for_backward({y});
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad) {
+    const double p = ctx->saved_data["p"].toDouble();
+    const at::Tensor y = ctx->get_saved_variables()[0];
+    const at::Tensor g = y.scalar_type() == at::kFloat ? relu_mask_backward<float>(grad[0], y, p)
+                                                       : relu_mask_backward<double>(grad[0], y, p);
+    return {g, at::Tensor(), at::Tensor()};
+  }
+};
+
 }  // namespace
 
 at::Tensor dropout_mask(int64_t n, double p, uint64_t key, at::ScalarType type) {
@@ -116,6 +174,12 @@ at::Tensor dropout(const at::Tensor& x, double p, ForwardContext& ctx) {
   const uint64_t key = ctx.next_key();
   if (p >= 1.0) return x * 0;
   return CounterDropout::apply(x, p, static_cast<int64_t>(key));
+}
+
+at::Tensor relu_dropout(const at::Tensor& x, double p, ForwardContext& ctx) {
+  const bool fused = x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble;
+  if (!ctx.training || p <= 0.0 || p >= 1.0 || !fused) return dropout(at::relu(x), p, ctx);
+  return CounterReluDropout::apply(x, p, static_cast<int64_t>(ctx.next_key()));
 }
 
 bool is_known_activation(const std::string& n) {

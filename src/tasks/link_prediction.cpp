@@ -8,6 +8,7 @@
 #include "ripple/link_metrics.h"
 #include "ripple/nn/functional.h"
 #include "ripple/nn/layers.h"
+#include "ripple/ops.h"
 #include "ripple/sample.h"
 #include "tasks/link_task.h"
 #include "tasks/shuffle.h"
@@ -88,13 +89,18 @@ LinkEncoding LinkModelImpl::encode(nn::GraphCache& graph, const nn::Features& x,
 at::Tensor LinkModelImpl::score(const LinkEncoding& e, const at::Tensor& pairs, const Graph& graph,
                                 nn::ForwardContext& ctx) {
   if (ncn_) return ncn_->forward(e.h, e.cn_rows, pairs, graph, ctx);
-  at::Tensor x = e.h.index_select(0, pairs[0]) * e.h.index_select(0, pairs[1]);
-  if (decoder_->is_empty()) return x.sum(1);
+  if (decoder_->is_empty()) return (e.h.index_select(0, pairs[0]) * e.h.index_select(0, pairs[1])).sum(1);
+  // The pairs' Hadamard products as a gSDDMM over the graph whose edges are the pairs: one
+  // pass that writes each product once (h stays in cache), its backward two gSpMMs. Its rows
+  // come in that graph's CSC order; the scores go back to the pairs' order at the end.
+  const Graph pair_graph = Graph::from_edges(e.h.size(0), pairs[0], pairs[1], {.dedupe = false});
+  at::Tensor x = ops::gsddmm(pair_graph, "mul", e.h, e.h, "src", "dst");
   const size_t layers = decoder_->size();
   for (size_t i = 0; i + 1 < layers; ++i) {
-    x = nn::dropout(at::relu(decoder_->at<nn::LinearImpl>(i).forward(x)), decoder_dropout_, ctx);
+    x = nn::relu_dropout(decoder_->at<nn::LinearImpl>(i).forward(x), decoder_dropout_, ctx);
   }
-  return decoder_->at<nn::LinearImpl>(layers - 1).forward(x).squeeze(1);
+  const at::Tensor scores = decoder_->at<nn::LinearImpl>(layers - 1).forward(x).squeeze(1);
+  return at::zeros_like(scores).index_copy(0, pair_graph.input_edge_ids(), scores);
 }
 
 LinkPredictionTask::LinkPredictionTask(const RunConfig& config, std::shared_ptr<LinkData> data, train::Shard shard,

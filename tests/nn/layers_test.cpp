@@ -215,5 +215,29 @@ TEST(Dropout, GradientIsMaskedLikeTheForward) {
   }
 }
 
+TEST(Dropout, FusedReluDropoutEqualsTheTwoPassesForwardAndBackward) {
+  // Same bits as dropout(relu(x)) with the same context, in both passes, for float and
+  // double; and the same key drawn (the next dropout after either matches too).
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    ForwardContext fused_ctx{true, 9, 4, 0, 2}, plain_ctx{true, 9, 4, 0, 2};
+    at::manual_seed(1);
+    const at::Tensor x0 = at::randn({1000, 33}, at::TensorOptions().dtype(dtype));
+    const at::Tensor upstream = at::randn({1000, 33}, at::TensorOptions().dtype(dtype));
+    const at::Tensor xf = x0.clone().requires_grad_(true), xp = x0.clone().requires_grad_(true);
+    const at::Tensor yf = nn::relu_dropout(xf, 0.3, fused_ctx);
+    const at::Tensor yp = nn::dropout(at::relu(xp), 0.3, plain_ctx);
+    EXPECT_TRUE(at::equal(yf, yp));
+    yf.backward(upstream);
+    yp.backward(upstream);
+    EXPECT_TRUE(at::equal(xf.grad(), xp.grad()));
+    EXPECT_GT((yf == 0).sum().item<int64_t>(), 1000 * 33 / 2);  // ReLU's zeros and dropout's
+    const at::Tensor ones = at::ones({50}, at::TensorOptions().dtype(dtype));
+    EXPECT_TRUE(at::equal(nn::dropout(ones, 0.5, fused_ctx), nn::dropout(ones, 0.5, plain_ctx)));
+  }
+  ForwardContext eval{false, 9, 4, 0};
+  const at::Tensor x = at::randn({10, 4});
+  EXPECT_TRUE(at::equal(nn::relu_dropout(x, 0.3, eval), at::relu(x)));
+}
+
 }  // namespace
 }  // namespace ripple

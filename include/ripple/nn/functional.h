@@ -13,6 +13,10 @@ namespace ripple::nn {
 // The mask is drawn from ctx's counter-based stream, in parallel and thread-count independent.
 at::Tensor dropout(const at::Tensor& x, double p, ForwardContext& ctx);
 
+// dropout(relu(x), p, ctx) in one pass forward and one backward (which needs no mask drawn
+// again), with the same results and the same draws from ctx.
+at::Tensor relu_dropout(const at::Tensor& x, double p, ForwardContext& ctx);
+
 // A float mask of `n` elements, each 0 or 1/(1-p), for `key`.
 at::Tensor dropout_mask(int64_t n, double p, uint64_t key, at::ScalarType type);
 
