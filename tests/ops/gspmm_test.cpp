@@ -169,6 +169,41 @@ TEST(GSpmm, RejectsWrongShapesWithClearMessages) {
   EXPECT_THROW(ops::gspmm(g, "mul", "prod", at::randn({7, 4}), at::randn({g.num_edges(), 4})), c10::Error);
 }
 
+// Float sums of rows of whole vectors run in registers, one pass per group of columns: each
+// element must be the same bits as a plain float loop that adds the edges in CSC order, for
+// widths of one pass, several, and several with a shorter last one; int32 and int64 graphs
+// (with empty rows, self loops and duplicate edges); one thread and two.
+TEST(GSpmm, FloatSumsInRegistersEqualAPlainLoopBitForBit) {
+  const int before = at::get_num_threads();
+  for (const bool int32 : {false, true}) {
+    const Graph g = awkward_graph(int32);
+    const at::Tensor indptr = g.csc_indptr().to(at::kLong), indices = g.csc_indices().to(at::kLong);
+    for (const int64_t width : {8, 16, 64, 72, 128, 256, 264, 520}) {
+      at::manual_seed(width);
+      const at::Tensor x = at::randn({g.num_src(), width});
+      at::Tensor sum = at::zeros({g.num_dst(), width}), mean = at::zeros({g.num_dst(), width});
+      const auto xa = x.accessor<float, 2>();
+      auto sa = sum.accessor<float, 2>(), ma = mean.accessor<float, 2>();
+      for (int64_t v = 0; v < g.num_dst(); ++v) {
+        const int64_t begin = indptr[v].item<int64_t>(), end = indptr[v + 1].item<int64_t>();
+        for (int64_t k = 0; k < width; ++k) {
+          float acc = 0;
+          for (int64_t p = begin; p < end; ++p) acc += xa[indices[p].item<int64_t>()][k];
+          sa[v][k] = acc;
+          ma[v][k] = end > begin ? acc * (1.0f / static_cast<float>(end - begin)) : 0.0f;
+        }
+      }
+      for (const int threads : {1, 2}) {
+        at::set_num_threads(threads);
+        SCOPED_TRACE(::testing::Message() << "width=" << width << " int32=" << int32 << " threads=" << threads);
+        EXPECT_TRUE(at::equal(ops::gspmm(g, "copy_lhs", "sum", x, at::Tensor()), sum));
+        EXPECT_TRUE(at::equal(ops::gspmm(g, "copy_lhs", "mean", x, at::Tensor()), mean));
+      }
+    }
+  }
+  at::set_num_threads(before);
+}
+
 // Outputs of 32 MiB and more take the non-temporal store path of the sum kernel; it must
 // give the same values, with one thread and with several.
 TEST(GSpmm, LargeOutputsMatchReference) {

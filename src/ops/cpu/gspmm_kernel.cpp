@@ -4,14 +4,17 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "ops/broadcast.h"
 #include "ops/cpu/functors.h"
 #include "ops/cpu/graph_check.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/memory_access.h"
+#include "ops/cpu/register_block.h"
 
 namespace ripple::ops::cpu {
 namespace {
@@ -31,6 +34,7 @@ struct SpmmArgs {
   int64_t* arg_src;
   int64_t* arg_edge;
   int64_t num_dst;
+  int64_t num_src;
   bool mean;
   const Broadcast* bc;
 };
@@ -116,6 +120,49 @@ void spmm_rows(const SpmmArgs<T, I>& a) {
   });
 }
 
+// Columns [c, c + V L) of the sum of the rows indices[p] of x over the edges p of one row,
+// in V registers (L = kVectorLanes floats each): the edges are added in order, as in the loop
+// of spmm_sum_rows, so the results are the same bits. The rows of the edge `distance` ahead
+// (at most last_edge) are prefetched.
+template <int V, typename I>
+void sum_rows_in_registers(const float* x, const I* indices, int64_t len, int64_t row_begin, int64_t row_end,
+                           int64_t last_edge, int64_t distance, int64_t c, float* out) {
+  FloatVec acc[V];
+  for (int v = 0; v < V; ++v) acc[v] = FloatVec{};
+  constexpr int64_t kBytes = V * kVectorLanes * static_cast<int64_t>(sizeof(float));
+  for (int64_t p = row_begin; p < row_end; ++p) {
+    const int64_t row_ahead = static_cast<int64_t>(indices[std::min(p + distance, last_edge)]);
+    const char* ahead = reinterpret_cast<const char*>(x + row_ahead * len + c);
+    for (int64_t b = 0; b < kBytes; b += 64) __builtin_prefetch(ahead + b, 0, 3);
+    const float* l = x + static_cast<int64_t>(indices[p]) * len + c;
+#pragma GCC unroll 16
+    for (int v = 0; v < V; ++v) acc[v] += load_vec(l + v * kVectorLanes);
+  }
+#pragma GCC unroll 16
+  for (int v = 0; v < V; ++v) store_vec(out + c + v * kVectorLanes, acc[v]);
+}
+
+// Half the registers hold the sums, the rest the loads in flight.
+constexpr int kSumVectors = kVectorRegisters / 2;
+
+template <typename I, int... V>
+constexpr auto sum_rows_table(std::integer_sequence<int, V...>) {
+  using Fn = void (*)(const float*, const I*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
+  return std::array<Fn, sizeof...(V)>{&sum_rows_in_registers<V + 1, I>...};
+}
+
+// One output row of a float copy_lhs sum whose width is a multiple of L, in passes of up to
+// kSumVectors registers over the row's edges.
+template <typename I>
+void sum_row_by_columns(const float* x, const I* indices, int64_t len, int64_t row_begin, int64_t row_end,
+                        int64_t last_edge, int64_t distance, float* out) {
+  static constexpr auto kTable = sum_rows_table<I>(std::make_integer_sequence<int, kSumVectors>{});
+  for (int64_t c = 0; c < len; c += kSumVectors * kVectorLanes) {
+    const int64_t vectors = std::min<int64_t>(kSumVectors, (len - c) / kVectorLanes);
+    kTable[static_cast<size_t>(vectors - 1)](x, indices, len, row_begin, row_end, last_edge, distance, c, out);
+  }
+}
+
 // Sum/mean over contiguous rows: copy_lhs (x[u]) or a binary op with a per-edge scalar per
 // head (x[u] * w[e], the GCN and GAT aggregation). This is the hot loop of every model, so it
 // gets its own path: the output row is accumulated in a buffer that stays in L1, and the source
@@ -131,11 +178,31 @@ void spmm_sum_rows(const SpmmArgs<T, I>& a) {
     const int64_t last_edge = static_cast<int64_t>(a.indptr[end]) - 1;
     const int64_t distance = prefetch_edges(len * static_cast<int64_t>(sizeof(T)));
     const bool streaming = a.num_dst * len * static_cast<int64_t>(sizeof(T)) >= kStreamingOutputBytes;
+    // Float rows of whole vectors: the sums in registers, one pass over the row's edges per
+    // kSumVectors registers of columns. Summed in a buffer instead, every edge loads and
+    // stores all of it, and the stores bound the loop when the rows come from cache. Rows
+    // wider than one pass are summed so only when the source matrix stays in cache (rows from
+    // memory are better read whole, in one pass).
+    const int64_t pass = kSumVectors * kVectorLanes;
+    const bool by_columns = !kHasRhs && std::is_same_v<T, float> && len % kVectorLanes == 0 &&
+                            (len <= pass || a.num_src * len * static_cast<int64_t>(sizeof(T)) <= kCachedSourceBytes);
+    const int64_t column_distance = prefetch_edges(std::min(len, pass) * static_cast<int64_t>(sizeof(T)));
     std::vector<T> acc(static_cast<size_t>(len));
     for (int64_t v = begin; v < end; ++v) {
       T* __restrict__ o = acc.data();
-      for (int64_t k = 0; k < len; ++k) o[k] = T(0);
       const int64_t row_begin = a.indptr[v], row_end = a.indptr[v + 1];
+      if constexpr (!kHasRhs && std::is_same_v<T, float>) {
+        if (by_columns) {
+          sum_row_by_columns(a.lhs, a.indices, len, row_begin, row_end, last_edge, column_distance, o);
+          if (a.mean && row_end > row_begin) {
+            const T inv = T(1) / static_cast<T>(row_end - row_begin);
+            for (int64_t k = 0; k < len; ++k) o[k] *= inv;
+          }
+          store_row(a.out + v * len, o, len, streaming);
+          continue;
+        }
+      }
+      for (int64_t k = 0; k < len; ++k) o[k] = T(0);
       for (int64_t p = row_begin; p < row_end; ++p) {
         const int64_t ahead = std::min(p + distance, last_edge);
         if (ahead >= 0) {
@@ -221,7 +288,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gspmm_forward(
       SpmmArgs<T, I> a{ip.data_ptr<I>(), ix.data_ptr<I>(), eids.defined() ? eids.data_ptr<I>() : nullptr,
                        need_lhs ? lhs.data_ptr<T>() : nullptr, need_rhs ? rhs.data_ptr<T>() : nullptr,
                        out.data_ptr<T>(), tracks ? arg_src.data_ptr<int64_t>() : nullptr,
-                       tracks ? arg_edge.data_ptr<int64_t>() : nullptr, num_dst,
+                       tracks ? arg_edge.data_ptr<int64_t>() : nullptr, num_dst, num_src,
                        reduce == Reduce::kMean, &bc};
       dispatch_binary_op(op, [&](auto op_tag) {
         using Op = decltype(op_tag);

@@ -26,6 +26,10 @@ inline void prefetch_row(const T* base, int64_t row, int64_t len) {
   for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
 }
 
+// A source matrix up to this size is taken to stay in the last-level cache while a kernel
+// gathers its rows (a fraction of a server core complex's 16-32 MiB of L3).
+constexpr int64_t kCachedSourceBytes = int64_t{8} << 20;
+
 // Output rows of a large result are written with non-temporal stores: the output would not
 // stay in cache anyway, and a normal store first reads each line it overwrites (write
 // allocate), which adds N*F*4 bytes of DRAM reads to the gather traffic.
