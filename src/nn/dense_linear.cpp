@@ -83,6 +83,14 @@ bool dense_linear_uses_own_kernels(const at::Tensor& x, const at::Tensor& weight
 at::Tensor dense_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   const bool bias_ok = !bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0) &&
                                            bias.scalar_type() == at::kFloat && bias.device().is_cpu());
+  if (bias_ok && x.dim() == 2 && weight.dim() == 2 && weight.size(0) == 1) {
+    // One output (a link predictor's or a regression's last layer): a matrix-vector product,
+    // whose backward is an outer product and a second one. As a matrix product through the
+    // BLAS, the backward zeroes, packs and multiplies 1-wide matrices: two more passes over
+    // x-sized data.
+    const at::Tensor y = at::mv(x, weight.squeeze(0)).unsqueeze(1);
+    return bias.defined() ? y + bias : y;
+  }
   if (!bias_ok || !dense_linear_uses_own_kernels(x, weight)) {
     const at::Tensor y = at::matmul(x, weight.t());
     return bias.defined() ? y + bias : y;

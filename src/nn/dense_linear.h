@@ -1,10 +1,11 @@
 // x W^T + b for a dense layer (internal; Features::linear calls it), with its backward.
 //
-// On many rows of float32 on the CPU, with both widths multiples of 16 and an AVX-512 build,
-// the three products (forward, gradient of x, gradient of W) run on Ripple's own kernels
-// (src/ops/cpu/dense_gemm.h), about twice the speed of Debian's OpenBLAS there; anything else
-// goes to ATen (at::matmul). The two agree to float rounding, not bit for bit. A backward
-// asked to build its own graph (create_graph, for second derivatives) runs on ATen's
+// On many rows of float32 on the CPU, with both widths multiples of the vector width (16
+// floats with AVX-512, 8 with AVX2 and FMA), the three products (forward, gradient of x,
+// gradient of W) run on Ripple's own kernels (src/ops/cpu/dense_gemm.h): about twice the
+// speed of Debian's OpenBLAS with AVX-512, 1.1-1.35x with AVX2. Anything else goes to ATen
+// (at::matmul; a single output, at::mv). The two agree to float rounding, not bit for bit. A
+// backward asked to build its own graph (create_graph, for second derivatives) runs on ATen's
 // differentiable products. Shape errors are ATen's: x [..., in], weight [out, in], bias
 // [out] or undefined.
 #pragma once
