@@ -117,6 +117,14 @@ at::Tensor apply_relu_mask(const at::Tensor& x, double p, uint64_t key) {
   return out;
 }
 
+// d[i] = g[i] * (y[i] > 0 ? scale : 0): a select between two constants and a multiply,
+// which the compiler vectorizes (a branch would mispredict on half the elements of a
+// dropout pattern; restrict-qualified parameters, as captured pointers are not).
+template <typename T>
+void scale_where_positive(const T* __restrict__ g, const T* __restrict__ y, T* __restrict__ d, int64_t n, T scale) {
+  for (int64_t i = 0; i < n; ++i) d[i] = g[i] * (y[i] > T(0) ? scale : T(0));
+}
+
 // The gradient of ReLU-then-dropout from its output y: an element passed both exactly when
 // its output is positive (the scale is >= 1, so a positive input stays positive), and then
 // its gradient is scaled like its value was. One pass, no mask to draw again.
@@ -129,7 +137,7 @@ at::Tensor relu_mask_backward(const at::Tensor& grad, const at::Tensor& y, doubl
   T* d = out.data_ptr<T>();
   const T scale = static_cast<T>(1.0 / (1.0 - p));
   at::parallel_for(0, g.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) d[i] = ys[i] > T(0) ? gs[i] * scale : T(0);
+    scale_where_positive(gs + begin, ys + begin, d + begin, end - begin, scale);
   });
   return out;
 }
