@@ -52,8 +52,9 @@ struct KeepRule {
   int32_t keep(uint32_t low, uint32_t high) const { return (fmix32(fmix32(low) ^ high) >> 8) >= threshold; }
 };
 
-// out[i] = x[i] * (kept(i) ? scale : 0) for contiguous x, in one pass with no mask tensor.
-template <typename T>
+// out[i] = x[i] * (kept(i) ? scale : 0) for contiguous x, in one pass with no mask tensor;
+// with kRelu, max(x[i], 0) in place of x[i] (ReLU then dropout, the same bits as two passes).
+template <typename T, bool kRelu = false>
 at::Tensor apply_mask(const at::Tensor& x, double p, uint64_t key) {
   const at::Tensor in = x.contiguous();
   at::Tensor out = at::empty_like(in);
@@ -66,7 +67,10 @@ at::Tensor apply_mask(const at::Tensor& x, double p, uint64_t key) {
       const T* s = src + begin + offset;
       T* d = dst + begin + offset;
       const auto count = static_cast<uint32_t>(n);
-      for (uint32_t j = 0; j < count; ++j) d[j] = s[j] * (static_cast<T>(rule.keep(low + j, high)) * scale);
+      for (uint32_t j = 0; j < count; ++j) {
+        const T v = kRelu ? std::max(s[j], T(0)) : s[j];
+        d[j] = v * (static_cast<T>(rule.keep(low + j, high)) * scale);
+      }
     });
   });
   return out;
@@ -94,29 +98,6 @@ struct CounterDropout : torch::autograd::Function<CounterDropout> {
   }
 };
 
-// out[i] = max(x[i], 0) * (kept(i) ? scale : 0): ReLU then dropout in one pass, the same
-// bits as the two passes.
-template <typename T>
-at::Tensor apply_relu_mask(const at::Tensor& x, double p, uint64_t key) {
-  const at::Tensor in = x.contiguous();
-  at::Tensor out = at::empty_like(in);
-  const T* src = in.data_ptr<T>();
-  T* dst = out.data_ptr<T>();
-  const KeepRule rule(key, p);
-  const T scale = static_cast<T>(1.0 / (1.0 - p));
-  at::parallel_for(0, in.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
-    rule.for_each_run(begin, end, [&](int64_t offset, int64_t n, uint32_t low, uint32_t high) {
-      const T* s = src + begin + offset;
-      T* d = dst + begin + offset;
-      const auto count = static_cast<uint32_t>(n);
-      for (uint32_t j = 0; j < count; ++j) {
-        d[j] = std::max(s[j], T(0)) * (static_cast<T>(rule.keep(low + j, high)) * scale);
-      }
-    });
-  });
-  return out;
-}
-
 // d[i] = g[i] * (y[i] > 0 ? scale : 0): a select between two constants and a multiply,
 // which the compiler vectorizes (a branch would mispredict on half the elements of a
 // dropout pattern; restrict-qualified parameters, as captured pointers are not).
@@ -142,10 +123,11 @@ at::Tensor relu_mask_backward(const at::Tensor& grad, const at::Tensor& y, doubl
   return out;
 }
 
+// ReLU then counter-based dropout, saving only its output (the backward needs no mask).
 struct CounterReluDropout : torch::autograd::Function<CounterReluDropout> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, double p, int64_t key) {
-    const at::Tensor y = x.scalar_type() == at::kFloat ? apply_relu_mask<float>(x, p, static_cast<uint64_t>(key))
-                                                       : apply_relu_mask<double>(x, p, static_cast<uint64_t>(key));
+    const at::Tensor y = x.scalar_type() == at::kFloat ? apply_mask<float, true>(x, p, static_cast<uint64_t>(key))
+                                                       : apply_mask<double, true>(x, p, static_cast<uint64_t>(key));
     ctx->saved_data["p"] = p;
     ctx->save_for_backward({y});
     return y;
