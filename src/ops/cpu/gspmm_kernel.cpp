@@ -191,37 +191,35 @@ void spmm_sum_rows(const SpmmArgs<T, I>& a) {
     for (int64_t v = begin; v < end; ++v) {
       T* __restrict__ o = acc.data();
       const int64_t row_begin = a.indptr[v], row_end = a.indptr[v + 1];
+      bool in_registers = false;
       if constexpr (!kHasRhs && std::is_same_v<T, float>) {
         if (by_columns) {
           sum_row_by_columns(a.lhs, a.indices, len, row_begin, row_end, last_edge, column_distance, o);
-          if (a.mean && row_end > row_begin) {
-            const T inv = T(1) / static_cast<T>(row_end - row_begin);
-            for (int64_t k = 0; k < len; ++k) o[k] *= inv;
-          }
-          store_row(a.out + v * len, o, len, streaming);
-          continue;
+          in_registers = true;
         }
       }
-      for (int64_t k = 0; k < len; ++k) o[k] = T(0);
-      for (int64_t p = row_begin; p < row_end; ++p) {
-        const int64_t ahead = std::min(p + distance, last_edge);
-        if (ahead >= 0) {
-          prefetch_row<T, I>(a.lhs, a.indices[ahead], len);
-          // Through eids (the reverse graph of a backward pass) edge rows are random reads too.
-          if (kHasRhs && a.eids) __builtin_prefetch(a.rhs + static_cast<int64_t>(a.eids[ahead]) * heads, 0, 3);
-        }
-        const T* __restrict__ l = a.lhs + static_cast<int64_t>(a.indices[p]) * len;
-        if constexpr (kHasRhs) {
-          const int64_t e = a.eids ? static_cast<int64_t>(a.eids[p]) : p;
-          const T* r = a.rhs + e * heads;
-          for (int64_t h = 0; h < heads; ++h) {
-            const T rh = r[h];
-            T* __restrict__ oh = o + h * inner;
-            const T* __restrict__ lh = l + h * inner;
-            for (int64_t d = 0; d < inner; ++d) oh[d] += Op::call(lh[d], rh);
+      if (!in_registers) {
+        for (int64_t k = 0; k < len; ++k) o[k] = T(0);
+        for (int64_t p = row_begin; p < row_end; ++p) {
+          const int64_t ahead = std::min(p + distance, last_edge);
+          if (ahead >= 0) {
+            prefetch_row<T, I>(a.lhs, a.indices[ahead], len);
+            // Through eids (the reverse graph of a backward pass) edge rows are random reads too.
+            if (kHasRhs && a.eids) __builtin_prefetch(a.rhs + static_cast<int64_t>(a.eids[ahead]) * heads, 0, 3);
           }
-        } else {
-          for (int64_t k = 0; k < len; ++k) o[k] += l[k];
+          const T* __restrict__ l = a.lhs + static_cast<int64_t>(a.indices[p]) * len;
+          if constexpr (kHasRhs) {
+            const int64_t e = a.eids ? static_cast<int64_t>(a.eids[p]) : p;
+            const T* r = a.rhs + e * heads;
+            for (int64_t h = 0; h < heads; ++h) {
+              const T rh = r[h];
+              T* __restrict__ oh = o + h * inner;
+              const T* __restrict__ lh = l + h * inner;
+              for (int64_t d = 0; d < inner; ++d) oh[d] += Op::call(lh[d], rh);
+            }
+          } else {
+            for (int64_t k = 0; k < len; ++k) o[k] += l[k];
+          }
         }
       }
       if (a.mean && row_end > row_begin) {
