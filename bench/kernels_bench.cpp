@@ -257,6 +257,36 @@ void BM_CommonNeighbors(benchmark::State& state) {
 BENCHMARK(BM_CommonNeighbors)->Args({0, 0, 0})->Args({0, 0, 1})->Args({1, 0, 0})->Args({1, 0, 1})->Args({2, 0, 0})
     ->Args({2, 0, 1})->Args({1, 1, 0})->ArgNames({"graph", "aggregate", "raw_arrays"})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+// NCN's common-neighbour aggregation for one batch as training runs it: 24,576 pairs that
+// are edges of the graph, their common neighbours, the sum of the neighbours' rows (width
+// 256), and the gradient of that sum back to the rows (a gspmm over the reverse of the
+// common-neighbour graph, whose CSR is built on the way). Args: graph kind; stage 0: common
+// neighbours only, 1: and the forward sum, 2: and the backward. Items: common neighbours.
+void BM_NcnAggregation(benchmark::State& state) {
+  const Graph& g = simple_undirected(state.range(0));
+  state.SetLabel(graph_name(state.range(0)));
+  const int64_t stage = state.range(1);
+  const CooView& coo = g.coo();
+  const at::Tensor pick = at::randint(0, g.num_edges(), {24576}, at::kLong);
+  const at::Tensor pairs = at::stack({coo.src.index_select(0, pick), coo.dst.index_select(0, pick)}).to(at::kLong);
+  const at::Tensor rows = at::randn({g.num_nodes(), 256}).requires_grad_(stage == 2);
+  int64_t found = 0;
+  for (auto _ : state) {
+    const Graph cn = ops::common_neighbors(g, pairs);
+    found = cn.num_edges();
+    if (stage == 0) continue;
+    const at::Tensor sum = ops::gspmm(cn, "copy_lhs", "sum", rows, at::Tensor());
+    if (stage == 2) {
+      rows.mutable_grad() = at::Tensor();
+      sum.backward(at::ones_like(sum));
+    }
+    benchmark::DoNotOptimize(sum.data_ptr());
+  }
+  state.SetItemsProcessed(state.iterations() * found);
+  state.counters["common_per_pair"] = static_cast<double>(found) / static_cast<double>(pairs.size(1));
+}
+BENCHMARK(BM_NcnAggregation)->Args({0, 0})->Args({0, 1})->Args({0, 2})->ArgNames({"graph", "stage"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EdgeSoftmax)->Args({0, 1})->Args({0, 4})->Args({1, 1})->Args({1, 4})
     ->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 

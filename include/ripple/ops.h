@@ -40,7 +40,8 @@ at::Tensor edge_softmax(const Graph& graph, const at::Tensor& scores);
 // graph's nodes (sources) to the B pairs (destinations), each row ascending. With
 // gspmm(copy_lhs, sum) it sums the common neighbours' features (the NCN link predictor);
 // its in-degrees count them. Rows are intersected by a linear merge, or by binary search
-// when one is more than 16 times longer. Works on int32 and int64 graphs (the result keeps
+// when one is more than 16 times longer, or, on dense graphs (a row longer than N/64 words),
+// as bitsets built once per call; the result is the same. Works on int32 and int64 graphs (the result keeps
 // the index type). Not differentiable (an index computation). c10::Error when the graph's
 // rows are not strictly ascending (Graph::from_edges builds them so) or a pair names a
 // node outside the graph (the rows' order is checked once per graph and cached, only the

@@ -351,10 +351,30 @@ class GSpmmGraphFunction : public torch::autograd::Function<GSpmmGraphFunction> 
     return out;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const GraphArgs g = graph_args(ctx->saved_data["graph"].toCustomClass<GraphHandle>());
+    const GraphRef handle = ctx->saved_data["graph"].toCustomClass<GraphHandle>();
+    if (scatters_to_sources(ctx, handle->graph(), grads[0])) {
+      return {at::Tensor(), at::Tensor(), at::Tensor(), dispatch::gspmm_sum_to_sources_graph(handle, grads[0]),
+              at::Tensor()};
+    }
+    const GraphArgs g = graph_args(handle);
     const cpu::TrustedGraphArrays trusted;  // the graph's arrays and its own reverse view
     const auto [grad_lhs, grad_rhs] = GSpmmFunction::operand_grads(ctx, g, grads);
     return {at::Tensor(), at::Tensor(), at::Tensor(), grad_lhs, grad_rhs};
+  }
+
+ private:
+  // copy_lhs sum on CPU over a graph whose reverse view is not built yet and whose sources
+  // are few against its destinations (a graph made for one call, as the common-neighbour
+  // graph of a batch of pairs): its gradient is scattered along the CSC instead of building
+  // that view (gspmm_scatter_kernel.cpp). The same bits either way.
+  static bool scatters_to_sources(AutogradContext* ctx, const Graph& g, const at::Tensor& grad) {
+    constexpr int64_t kFanOut = 4;
+    if (ctx->saved_data["op"].toStringRef() != "copy_lhs" || ctx->saved_data["reduce"].toStringRef() != "sum") {
+      return false;
+    }
+    const at::Tensor lhs = ctx->get_saved_variables()[0];
+    return ctx->needs_input_grad(ctx->saved_data["lhs_slot"].toInt()) && grad.is_cpu() && lhs.defined() && lhs.sizes().slice(1) == grad.sizes().slice(1) &&
+           g.num_dst() >= kFanOut * g.num_src() && !g.has_csr_view();
   }
 };
 

@@ -66,6 +66,11 @@ at::Tensor gsddmm_graph(const GraphRef& graph, const std::string& op, const at::
   return h.call(graph, op, lhs, rhs, lhs_target, rhs_target);
 }
 
+at::Tensor gspmm_sum_to_sources_graph(const GraphRef& graph, const at::Tensor& grad) {
+  static auto h = handle<at::Tensor(GraphRef, const at::Tensor&)>("ripple::gspmm_sum_to_sources_graph");
+  return h.call(graph, grad);
+}
+
 std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
                                                     const at::Tensor& pairs) {
   static auto h = handle<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&)>(

@@ -30,6 +30,10 @@ std::tuple<at::Tensor, at::Tensor> gspmm_mul_sum_backward(const at::Tensor& rev_
                                                           const OptTensor& rev_eids, const at::Tensor& grad,
                                                           const at::Tensor& lhs, const at::Tensor& rhs);
 
+// The gradient of gspmm(copy_lhs, sum) towards the graph's sources, scattered along its CSC
+// without a reverse view (kernels.h); CPU only so far.
+at::Tensor gspmm_sum_to_sources_graph(const GraphRef& graph, const at::Tensor& grad);
+
 at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices, const OptTensor& eids,
                           const std::string& op, const at::Tensor& lhs, const at::Tensor& rhs,
                           const std::string& lhs_target, const std::string& rhs_target, int64_t num_src);

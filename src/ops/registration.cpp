@@ -66,6 +66,10 @@ std::tuple<at::Tensor, at::Tensor> common_neighbors_graph_cpu(GraphRef graph, co
   return cpu::common_neighbors_graph(graph->graph(), pairs);
 }
 
+at::Tensor gspmm_sum_to_sources_graph_cpu(GraphRef graph, const at::Tensor& grad) {
+  return cpu::gspmm_sum_to_sources(graph->graph(), grad);
+}
+
 }  // namespace
 
 TORCH_LIBRARY(ripple, m) {
@@ -90,6 +94,7 @@ TORCH_LIBRARY(ripple, m) {
   m.def("gsddmm_graph(__torch__.torch.classes.ripple.Graph graph, str op, Tensor lhs, Tensor rhs, str lhs_target, "
         "str rhs_target) -> Tensor");
   m.def("common_neighbors_graph(__torch__.torch.classes.ripple.Graph graph, Tensor pairs) -> (Tensor, Tensor)");
+  m.def("gspmm_sum_to_sources_graph(__torch__.torch.classes.ripple.Graph graph, Tensor grad) -> Tensor");
 }
 
 TORCH_LIBRARY_IMPL(ripple, CPU, m) {
@@ -102,6 +107,7 @@ TORCH_LIBRARY_IMPL(ripple, CPU, m) {
   m.impl("gspmm_graph", gspmm_graph_cpu);
   m.impl("gsddmm_graph", gsddmm_graph_cpu);
   m.impl("common_neighbors_graph", common_neighbors_graph_cpu);
+  m.impl("gspmm_sum_to_sources_graph", gspmm_sum_to_sources_graph_cpu);
 }
 
 TORCH_LIBRARY_IMPL(ripple, Autograd, m) {

@@ -33,7 +33,7 @@ NcnDecoderImpl::NcnDecoderImpl(int64_t width, int64_t layers, double dropout) : 
 }
 
 at::Tensor NcnDecoderImpl::drop_relu(const at::Tensor& x, nn::ForwardContext& ctx) {
-  return at::relu(nn::dropout(x, dropout_, ctx));
+  return nn::relu_dropout(x, dropout_, ctx);  // the same values and draws as relu(dropout(x)), in one pass
 }
 
 at::Tensor NcnDecoderImpl::neighbour_rows(const at::Tensor& h, nn::ForwardContext& ctx) {

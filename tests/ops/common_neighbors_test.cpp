@@ -1,7 +1,7 @@
 // ripple::common_neighbors against a reference built from std::set intersections, on int64
 // and int32 graphs whose degrees are skewed enough to take both the merge and the
-// binary-search paths; its bad inputs; and the NCN aggregation over it (a gspmm) with its
-// gradient against a plain loop.
+// binary-search paths, and by bitsets (dense graphs); its bad inputs; and the NCN aggregation
+// over it (a gspmm) with its gradient against a plain loop.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "ops/cpu/kernels.h"
 #include "ripple/graph.h"
 #include "ripple/ops.h"
 
@@ -37,31 +38,79 @@ std::vector<std::set<int64_t>> neighbour_sets(const Graph& g) {
   return out;
 }
 
+// The common-neighbour graph of `pairs` equals the std::set intersections, pair by pair.
+void expect_set_intersections(const Graph& g, const Graph& cn, const at::Tensor& pairs, const std::string& what) {
+  const auto sets = neighbour_sets(g);
+  const int64_t batch = pairs.size(1);
+  ASSERT_EQ(cn.num_dst(), batch);
+  ASSERT_EQ(cn.num_src(), g.num_nodes());
+  EXPECT_EQ(cn.index_type(), g.index_type());
+  const at::Tensor ptr = cn.csc_indptr().to(at::kLong), idx = cn.csc_indices().to(at::kLong);
+  for (int64_t i = 0; i < batch; ++i) {
+    const int64_t u = pairs[0][i].item<int64_t>(), v = pairs[1][i].item<int64_t>();
+    std::vector<int64_t> expected;
+    for (const int64_t x : sets[u]) {
+      if (sets[v].count(x)) expected.push_back(x);
+    }
+    std::vector<int64_t> got;
+    for (int64_t p = ptr[i].item<int64_t>(); p < ptr[i + 1].item<int64_t>(); ++p) got.push_back(idx[p].item<int64_t>());
+    ASSERT_EQ(got, expected) << "pair " << i << " (" << u << ", " << v << ") " << what;
+  }
+}
+
+const std::pair<ops::cpu::IntersectMethod, const char*> kMethods[] = {
+    {ops::cpu::IntersectMethod::kMerge, "merge"}, {ops::cpu::IntersectMethod::kBitset, "bitset"}};
+
 TEST(CommonNeighbors, EqualSetIntersectionsOnInt64AndInt32Graphs) {
   for (const bool int32 : {false, true}) {
     const Graph g = skewed_graph(300, int32);
-    const auto sets = neighbour_sets(g);
     at::manual_seed(9);
     at::Tensor pairs = at::randint(0, 300, {2, 400}, at::kLong);
     pairs.index_put_({0, at::indexing::Slice(0, 50)}, 0);  // hub pairs: the binary-search path
     pairs.index_put_({1, 60}, pairs[0][60]);               // a node paired with itself
-    const Graph cn = ops::common_neighbors(g, pairs);
-    ASSERT_EQ(cn.num_dst(), 400);
-    ASSERT_EQ(cn.num_src(), 300);
-    EXPECT_EQ(cn.index_type(), int32 ? at::kInt : at::kLong);
-    const at::Tensor ptr = cn.csc_indptr().to(at::kLong), idx = cn.csc_indices().to(at::kLong);
-    for (int64_t i = 0; i < 400; ++i) {
-      const int64_t u = pairs[0][i].item<int64_t>(), v = pairs[1][i].item<int64_t>();
-      std::vector<int64_t> expected;
-      for (const int64_t x : sets[u]) {
-        if (sets[v].count(x)) expected.push_back(x);
-      }
-      std::vector<int64_t> got;
-      for (int64_t p = ptr[i].item<int64_t>(); p < ptr[i + 1].item<int64_t>(); ++p) got.push_back(idx[p].item<int64_t>());
-      ASSERT_EQ(got, expected) << "pair " << i << " (" << u << ", " << v << ") int32 " << int32;
+    const std::string type = int32 ? "int32" : "int64";
+    expect_set_intersections(g, ops::common_neighbors(g, pairs), pairs, type + " auto");
+    for (const auto& [method, name] : kMethods) {
+      const auto [ptr, idx] = ops::cpu::common_neighbors_graph(g, pairs, method);
+      expect_set_intersections(g, Graph::from_csc(300, ptr, idx, GraphFlags{}), pairs, type + " " + name);
+      EXPECT_GT(ptr[50].item<int64_t>(), 0) << "hub pairs share neighbours";
     }
-    EXPECT_GT(ptr[50].item<int64_t>(), 0) << "hub pairs share neighbours";
   }
+}
+
+// Dense rows, as ogbl-ddi's, with node counts on and off a word's 64 bits, an isolated node
+// and self loops: the bitsets' words, their last partial word and their empty rows.
+TEST(CommonNeighbors, BitsetsAndMergeAgreeOnDenseGraphs) {
+  for (const int64_t n : {64, 130}) {
+    at::manual_seed(n);
+    at::Tensor keep = at::rand({n, n}) < 0.4;
+    keep.index_put_({n - 1}, false);
+    keep.index_put_({at::indexing::Slice(), n - 1}, false);  // node n - 1 is isolated
+    const at::Tensor edges = keep.nonzero().t().contiguous();
+    GraphBuildOptions o;
+    o.symmetrize = true;
+    const Graph g = Graph::from_edges(n, edges[0], edges[1], o);
+    at::Tensor pairs = at::randint(0, n, {2, 500}, at::kLong);
+    pairs.index_put_({0, 0}, n - 1);
+    pairs.index_put_({1, 1}, pairs[0][1]);
+    for (const auto& [method, name] : kMethods) {
+      const auto [ptr, idx] = ops::cpu::common_neighbors_graph(g, pairs, method);
+      expect_set_intersections(g, Graph::from_csc(n, ptr, idx, GraphFlags{}), pairs,
+                               std::string(name) + " n=" + std::to_string(n));
+    }
+  }
+}
+
+// Bitsets where a row is long against the words a bitset takes (ogbl-ddi: 4,267 nodes, mean
+// degree 500), merges on sparse graphs (Cora), for tiny batches and past 64 MiB of bitsets.
+TEST(CommonNeighbors, ChoosesBitsetsForDenseGraphsOnly) {
+  using ops::cpu::choose_intersect_method;
+  using ops::cpu::IntersectMethod;
+  EXPECT_EQ(choose_intersect_method(4267, 2135822, 24576), IntersectMethod::kBitset);
+  EXPECT_EQ(choose_intersect_method(2708, 10556, 24576), IntersectMethod::kMerge);
+  EXPECT_EQ(choose_intersect_method(4267, 2135822, 1), IntersectMethod::kMerge);
+  EXPECT_EQ(choose_intersect_method(200000, 400000000, 65536), IntersectMethod::kMerge);
+  EXPECT_EQ(choose_intersect_method(0, 0, 0), IntersectMethod::kMerge);
 }
 
 TEST(CommonNeighbors, RejectsUnsortedRowsOutOfRangePairsAndBadShapes) {

@@ -39,8 +39,25 @@ at::Tensor gsddmm_forward(const at::Tensor& indptr, const at::Tensor& indices,
 // strictly ascending, checked): (indptr [B + 1], indices), with the graph's index dtype.
 std::tuple<at::Tensor, at::Tensor> common_neighbors(const at::Tensor& indptr, const at::Tensor& indices,
                                                     const at::Tensor& pairs);
+// The gradient of gspmm(copy_lhs, sum) on `graph` towards its sources, from grad [num_dst,
+// ...]: out [num_src, ...], out[u] the sum of grad[v] over the edges (u, v), scattered along
+// the CSC (no reverse view is built) with each sum in ascending v, so the same bits as a
+// copy_lhs sum over the reverse graph. For graphs made for one call whose few sources fan
+// out to many destinations (the common-neighbour graph). See gspmm_scatter_kernel.cpp.
+at::Tensor gspmm_sum_to_sources(const Graph& graph, const at::Tensor& grad);
+
+// How common_neighbors intersects two rows: merging the sorted lists (binary search when
+// one is far shorter), or ANDing the rows as bitsets over the nodes, built once a call (dense
+// graphs, where a row is longer than its bitset's words). kAuto: choose_intersect_method.
+enum class IntersectMethod { kAuto, kMerge, kBitset };
+// kBitset when the bitsets fit in 64 MiB and ANDing them (and building them) steps over fewer
+// words than merging `batch` pairs' rows of a graph with `num_entries` row entries would.
+IntersectMethod choose_intersect_method(int64_t num_nodes, int64_t num_entries, int64_t batch);
+
 // The same on a Graph (square), whose arrays were checked when it was made: only `pairs` is
 // checked per call, and the rows' order once per graph (Graph::first_row_not_strictly_ascending).
-std::tuple<at::Tensor, at::Tensor> common_neighbors_graph(const Graph& graph, const at::Tensor& pairs);
+// The result is the same whatever `method`.
+std::tuple<at::Tensor, at::Tensor> common_neighbors_graph(const Graph& graph, const at::Tensor& pairs,
+                                                          IntersectMethod method = IntersectMethod::kAuto);
 
 }  // namespace ripple::ops::cpu
