@@ -373,8 +373,9 @@ class GSpmmGraphFunction : public torch::autograd::Function<GSpmmGraphFunction> 
       return false;
     }
     const at::Tensor lhs = ctx->get_saved_variables()[0];
-    return ctx->needs_input_grad(ctx->saved_data["lhs_slot"].toInt()) && grad.is_cpu() && lhs.defined() && lhs.sizes().slice(1) == grad.sizes().slice(1) &&
-           g.num_dst() >= kFanOut * g.num_src() && !g.has_csr_view();
+    return ctx->needs_input_grad(ctx->saved_data["lhs_slot"].toInt()) && grad.is_cpu() && lhs.defined() &&
+           lhs.sizes().slice(1) == grad.sizes().slice(1) && g.num_dst() >= kFanOut * g.num_src() &&
+           !g.has_csr_view();
   }
 };
 

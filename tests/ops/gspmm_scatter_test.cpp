@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include <string>
+#include <vector>
 
 #include "ops/cpu/kernels.h"
 #include "ripple/graph.h"
@@ -71,7 +72,8 @@ TEST(GSpmmScatter, SourceGradientEqualsAPlainLoopBitForBit) {
   }
 }
 
-// Rows not ascending: one block over all sources, still every edge once.
+// Rows not ascending: one block over all sources, still every edge once; a wrong row count
+// is an error, zero columns an empty result.
 TEST(GSpmmScatter, UnsortedRowsTakeOneBlock) {
   GraphFlags flags;
   flags.sorted = false;
@@ -82,6 +84,7 @@ TEST(GSpmmScatter, UnsortedRowsTakeOneBlock) {
   const at::Tensor grad = at::randn({9, 33});
   EXPECT_TRUE(at::equal(ops::cpu::gspmm_sum_to_sources(g, grad), plain_scatter<float>(g, grad)));
   EXPECT_THROW(ops::cpu::gspmm_sum_to_sources(g, at::randn({8, 33})), c10::Error);
+  EXPECT_EQ(ops::cpu::gspmm_sum_to_sources(g, at::randn({9, 0})).sizes(), (std::vector<int64_t>{2, 0}));
 }
 
 // Backward on a fan-out graph scatters (no reverse view gets built) and gives the same bits

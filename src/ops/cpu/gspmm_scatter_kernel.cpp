@@ -6,11 +6,12 @@
 // gather over it reads a grad row from a matrix far larger than a cache per edge.
 //
 // Here each thread owns a slab of columns, so no two threads write the same element, and
-// walks the destinations in order, adding grad[v]'s slab into out[u]'s for each edge. The
-// rows of out it writes are taken in blocks small enough to stay in L2 (with ascending rows,
-// a cursor per destination marks where the next block starts), so the adds read and write
-// cache. Each out[u] receives its edges in ascending v, as the reverse graph lists them:
-// the sums are the same bits as the gather's, whatever the thread count.
+// walks the destinations in order, adding grad[v]'s slab into u's sums for each edge. The
+// sums live in a buffer of the thread's own with rows contiguous (the slabs of out's rows,
+// 1 KiB apart, would use half of L2's sets), taken in blocks small enough to stay in L2
+// (with ascending rows, a cursor per destination marks where the next block starts), then
+// copied into out. Each u receives its edges in ascending v, as the reverse graph lists
+// them: the sums are the same bits as the gather's, whatever the thread count.
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -71,6 +72,7 @@ at::Tensor gspmm_sum_to_sources(const Graph& graph, const at::Tensor& grad_in) {
   std::vector<int64_t> shape = grad.sizes().vec();
   shape[0] = graph.num_src();
   at::Tensor out = at::empty(shape, grad.options());
+  if (out.numel() == 0) return out;
   const int64_t len = grad.numel() / std::max<int64_t>(grad.size(0), 1);
   // Blocks need rows ascending (computed once per graph, not the flags' claim).
   const bool rows_ascending = graph.first_row_not_strictly_ascending() < 0;
