@@ -11,6 +11,7 @@
 #include <map>
 
 #include "bench_common.h"
+#include "ripple/link_dataset.h"
 #include "ripple/ops.h"
 
 namespace ripple::bench {
@@ -287,6 +288,30 @@ void BM_NcnAggregation(benchmark::State& state) {
 }
 BENCHMARK(BM_NcnAggregation)->Args({0, 0})->Args({0, 1})->Args({0, 2})->ArgNames({"graph", "stage"})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+// The graph one NCN training batch reads under link.mask_targets: the message graph without
+// the batch's 24,576 training edges, in both directions. Arg 0: rebuilt from the kept edges
+// (a sort of every edge); 1: cut out of the full message graph (one copy of its arrays).
+// Items: edges of the full graph.
+void BM_MaskedMessageGraph(benchmark::State& state) {
+  const Graph& g = simple_undirected(0);
+  state.SetLabel(graph_name(0));
+  LinkDataset data;
+  data.num_nodes = g.num_nodes();
+  const CooView& coo = g.coo();
+  const at::Tensor src = coo.src.to(at::kLong), dst = coo.dst.to(at::kLong);
+  data.train_edges = at::stack({src, dst}).index_select(1, src.lt(dst).nonzero().squeeze(1)).contiguous();
+  const Graph full = data.message_graph();
+  const at::Tensor removed = at::randperm(data.train_edges.size(1), at::kLong).narrow(0, 0, 24576);
+  const bool cut = state.range(0) == 1;
+  int64_t kept = 0;
+  for (auto _ : state) {
+    kept = data.message_graph_without(removed, cut ? &full : nullptr).num_edges();
+    benchmark::DoNotOptimize(kept);
+  }
+  state.SetItemsProcessed(state.iterations() * full.num_edges());
+  state.counters["kept_fraction"] = static_cast<double>(kept) / static_cast<double>(full.num_edges());
+}
+BENCHMARK(BM_MaskedMessageGraph)->Arg(0)->Arg(1)->ArgName("cut")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EdgeSoftmax)->Args({0, 1})->Args({0, 4})->Args({1, 1})->Args({1, 4})
     ->ArgNames({"graph", "heads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 

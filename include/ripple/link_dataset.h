@@ -40,7 +40,13 @@ struct LinkDataset {
   Graph message_graph() const;
   // message_graph() without the training edges at positions `removed` (int64 indices into
   // train_edges' columns), in either direction: a batch's graph under link.mask_targets.
-  Graph message_graph_without(const at::Tensor& removed) const;
+  // `full`, when given, must be message_graph(). Where every training edge is its own
+  // undirected pair (none repeats, in either direction), the removed edges' entries are then
+  // cut out of it: one copy of its arrays instead of a sort of every edge, with the same CSC
+  // arrays and flags as the rebuild (its input_edge_ids are the identity, as for any graph
+  // given in CSC form). Otherwise, or without `full`, the graph is rebuilt from the kept edges.
+  // Throws std::out_of_range for a position outside train_edges.
+  Graph message_graph_without(const at::Tensor& removed, const Graph* full = nullptr) const;
 };
 
 LinkDataset load_ogb_link_dataset(const std::string& dir, const std::string& split);

@@ -141,7 +141,7 @@ std::optional<train::BatchLoss> LinkPredictionTask::next_batch() {
                                                config_.link.reject_edges ? &data_->graph->base() : nullptr);
   nn::ForwardContext ctx{true, seed_, epoch_, 0, batch_};
   std::optional<nn::GraphCache> masked;
-  if (config_.link.mask_targets) masked.emplace(data_->dataset.message_graph_without(positions));
+  if (config_.link.mask_targets) masked.emplace(data_->dataset.message_graph_without(positions, &data_->graph->base()));
   nn::GraphCache& graph = masked ? *masked : *data_->graph;
   const LinkEncoding e = model_->encode(graph, data_->features, ctx);
   const at::Tensor loss = link_loss(model_->score(e, pos, graph.base(), ctx), model_->score(e, neg, graph.base(), ctx));

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <unordered_set>
+#include <vector>
 
 #include "graph/pair_set.h"
 #include "ripple/error.h"
@@ -52,6 +54,76 @@ at::Tensor sample_non_edges(int64_t num_nodes, int64_t count, const PairSet& edg
   return pairs_tensor(out);
 }
 
+// Whether every training edge has entries of its own in `full` (its message graph): two, or
+// one for a self loop. Then the entries of two different edges never coincide, and dropping
+// an edge drops exactly its entries.
+bool training_edges_are_distinct_pairs(const at::Tensor& train_edges, const Graph& full) {
+  const GraphFlags& f = full.flags();
+  if (!f.sorted || !f.deduplicated || !f.symmetric || full.index_type() != at::kLong) return false;
+  const int64_t loops = train_edges[0].eq(train_edges[1]).sum().item<int64_t>();
+  return full.num_edges() == 2 * train_edges.size(1) - loops;
+}
+
+// The CSC position of source `u` in destination row `v`, whose sources ascend.
+int64_t position_in_row(const int64_t* indptr, const int64_t* indices, int64_t u, int64_t v) {
+  const int64_t* begin = indices + indptr[v];
+  const int64_t* end = indices + indptr[v + 1];
+  const int64_t* it = std::lower_bound(begin, end, u);
+  if (it == end || *it != u) {
+    throw std::logic_error(fmt::format("message graph: training edge ({}, {}) has no entry", u, v));
+  }
+  return it - indices;
+}
+
+// `full` without both entries of each training edge at the positions `rows` (valid, and the
+// edges distinct pairs: training_edges_are_distinct_pairs). The kept entries are copied in
+// order, so rows stay sorted and the result is the graph a rebuild from the kept edges gives.
+Graph without_training_edges(const Graph& full, const at::Tensor& train_edges, const at::Tensor& rows) {
+  const int64_t* indptr = full.csc_indptr().data_ptr<int64_t>();
+  const int64_t* indices = full.csc_indices().data_ptr<int64_t>();
+  const at::Tensor src = train_edges[0].contiguous(), dst = train_edges[1].contiguous();
+  const int64_t* s = src.data_ptr<int64_t>();
+  const int64_t* d = dst.data_ptr<int64_t>();
+  const int64_t* r = rows.data_ptr<int64_t>();
+  std::vector<int64_t> dropped;
+  dropped.reserve(2 * static_cast<size_t>(rows.numel()));
+  for (int64_t i = 0; i < rows.numel(); ++i) {
+    const int64_t u = s[r[i]], v = d[r[i]];
+    dropped.push_back(position_in_row(indptr, indices, u, v));
+    if (u != v) dropped.push_back(position_in_row(indptr, indices, v, u));
+  }
+  std::sort(dropped.begin(), dropped.end());
+  dropped.erase(std::unique(dropped.begin(), dropped.end()), dropped.end());  // a position given twice
+
+  const int64_t n = full.num_dst(), edges = full.num_edges();
+  at::Tensor out_indptr = at::empty({n + 1}, at::kLong);
+  at::Tensor out_indices = at::empty({edges - static_cast<int64_t>(dropped.size())}, at::kLong);
+  int64_t* op = out_indptr.data_ptr<int64_t>();
+  int64_t* oi = out_indices.data_ptr<int64_t>();
+  int64_t from = 0, written = 0;
+  for (const int64_t p : dropped) {
+    std::copy(indices + from, indices + p, oi + written);
+    written += p - from;
+    from = p + 1;
+  }
+  std::copy(indices + from, indices + edges, oi + written);
+  size_t before = 0;  // dropped positions below the current row's end
+  op[0] = 0;
+  for (int64_t v = 0; v < n; ++v) {
+    while (before < dropped.size() && dropped[before] < indptr[v + 1]) ++before;
+    op[v + 1] = indptr[v + 1] - static_cast<int64_t>(before);
+  }
+
+  GraphFlags flags = full.flags();
+  if (flags.has_self_loops) {  // the only loops may have gone
+    flags.has_self_loops = false;
+    for (int64_t v = 0; v < n && !flags.has_self_loops; ++v) {
+      flags.has_self_loops = std::binary_search(oi + op[v], oi + op[v + 1], v);
+    }
+  }
+  return Graph::from_csc(full.num_src(), out_indptr, out_indices, flags);
+}
+
 }  // namespace
 
 Graph LinkDataset::message_graph() const {
@@ -60,9 +132,21 @@ Graph LinkDataset::message_graph() const {
   return Graph::from_edges(num_nodes, train_edges[0], train_edges[1], options);
 }
 
-Graph LinkDataset::message_graph_without(const at::Tensor& removed) const {
-  at::Tensor keep = at::ones({train_edges.size(1)}, at::kBool);
-  keep.index_fill_(0, removed, false);
+Graph LinkDataset::message_graph_without(const at::Tensor& removed, const Graph* full) const {
+  const at::Tensor rows = removed.to(at::kLong).contiguous();
+  const int64_t m = train_edges.size(1);
+  const int64_t* r = rows.data_ptr<int64_t>();
+  for (int64_t i = 0; i < rows.numel(); ++i) {
+    if (r[i] < 0 || r[i] >= m) {
+      throw std::out_of_range(fmt::format("message_graph_without: position {} is not among the {} training edges",
+                                          r[i], m));
+    }
+  }
+  if (full != nullptr && training_edges_are_distinct_pairs(train_edges, *full)) {
+    return without_training_edges(*full, train_edges, rows);
+  }
+  at::Tensor keep = at::ones({m}, at::kBool);
+  keep.index_fill_(0, rows, false);
   const at::Tensor kept = train_edges.index_select(1, keep.nonzero().squeeze(1));
   GraphBuildOptions options;
   options.symmetrize = true;

@@ -1,6 +1,6 @@
 // NCN's link predictor (src/tasks/ncn_decoder.h) against a dense reference written from
 // the layout its header documents, forward and backward; and the graph a batch reads under
-// link.mask_targets (LinkDataset::message_graph_without).
+// link.mask_targets (LinkDataset::message_graph_without, cut from the full graph or rebuilt).
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -8,6 +8,7 @@
 #include <torch/utils.h>
 
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -126,10 +127,16 @@ TEST(NcnDecoder, TrainingModeDropsOutAndEvaluationDoesNot) {
   EXPECT_FALSE(at::allclose(scores(true, 2), scores(false, 2)));
 }
 
-TEST(LinkDataset, MessageGraphWithoutABatchDropsExactlyItsEdgesInBothDirections) {
+// A link dataset of kNodes nodes whose training edges are `edges`.
+LinkDataset dataset_of(const at::Tensor& edges) {
   LinkDataset d;
   d.num_nodes = kNodes;
-  d.train_edges = random_edges(9);
+  d.train_edges = edges;
+  return d;
+}
+
+TEST(LinkDataset, MessageGraphWithoutABatchDropsExactlyItsEdgesInBothDirections) {
+  const LinkDataset d = dataset_of(random_edges(9));
   const int64_t total = d.train_edges.size(1);
   ASSERT_GT(total, 10);
   const at::Tensor removed = at::tensor(std::vector<int64_t>{1, 4, 5, total - 1}, at::kLong);
@@ -152,6 +159,51 @@ TEST(LinkDataset, MessageGraphWithoutABatchDropsExactlyItsEdgesInBothDirections)
   EXPECT_EQ(coo.src.numel(), static_cast<int64_t>(want.size()));
   EXPECT_EQ(g.num_nodes(), kNodes);
   EXPECT_EQ(d.message_graph().num_edges(), 2 * total);
+}
+
+// The masked graph cut out of the full message graph against a rebuild from the kept edges:
+// the same CSC arrays and flags, for distinct edges (the cut) and for repeated pairs and self
+// loops (which fall back to the rebuild).
+void expect_cut_equals_rebuild(const LinkDataset& d, const std::vector<int64_t>& removed_rows) {
+  const at::Tensor removed = at::tensor(removed_rows, at::kLong);
+  const Graph full = d.message_graph();
+  const Graph cut = d.message_graph_without(removed, &full);
+  const Graph rebuilt = d.message_graph_without(removed);
+  EXPECT_TRUE(at::equal(cut.csc_indptr(), rebuilt.csc_indptr()));
+  EXPECT_TRUE(at::equal(cut.csc_indices(), rebuilt.csc_indices()));
+  EXPECT_EQ(cut.flags().sorted, rebuilt.flags().sorted);
+  EXPECT_EQ(cut.flags().deduplicated, rebuilt.flags().deduplicated);
+  EXPECT_EQ(cut.flags().has_self_loops, rebuilt.flags().has_self_loops);
+  EXPECT_EQ(cut.flags().symmetric, rebuilt.flags().symmetric);
+  EXPECT_EQ(cut.num_src(), rebuilt.num_src());
+}
+
+TEST(LinkDataset, MessageGraphCutFromTheFullGraphEqualsTheRebuild) {
+  LinkDataset d = dataset_of(random_edges(21));
+  const int64_t total = d.train_edges.size(1);
+  ASSERT_GT(total, 10);
+  expect_cut_equals_rebuild(d, {0, 3, total - 1});
+  expect_cut_equals_rebuild(d, {2, 2, 7});  // a position twice
+  expect_cut_equals_rebuild(d, {});
+  std::vector<int64_t> all(static_cast<size_t>(total));
+  for (int64_t e = 0; e < total; ++e) all[static_cast<size_t>(e)] = e;
+  expect_cut_equals_rebuild(d, all);
+
+  // Self loops: removing the only one clears has_self_loops.
+  d.train_edges = at::cat({random_edges(22), at::tensor(std::vector<int64_t>{5, 5}, at::kLong).view({2, 1})}, 1);
+  const int64_t loop = d.train_edges.size(1) - 1;
+  expect_cut_equals_rebuild(d, {loop});
+  expect_cut_equals_rebuild(d, {0, 1});
+  EXPECT_FALSE(d.message_graph_without(at::tensor(std::vector<int64_t>{loop}, at::kLong), nullptr).flags().has_self_loops);
+
+  // A pair given twice (once reversed): dropping one copy keeps the pair (the rebuild).
+  const at::Tensor base = random_edges(23);
+  d.train_edges = at::cat({base, base.narrow(1, 0, 1).flip(0)}, 1);
+  expect_cut_equals_rebuild(d, {0});
+  expect_cut_equals_rebuild(d, {d.train_edges.size(1) - 1});
+
+  EXPECT_THROW(d.message_graph_without(at::tensor(std::vector<int64_t>{d.train_edges.size(1)}, at::kLong)),
+               std::out_of_range);
 }
 
 }  // namespace
