@@ -43,6 +43,7 @@ struct ModelConfig {
   bool residual = false;
   std::string activation = "relu";
   std::string aggr = "mean";
+  std::string combine_root = "none";  // simple: none, or sum (add each node's own row)
   int64_t k = 10;
   double alpha = 0.1;
   double negative_slope = 0.2;
@@ -91,6 +92,7 @@ struct LinkSettings {
   int64_t decoder_layers = 3;       // mlp decoder: linear layers; ncn: those of its output MLP
   double decoder_dropout = -1.0;    // mlp and ncn decoders' dropout; negative: model.dropout
   std::string encoder_norm = "none";  // none, or layer: LayerNorm and model.activation on the encoder's output
+  bool ncn_tail_activation = false;  // ncn: its branches end on their ReLU, without a last linear layer
   bool mask_targets = false;        // training: each batch's positive edges leave the encoder's graph
   int64_t batch_size = 0;           // positive training edges per batch; 0: all in one batch
   int64_t negatives = 1;            // negatives sampled per positive training edge

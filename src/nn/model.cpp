@@ -1,7 +1,8 @@
 #include "ripple/model.h"
 
-#include <torch/nn/modules/normalization.h>
+#include <fmt/format.h>
 #include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/normalization.h>
 
 #include "ripple/error.h"
 #include "ripple/nn/functional.h"
@@ -14,12 +15,16 @@ using nn::Features;
 
 bool is_known_model(const std::string& n) {
   return n == "gcn" || n == "sage" || n == "gat" || n == "gatv2" || n == "gin" || n == "appnp" ||
-         n == "sgc" || n == "mlp";
+         n == "sgc" || n == "mlp" || n == "simple";
 }
 
 NodeModelImpl::NodeModelImpl(const ModelConfig& c, int64_t in, int64_t classes) : config_(c) {
   if (!is_known_model(c.name)) throw SettingError("model.name", "unknown model '" + c.name + "'");
   if (c.layers < 1) throw SettingError("model.layers", "must be at least 1");
+  if (c.name == "simple" && in != classes) {
+    throw SettingError("model.name", fmt::format("simple layers keep their input's width ({}), but the model must "
+                                                 "output {} columns", in, classes));
+  }
   convs_ = register_module("convs", torch::nn::ModuleList());
   norms_ = register_module("norms", torch::nn::ModuleList());
   const bool attention = c.name == "gat" || c.name == "gatv2";
@@ -27,13 +32,14 @@ NodeModelImpl::NodeModelImpl(const ModelConfig& c, int64_t in, int64_t classes) 
   int64_t width = in;
   for (int64_t i = 0; i < layers; ++i) {
     const bool last = i + 1 == layers;
-    const int64_t out = last ? classes : c.hidden;
+    const int64_t out = c.name == "simple" ? in : last ? classes : c.hidden;  // simple keeps the width
     const int64_t heads = last ? c.out_heads : c.heads;
     if (c.name == "gcn") convs_->push_back(nn::GCNConv(width, out));
     else if (c.name == "sage") convs_->push_back(nn::SAGEConv(width, out, c.aggr));
     else if (c.name == "gat") convs_->push_back(nn::GATConv(width, out, heads, !last, c.negative_slope, c.attn_dropout));
     else if (c.name == "gatv2") convs_->push_back(nn::GATv2Conv(width, out, heads, !last, c.negative_slope, c.attn_dropout));
     else if (c.name == "gin") convs_->push_back(nn::GINConv(width, out, c.hidden, c.train_eps));
+    else if (c.name == "simple") convs_->push_back(nn::SimpleConv(c.aggr, c.combine_root));
     else convs_->push_back(nn::Linear(width, out, true, false));
     width = attention && !last ? out * heads : out;
     if (!last) {
@@ -54,6 +60,7 @@ at::Tensor NodeModelImpl::run_layer(size_t i, nn::GraphCache& g, const Features&
   if (auto* conv = m->as<nn::GATConvImpl>()) return conv->forward(g, x, ctx);
   if (auto* conv = m->as<nn::GATv2ConvImpl>()) return conv->forward(g, x, ctx);
   if (auto* conv = m->as<nn::GINConvImpl>()) return conv->forward(g, x, ctx);
+  if (auto* conv = m->as<nn::SimpleConvImpl>()) return conv->forward(g, x, ctx);
   return m->as<nn::LinearImpl>()->forward(x.head(g.base().num_dst()));
 }
 

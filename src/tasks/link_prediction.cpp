@@ -69,7 +69,7 @@ LinkModelImpl::LinkModelImpl(const RunConfig& c, int64_t num_nodes, int64_t in_f
   }
   decoder_ = register_module("decoder", torch::nn::ModuleList());
   if (link_.decoder == "ncn") {
-    ncn_ = register_module("ncn", NcnDecoder(c.model.hidden, link_.decoder_layers, decoder_dropout_));
+    ncn_ = register_module("ncn", NcnDecoder(c.model.hidden, link_.decoder_layers, decoder_dropout_, link_.ncn_tail_activation));
   } else if (link_.decoder == "mlp") {
     for (int64_t i = 0; i < link_.decoder_layers; ++i) {
       const bool last = i + 1 == link_.decoder_layers;

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "ops/reference.h"
+#include "ripple/error.h"
 #include "ripple/nn/functional.h"
 #include "ripple/nn/layers.h"
 
@@ -96,6 +97,32 @@ TEST(Layers, SAGEConvMeanSumMaxMatchDenseFormulas) {
     const at::Tensor expected = agg.matmul(conv->lin_l->weight.t()) + conv->lin_l->bias + x.matmul(conv->lin_r->weight.t());
     EXPECT_TRUE(at::allclose(conv->forward(g, x, ctx), expected, 1e-8, 1e-10)) << aggr;
   }
+}
+
+TEST(Layers, SimpleConvAggregatesWithoutWeightsWithAndWithoutTheRoot) {
+  const Graph base = small_graph();
+  GraphCache g(base);
+  const at::Tensor x = at::randn({5, 3}, at::kDouble).requires_grad_(true);
+  const at::Tensor a = dense_adjacency(base);
+  const at::Tensor deg = a.sum(1, true).clamp_min(1);
+  ForwardContext ctx;
+  for (const std::string aggr : {"mean", "sum"}) {
+    for (const std::string root : {"none", "sum"}) {
+      nn::SimpleConv conv(aggr, root);
+      EXPECT_TRUE(conv->parameters().empty());
+      at::Tensor expected = aggr == "sum" ? a.matmul(x) : a.matmul(x) / deg;
+      if (root == "sum") expected = expected + x;
+      const at::Tensor got = conv->forward(g, Features(x), ctx);
+      EXPECT_TRUE(at::allclose(got, expected, 1e-8, 1e-10)) << aggr << " " << root;
+      // Backward: the gradient of sum(w * out) is (A^T w, scaled for mean) plus w for the root.
+      const at::Tensor w = at::randn_like(expected);
+      const at::Tensor grad_got = torch::autograd::grad({(got * w).sum()}, {x})[0];
+      const at::Tensor grad_want = torch::autograd::grad({(expected * w).sum()}, {x})[0];
+      EXPECT_TRUE(at::allclose(grad_got, grad_want, 1e-8, 1e-10)) << aggr << " " << root;
+    }
+  }
+  EXPECT_THROW(nn::SimpleConv("min", "sum"), SettingError);
+  EXPECT_THROW(nn::SimpleConv("sum", "cat"), SettingError);
 }
 
 TEST(Layers, GATConvMatchesDenseAttention) {

@@ -392,8 +392,9 @@ TEST(LinkPredictionLearning, NcnDecoderLearnsAndBeatsTheMlpWithoutCommonNeighbou
             << valid_auc["ncn-masked"] << "\n";
 }
 
-// link.mask_targets, link.reject_edges and link.encoder_norm each reach the training step:
-// with any one of them set, the first epoch's loss differs from the same run's without.
+// link.mask_targets, link.reject_edges, link.encoder_norm and link.ncn_tail_activation each
+// reach the training step: with any one of them set, the first epoch's loss differs from the
+// same run's without.
 TEST(LinkPredictionLearning, MaskingRejectionAndEncoderNormEachChangeTraining) {
   const auto dir = testing::fresh_temp_dir("link-flags");
   auto first_loss = [&](const std::string& name, const std::function<void(RunConfig&)>& set) {
@@ -408,6 +409,7 @@ TEST(LinkPredictionLearning, MaskingRejectionAndEncoderNormEachChangeTraining) {
   EXPECT_NE(plain, first_loss("masked", [](RunConfig& c) { c.link.mask_targets = true; }));
   EXPECT_NE(plain, first_loss("rejected", [](RunConfig& c) { c.link.reject_edges = true; }));
   EXPECT_NE(plain, first_loss("normed", [](RunConfig& c) { c.link.encoder_norm = "layer"; }));
+  EXPECT_NE(plain, first_loss("tail-activation", [](RunConfig& c) { c.link.ncn_tail_activation = true; }));
 }
 
 TEST(LinkPrediction, CommandLineTrainsTheExampleAndRejectsBadSettings) {

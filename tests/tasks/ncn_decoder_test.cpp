@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <fmt/format.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/utils.h>
 
@@ -56,15 +57,20 @@ at::Tensor reference_layer_norm(const torch::nn::Module& m, const std::string& n
 
 // The header's layout, without dropout (evaluation), with a dense adjacency `a`.
 at::Tensor reference_scores(const torch::nn::Module& m, const at::Tensor& h, const at::Tensor& pairs,
-                            const at::Tensor& a, int64_t layers) {
+                            const at::Tensor& a, int64_t layers, bool tail_activation) {
   auto lin = [&](const std::string& n, const at::Tensor& x) { return reference_linear(m, n, x); };
   auto ln = [&](const std::string& n, const at::Tensor& x) { return reference_layer_norm(m, n, x); };
   const at::Tensor rows = h + at::relu(ln("node_norm", lin("node_out", at::relu(lin("node_in", h)))));
   const at::Tensor u = pairs[0], v = pairs[1];
   const at::Tensor both = a.index_select(0, u) * a.index_select(0, v);  // [B, N]: common neighbours
   const at::Tensor cn = both.matmul(rows);
-  const at::Tensor pair = at::relu(ln("pair_norm", lin("pair_in", h.index_select(0, u) * h.index_select(0, v))));
-  at::Tensor x = pair + at::relu(ln("cn_norm", lin("cn_out", at::relu(lin("cn_in", cn)))));
+  at::Tensor pair = at::relu(ln("pair_norm", lin("pair_in", h.index_select(0, u) * h.index_select(0, v))));
+  at::Tensor cn_branch = at::relu(ln("cn_norm", lin("cn_out", at::relu(lin("cn_in", cn)))));
+  if (!tail_activation) {
+    pair = lin("pair_tail", pair);
+    cn_branch = lin("cn_tail", cn_branch);
+  }
+  at::Tensor x = pair + param(m, "beta") * cn_branch;
   for (int64_t i = 0; i + 1 < layers; ++i) {
     x = at::relu(ln("out_norms." + std::to_string(i), lin("out_linears." + std::to_string(i), x)));
   }
@@ -81,9 +87,11 @@ TEST(NcnDecoder, ScoresAndGradientsMatchADenseReferenceOfItsLayout) {
   ASSERT_GT(((a.index_select(0, pairs[0]) * a.index_select(0, pairs[1])).sum(1) > 0).sum().item<int64_t>(), 3)
       << "the graph must give several pairs common neighbours";
 
-  for (const int64_t layers : {1, 3}) {
+  for (const auto& [layers, tail_activation] : {std::pair{1, false}, std::pair{3, false}, std::pair{3, true}}) {
+    SCOPED_TRACE(fmt::format("{} layers, tail activation {}", layers, tail_activation));
     torch::manual_seed(7);
-    tasks::NcnDecoder decoder(kWidth, layers, 0.4);
+    tasks::NcnDecoder decoder(kWidth, layers, 0.4, tail_activation);
+    EXPECT_EQ(decoder->named_parameters().contains("cn_tail.weight"), !tail_activation);
     {
       at::NoGradGuard no_grad;  // LayerNorm starts at weight 1, bias 0: move every parameter
       for (auto& p : decoder->parameters()) p.add_(at::randn_like(p) * 0.3);
@@ -95,17 +103,19 @@ TEST(NcnDecoder, ScoresAndGradientsMatchADenseReferenceOfItsLayout) {
     nn::ForwardContext ctx;
     const at::Tensor rows = decoder->neighbour_rows(h, ctx);
     const at::Tensor got = decoder->forward(h, rows, pairs, graph, ctx);
-    const at::Tensor want = reference_scores(*decoder, h_ref, pairs, a, layers);
+    const at::Tensor want = reference_scores(*decoder, h_ref, pairs, a, layers, tail_activation);
     ASSERT_EQ(got.sizes(), want.sizes());
-    EXPECT_TRUE(at::allclose(got, want, 1e-4, 1e-5)) << layers << " layers\n" << got << "\n" << want;
+    EXPECT_TRUE(at::allclose(got, want, 1e-4, 1e-5)) << got << "\n" << want;
 
     const at::Tensor weights = at::randn({pairs.size(1)});
     (got * weights).sum().backward();
     const at::Tensor grad_got = h.grad(), grad_params = param(*decoder, "cn_in.weight").grad().clone();
+    const at::Tensor grad_beta = param(*decoder, "beta").grad().clone();
     decoder->zero_grad();
     (want * weights).sum().backward();
-    EXPECT_TRUE(at::allclose(grad_got, h_ref.grad(), 1e-4, 1e-5)) << layers << " layers";
-    EXPECT_TRUE(at::allclose(grad_params, param(*decoder, "cn_in.weight").grad(), 1e-4, 1e-5)) << layers;
+    EXPECT_TRUE(at::allclose(grad_got, h_ref.grad(), 1e-4, 1e-5));
+    EXPECT_TRUE(at::allclose(grad_params, param(*decoder, "cn_in.weight").grad(), 1e-4, 1e-5));
+    EXPECT_TRUE(at::allclose(grad_beta, param(*decoder, "beta").grad(), 1e-4, 1e-5));
   }
 }
 
@@ -116,7 +126,7 @@ TEST(NcnDecoder, TrainingModeDropsOutAndEvaluationDoesNot) {
   const Graph graph = Graph::from_edges(kNodes, edges[0], edges[1], options);
   const at::Tensor pairs = at::stack({at::arange(0, 7, at::kLong), at::arange(7, 14, at::kLong)});
   torch::manual_seed(1);
-  tasks::NcnDecoder decoder(kWidth, 2, 0.5);
+  tasks::NcnDecoder decoder(kWidth, 2, 0.5, false);
   const at::Tensor h = at::randn({kNodes, kWidth});
   auto scores = [&](bool training, int64_t batch) {
     nn::ForwardContext ctx{training, 11, 1, 0, batch};

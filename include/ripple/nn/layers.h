@@ -58,6 +58,22 @@ class SAGEConvImpl : public MessagePassing {
 };
 TORCH_MODULE(SAGEConv);
 
+// A propagation without weights (PyG's SimpleConv): out_v = AGG_{u in N(v)} x_u, AGG in
+// {mean, sum, max}, plus x_v itself when combine_root is "sum" ("none": not). The output
+// keeps the input's width. NCN's encoder on ogbl-ddi ("puresum" with a residual) is one such
+// layer, sum aggregation with the root added, over learned embeddings. An unknown aggr or
+// combine_root throws SettingError naming model.aggr or model.combine_root.
+class SimpleConvImpl : public MessagePassing {
+ public:
+  SimpleConvImpl(std::string aggr, std::string combine_root);
+  at::Tensor forward(GraphCache& g, const Features& x, ForwardContext& ctx);
+  std::string aggr, combine_root;
+
+ protected:
+  std::string fused_op() const override { return "copy_lhs"; }
+};
+TORCH_MODULE(SimpleConv);
+
 // Velickovic et al.: multi-head attention, e_uv = LeakyReLU(a_s.Wx_u + a_d.Wx_v),
 // alpha = edge_softmax(e), out_v = sum_u alpha_uv W x_u; heads concatenated or averaged.
 class GATConvImpl : public MessagePassing {
