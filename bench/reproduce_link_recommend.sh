@@ -8,9 +8,9 @@
 #       2 cores): Cora random split GCN + dot (10 seeds), Gowalla UltraGCN, and the one-hour
 #       LightGCN schedule (examples/gowalla_lightgcn_fast.toml: 100 epochs, 10 negatives,
 #       positives drawn by user).
-#   bash bench/reproduce_link_recommend.sh long    (make reproduce-long; about 45 hours):
-#       ogbl-ddi GraphSAGE over $SEEDS seeds (default 10, about 30 min each), ogbl-ddi NCN
-#       (seed 0, about 28 hours on 2 cores), and LightGCN under the paper's protocol
+#   bash bench/reproduce_link_recommend.sh long    (make reproduce-long; about 21 hours):
+#       ogbl-ddi GraphSAGE over $SEEDS seeds (default 10, about an hour each on 2 cores),
+#       ogbl-ddi NCN (seed 0, about 1.7 hours), and LightGCN under the paper's protocol
 #       (examples/gowalla_lightgcn.toml, about 9 hours).
 set -euo pipefail
 cd "$(dirname "$0")/.."
