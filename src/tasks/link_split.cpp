@@ -60,7 +60,8 @@ at::Tensor sample_non_edges(int64_t num_nodes, int64_t count, const PairSet& edg
 bool training_edges_are_distinct_pairs(const at::Tensor& train_edges, const Graph& full) {
   const GraphFlags& f = full.flags();
   if (!f.sorted || !f.deduplicated || !f.symmetric || full.index_type() != at::kLong) return false;
-  const int64_t loops = train_edges[0].eq(train_edges[1]).sum().item<int64_t>();
+  // A loop among the training edges is a loop of `full`: count them only when it has any.
+  const int64_t loops = f.has_self_loops ? train_edges[0].eq(train_edges[1]).sum().item<int64_t>() : 0;
   return full.num_edges() == 2 * train_edges.size(1) - loops;
 }
 
