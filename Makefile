@@ -12,7 +12,7 @@
 #   make bench  build and run the benchmarks, report in bench/results/latest (not part of make test)
 #   make reproduce  the long accuracy reproductions (10-fold graph classification; 30-45 min, not in make test)
 #   make reproduce-recommend  link prediction on Cora, UltraGCN and one-hour LightGCN on Gowalla (about 50 min)
-#   make reproduce-long  ogbl-ddi GraphSAGE (10 seeds) and NCN, LightGCN's paper protocol (about 21 hours)
+#   make reproduce-long  ogbl-ddi GraphSAGE and NCN (10 seeds each), LightGCN's paper protocol (about 36 hours)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(HOME)/.cache/ccache

@@ -8,15 +8,16 @@
 #       2 cores): Cora random split GCN + dot (10 seeds), Gowalla UltraGCN, and the one-hour
 #       LightGCN schedule (examples/gowalla_lightgcn_fast.toml: 100 epochs, 10 negatives,
 #       positives drawn by user).
-#   bash bench/reproduce_link_recommend.sh long    (make reproduce-long; about 21 hours):
+#   bash bench/reproduce_link_recommend.sh long    (make reproduce-long; about 36 hours):
 #       ogbl-ddi GraphSAGE over $SEEDS seeds (default 10, about an hour each on 2 cores),
-#       ogbl-ddi NCN (seed 0, about 1.7 hours), and LightGCN under the paper's protocol
-#       (examples/gowalla_lightgcn.toml, about 9 hours).
+#       ogbl-ddi NCN over $NCN_SEEDS seeds (default 10, about 1.7 hours each), and LightGCN
+#       under the paper's protocol (examples/gowalla_lightgcn.toml, about 9 hours).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/ripple}
 OUT=${OUT:-/tmp/ripple-reproduce-link}
 SEEDS=${SEEDS:-10}
+NCN_SEEDS=${NCN_SEEDS:-10}
 mkdir -p "$OUT"
 run() {  # name, metric>=bar[,metric>=bar...], config, ripple train options...
   local name=$1 bars=$2 config=$3; shift 3
@@ -42,7 +43,7 @@ case "${1:-short}" in
     ;;
   long)
     run ddi_sage "hits@20>=0.49" examples/ddi_sage.toml --seeds "$SEEDS"
-    run ddi_ncn "hits@20>=0.76" examples/ddi_ncn.toml --set train.seed=0
+    run ddi_ncn "hits@20>=0.76" examples/ddi_ncn.toml --seeds "$NCN_SEEDS"
     run gowalla_lightgcn "recall@20>=0.1800,ndcg@20>=0.1520" examples/gowalla_lightgcn.toml --set train.seed=0
     ;;
   *)
